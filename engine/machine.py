@@ -1,0 +1,243 @@
+"""The order lifecycle definition: pydantic models for ``machine.yaml`` and its checks.
+
+The definition is refused when it is loaded if a name does not cross-check, a state is
+unreachable or a trap, a state has no path to a terminal state, or one trigger can fire two
+transitions from one state in the same program and era (python-statemachine's lesson:
+invalid definitions never reach run time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from engine.diagnostics import Diagnostic, InputError, Location, Severity
+from engine.yamlsource import SourceDoc, load_yaml_file, load_yaml_text, validate_model
+
+Program = Literal["seller", "vendor"]
+Era = Literal["legacy", "2021"]
+PROGRAMS: tuple[Program, ...] = ("seller", "vendor")
+ERAS: tuple[Era, ...] = ("legacy", "2021")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StateDef(_Strict):
+    label: str
+    description: str = ""
+    api: str = ""
+    accepts: tuple[str, ...] = ()
+    terminal: bool = False
+    hidden_in_eras: tuple[Era, ...] = ()
+
+
+class TransitionDef(_Strict):
+    action: str
+    source: tuple[str, ...]
+    dest: str
+    actors: tuple[str, ...]
+    programs: tuple[Program, ...] = PROGRAMS
+    eras: tuple[Era, ...] = ERAS
+    after_cancel_window: bool = False
+    happens: Literal["auto", "may", "fault", "late"] = "may"
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+    def applies(self, program: str, era: str) -> bool:
+        return program in self.programs and era in self.eras
+
+
+class LifecycleDef(_Strict):
+    """One machine: Houzz's order statuses, or CartRover's."""
+
+    initial: str | dict[Program, str]
+    states: dict[str, StateDef]
+    transitions: tuple[TransitionDef, ...]
+
+    def initial_for(self, program: str) -> str:
+        if isinstance(self.initial, str):
+            return self.initial
+        return self.initial[program]  # type: ignore[index]
+
+    def initial_states(self) -> set[str]:
+        return {self.initial} if isinstance(self.initial, str) else set(self.initial.values())
+
+
+class Timing(_Strict):
+    cancel_window: int = Field(gt=0, description="seconds the customer may cancel for")
+    cancel_window_actors: tuple[str, ...]
+    cancel_action: str
+    authorization: int = Field(gt=0, description="seconds a charge authorizes the card for")
+
+
+class MachineDef(_Strict):
+    actors: dict[str, str]
+    timing: Timing
+    programs: tuple[Program, ...]
+    eras: tuple[Era, ...]
+    houzz: LifecycleDef
+    connector: LifecycleDef = Field(description="CartRover's own order statuses")
+
+
+def _variants(machine: MachineDef) -> Iterator[tuple[str, str]]:
+    for program in machine.programs:
+        for era in machine.eras:
+            yield program, era
+
+
+def check_definition(machine: MachineDef, doc: SourceDoc | None = None) -> list[Diagnostic]:
+    """Every problem in a loaded definition, as diagnostics (empty when it is sound)."""
+    found: list[Diagnostic] = []
+
+    def report(code: str, message: str, path: tuple[str | int, ...], fix: str = "") -> None:
+        where = doc.locate(path) if doc else Location(path=path)
+        found.append(Diagnostic(code, Severity.ERROR, message, where, fix))
+
+    for part in ("houzz", "connector"):
+        life: LifecycleDef = getattr(machine, part)
+        names = set(life.states)
+        for init in sorted(life.initial_states() - names):
+            report("MACH001", f"{part}: initial state {init!r} is not declared", (part, "initial"))
+        for i, t in enumerate(life.transitions):
+            for ref in (*t.source, t.dest):
+                if ref not in names:
+                    report(
+                        "MACH001",
+                        f"{part}: transition {t.action} names undeclared state {ref!r}",
+                        (part, "transitions", i),
+                        f"declare it under {part}.states or fix the spelling",
+                    )
+            for actor in t.actors:
+                if actor not in machine.actors:
+                    report(
+                        "MACH002",
+                        f"{part}: transition {t.action} names undeclared actor {actor!r}",
+                        (part, "transitions", i, "actors"),
+                    )
+        if found:
+            continue
+        found.extend(_graph_checks(machine, part, life, doc))
+    return found
+
+
+def _graph_checks(
+    machine: MachineDef, part: str, life: LifecycleDef, doc: SourceDoc | None
+) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+
+    def where(path: tuple[str | int, ...]) -> Location:
+        return doc.locate(path) if doc else Location(path=path)
+
+    # Two transitions on one trigger from one state that can both fire in the same variant.
+    seen: dict[tuple[str, str, str, str], int] = {}
+    for i, t in enumerate(life.transitions):
+        for program, era in _variants(machine):
+            if not t.applies(program, era):
+                continue
+            for src in t.source:
+                key = (src, t.action, program, era)
+                if key in seen:
+                    found.append(
+                        Diagnostic(
+                            "MACH003",
+                            Severity.ERROR,
+                            f"{part}: {t.action} from {src} is declared twice for "
+                            f"{program}/{era} (transitions {seen[key]} and {i})",
+                            where((part, "transitions", i)),
+                            "restrict one of them with programs: or eras:",
+                        )
+                    )
+                seen[key] = i
+
+    edges: dict[str, set[str]] = {name: set() for name in life.states}
+    for t in life.transitions:
+        for src in t.source:
+            edges[src].add(t.dest)
+    reachable = _closure(life.initial_states(), edges)
+    for name in life.states:
+        if name not in reachable:
+            found.append(
+                Diagnostic(
+                    "MACH004",
+                    Severity.ERROR,
+                    f"{part}: state {name} is unreachable from the initial state",
+                    where((part, "states", name)),
+                )
+            )
+    reverse: dict[str, set[str]] = {name: set() for name in life.states}
+    for src, dests in edges.items():
+        for dest in dests:
+            reverse[dest].add(src)
+    terminals = {name for name, s in life.states.items() if s.terminal}
+    reaches_terminal = _closure(terminals, reverse)
+    for name, state in life.states.items():
+        if state.terminal and edges[name]:
+            found.append(
+                Diagnostic(
+                    "MACH005",
+                    Severity.ERROR,
+                    f"{part}: terminal state {name} has outgoing transitions",
+                    where((part, "states", name)),
+                )
+            )
+        elif not state.terminal and not edges[name]:
+            found.append(
+                Diagnostic(
+                    "MACH006",
+                    Severity.ERROR,
+                    f"{part}: state {name} is a trap: nothing leaves it and it is not terminal",
+                    where((part, "states", name)),
+                    "add a transition out of it or mark it terminal: true",
+                )
+            )
+        elif name not in reaches_terminal:
+            found.append(
+                Diagnostic(
+                    "MACH007",
+                    Severity.ERROR,
+                    f"{part}: no path from {name} to a terminal state",
+                    where((part, "states", name)),
+                )
+            )
+    return found
+
+
+def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def load_machine_file(path: str | Path) -> MachineDef:
+    """Load and check a machine definition; raises InputError with every problem found."""
+    return _checked(load_yaml_file(path))
+
+
+def _checked(doc: SourceDoc) -> MachineDef:
+    machine = validate_model(doc, MachineDef)
+    problems = check_definition(machine, doc)
+    if problems:
+        raise InputError(problems)
+    return machine
+
+
+@cache
+def default_machine() -> MachineDef:
+    """The lifecycle shipped with houzzflow (``engine/machine.yaml``), loaded once."""
+    text = resources.files("engine").joinpath("machine.yaml").read_text(encoding="utf-8")
+    return _checked(load_yaml_text(text, "engine/machine.yaml"))

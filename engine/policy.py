@@ -1,0 +1,232 @@
+"""The policy: one Houzz cart's CartRover settings and the assumptions they rely on.
+
+``PolicyFile`` is exactly the user-facing format (DESIGN.md "The policy file"); settings the
+user leaves out take CartRover's defaults for the connection type and era, giving the
+resolved, immutable ``Policy`` that the rules, the connector and the explorer read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, fields, replace
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+
+from engine.machine import Era, Program
+
+OrderStatus = Literal["new", "in_production", "new_or_in_production", "charged"]
+Habit = Literal["never", "always", "sometimes"]
+CancelHabit = Literal["never", "sometimes"]
+
+ORDER_STATUSES: tuple[OrderStatus, ...] = (
+    "new",
+    "in_production",
+    "new_or_in_production",
+    "charged",
+)
+
+# Which Houzz states each Order Status setting loads (engine/machine.yaml state names).
+LOADS: dict[OrderStatus, frozenset[str]] = {
+    "new": frozenset({"New"}),
+    "in_production": frozenset({"InProduction"}),
+    "new_or_in_production": frozenset({"New", "InProduction"}),
+    "charged": frozenset({"Charged"}),
+}
+
+# CartRover's names for its settings and values, for messages in the user's words.
+SETTING_NAMES: dict[str, str] = {
+    "connection_type": "Connection Type",
+    "order_status": "Order Status",
+    "mark_processed": "Mark Orders as Processed",
+    "mark_charged": "Mark Orders as Charged",
+    "cancel_download": "Order Cancel Download",
+    "poll_interval": "poll interval",
+    "earliest_order_date": "Earliest Order Date",
+}
+STATUS_NAMES: dict[str, str] = {
+    "new": "New",
+    "in_production": "In Production",
+    "new_or_in_production": "New or In Production",
+    "charged": "Charged",
+}
+PROGRAM_NAMES: dict[str, str] = {"seller": "Houzz Seller", "vendor": "Houzz Vendor"}
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> int:
+    """Seconds in ``30s``, ``15m``, ``4h``, ``2d`` (a bare integer is seconds)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 30s, 15m, 4h or 2d")
+    if isinstance(value, int):
+        seconds = value
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"expected a duration like 30s, 15m, 4h or 2d, not {value!r}")
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+def format_duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _era(value: object) -> object:
+    # `era: 2021` unquoted is an int in YAML; the user meant the era, not a number.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+EraField = Annotated[Era, BeforeValidator(_era)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Credentials(_Strict):
+    """Houzz Settings > API. Every value is a secret: never printed, logged or reported."""
+
+    application_id: SecretStr | None = None
+    username: SecretStr | None = None
+    token: SecretStr | None = None
+
+
+class StaffHabits(_Strict):
+    """What staff do by hand in Houzz's seller UI."""
+
+    process: Habit = "never"
+    charge: Habit = "never"
+    cancel: CancelHabit = "never"
+
+
+class Assumptions(_Strict):
+    account: Program | None = Field(
+        default=None, description="program the Houzz account is really in"
+    )
+    era: EraField = Field(default="2021", description='legacy (before 2021-09-01) or "2021"')
+    staff: StaffHabits = StaffHabits()
+
+
+class PolicyFile(_Strict):
+    """One Houzz cart's CartRover settings, exactly as written in a policy file."""
+
+    connection_type: Program = Field(description="seller | vendor: the Houzz program")
+    order_status: OrderStatus | None = Field(
+        default=None, description="status an order must have before CartRover loads it"
+    )
+    mark_processed: bool | None = Field(default=None, description="CartRover calls Process")
+    mark_charged: bool | None = Field(default=None, description="CartRover calls Charge")
+    cancel_download: bool = Field(default=True, description="Order Cancel Download")
+    poll_interval: Duration = Field(default=900, description="30s, 15m, 4h, 2d")
+    earliest_order_date: dt.date | None = None
+    credentials: Credentials | None = None
+    assume: Assumptions = Assumptions()
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A resolved policy: every setting has a value; hashable and cheap to compare."""
+
+    connection_type: Program
+    order_status: OrderStatus
+    mark_processed: bool
+    mark_charged: bool
+    cancel_download: bool
+    poll_interval: int
+    account: Program
+    era: Era
+    staff_process: Habit
+    staff_charge: Habit
+    staff_cancel: CancelHabit
+    earliest_order_date: dt.date | None = None
+    # Settings the user wrote down (the rest are defaults); for messages and locations.
+    explicit: frozenset[str] = frozenset()
+
+    @property
+    def charges_itself(self) -> bool:
+        """True where Houzz charges orders without anyone's step (Vendor; 2021 Seller)."""
+        return self.account == "vendor" or self.era == "2021"
+
+    def settings(self) -> dict[str, Any]:
+        """The CartRover settings (not the assumptions), as policy-file keys."""
+        return {
+            "connection_type": self.connection_type,
+            "order_status": self.order_status,
+            "mark_processed": self.mark_processed,
+            "mark_charged": self.mark_charged,
+            "cancel_download": self.cancel_download,
+        }
+
+    def with_settings(self, **changes: Any) -> Policy:
+        return replace(self, explicit=self.explicit | set(changes), **changes)
+
+    def to_file_dict(self) -> dict[str, Any]:
+        """The policy as a policy-file mapping (no credentials), e.g. for saved scenarios."""
+        data: dict[str, Any] = dict(self.settings())
+        data["poll_interval"] = format_duration(self.poll_interval)
+        if self.earliest_order_date:
+            data["earliest_order_date"] = self.earliest_order_date.isoformat()
+        data["assume"] = {
+            "account": self.account,
+            "era": self.era,
+            "staff": {
+                "process": self.staff_process,
+                "charge": self.staff_charge,
+                "cancel": self.staff_cancel,
+            },
+        }
+        return data
+
+
+def cartrover_defaults(connection_type: str, era: str) -> dict[str, Any]:
+    """CartRover's defaults for a connection type and era (DOMAIN.md section 3).
+
+    Where Houzz charges by itself (Vendor, 2021 Seller) CartRover loads Charged orders and
+    offers no Mark step that could apply, so both default off.
+    """
+    if connection_type == "vendor" or era == "2021":
+        return {"order_status": "charged", "mark_processed": False, "mark_charged": False}
+    return {"order_status": "new_or_in_production", "mark_processed": True, "mark_charged": True}
+
+
+def resolve(policy_file: PolicyFile) -> Policy:
+    """Apply CartRover's defaults to the settings the user left out."""
+    assume = policy_file.assume
+    defaults = cartrover_defaults(policy_file.connection_type, assume.era)
+    explicit = frozenset(policy_file.model_fields_set)
+    if "assume" in explicit:
+        explicit |= {f"assume.{k}" for k in assume.model_fields_set}
+        explicit |= {f"assume.staff.{k}" for k in assume.staff.model_fields_set}
+
+    def pick(name: str) -> Any:
+        value = getattr(policy_file, name)
+        return defaults[name] if value is None else value
+
+    return Policy(
+        connection_type=policy_file.connection_type,
+        order_status=pick("order_status"),
+        mark_processed=pick("mark_processed"),
+        mark_charged=pick("mark_charged"),
+        cancel_download=policy_file.cancel_download,
+        poll_interval=policy_file.poll_interval,
+        account=assume.account or policy_file.connection_type,
+        era=assume.era,
+        staff_process=assume.staff.process,
+        staff_charge=assume.staff.charge,
+        staff_cancel=assume.staff.cancel,
+        earliest_order_date=policy_file.earliest_order_date,
+        explicit=explicit,
+    )
+
+
+POLICY_FIELDS = tuple(f.name for f in fields(Policy))

@@ -1,0 +1,112 @@
+"""Validating a policy: the schema tier, then the rules tier, as one report of data.
+
+The proof tier (bounded exhaustive exploration) lives in the simulator, which hosts the
+engine; it extends the report this module makes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from engine.diagnostics import Diagnostic, InputError, Location, Severity, has_errors
+from engine.policy import SETTING_NAMES, Policy, PolicyFile, resolve
+from engine.rules import diagnose
+from engine.yamlsource import SourceDoc, load_yaml_file, validate_model
+
+Verdict = Literal["proven", "counterexample", "inconclusive", "invalid"]
+Tier = Literal["schema", "rules", "proof"]
+
+
+@dataclass(slots=True)
+class ValidationReport:
+    file: str
+    verdict: Verdict
+    tier: Tier
+    diagnostics: list[Diagnostic]
+    policy: Policy | None = None
+    proof: dict[str, Any] | None = field(default=None)
+
+    @property
+    def exit_code(self) -> int:
+        return {"proven": 0, "invalid": 2}.get(self.verdict, 1)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "file": self.file,
+            "verdict": self.verdict,
+            "tier": self.tier,
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+        }
+        if self.policy is not None:
+            out["settings"] = self.policy.to_file_dict()
+        if self.proof is not None:
+            out["proof"] = self.proof
+        return out
+
+
+def policy_from_doc(doc: SourceDoc, at: Sequence[str | int] = ()) -> Policy:
+    """The resolved policy held at ``at`` in a loaded document; InputError when malformed."""
+    sub = doc
+    if at:
+        data: Any = doc.data
+        for part in at:
+            data = data[part]
+        sub = _SubDoc(doc, tuple(at), data)
+    return resolve(validate_model(sub, PolicyFile))
+
+
+class _SubDoc(SourceDoc):
+    """A view of one mapping inside a larger document (e.g. a scenario's inline policy)."""
+
+    def __init__(self, parent: SourceDoc, at: tuple[str | int, ...], data: Any) -> None:
+        super().__init__(parent.file, data, parent.lines, parent.positions, parent.overrides)
+        object.__setattr__(self, "_parent", parent)
+        object.__setattr__(self, "_at", at)
+
+    def locate(self, path: Sequence[str | int], *, key: bool = False) -> Location:
+        parent: SourceDoc = object.__getattribute__(self, "_parent")
+        at: tuple[str | int, ...] = object.__getattribute__(self, "_at")
+        return parent.locate((*at, *path), key=key)
+
+
+def setting_locator(policy: Policy, doc: SourceDoc, at: Sequence[str | int] = ()) -> Any:
+    """Where a setting is written, or the policy itself when it is left at its default."""
+
+    def locate(setting: str) -> Location:
+        parts = tuple(setting.split("."))
+        if setting in policy.explicit:
+            return doc.locate((*at, *parts), key=True)
+        return doc.locate(tuple(at))
+
+    return locate
+
+
+def rules_report(policy: Policy, doc: SourceDoc, at: Sequence[str | int] = ()) -> ValidationReport:
+    diagnostics = [
+        _note_default(d, policy) for d in diagnose(policy, setting_locator(policy, doc, at))
+    ]
+    verdict: Verdict = "counterexample" if has_errors(diagnostics) else "proven"
+    return ValidationReport(doc.file, verdict, "rules", diagnostics, policy)
+
+
+def _note_default(d: Diagnostic, policy: Policy) -> Diagnostic:
+    setting = d.location.dotted.split(".")[-1] if d.location.dotted else ""
+    if d.severity is not Severity.ERROR or not setting or setting not in SETTING_NAMES:
+        return d
+    if setting in policy.explicit:
+        return d
+    msg = f"{d.message} ({SETTING_NAMES[setting]} is not set: CartRover's default applies)"
+    return Diagnostic(d.code, d.severity, msg, d.location, d.fix, d.patch)
+
+
+def validate_policy_file(path: str | Path) -> ValidationReport:
+    """Schema and rules for one policy file; unreadable input gives verdict ``invalid``."""
+    try:
+        doc = load_yaml_file(path)
+        policy = policy_from_doc(doc)
+    except InputError as exc:
+        return ValidationReport(str(path), "invalid", "schema", exc.diagnostics)
+    return rules_report(policy, doc)

@@ -1,0 +1,460 @@
+"""A YAML loader users can trust: plain data, bounded cost, and a line number for every mistake.
+
+Merchants write houzzflow configurations by hand, paste them from e-mails and sometimes feed us
+files nobody has looked at. So this module:
+
+* builds only plain data (a ``yaml.SafeLoader`` subclass) and refuses oversize, alias-bomb,
+  deeply nested, non-UTF-8, empty, multi-document and duplicate-key files with stable codes
+  ``YAML001``..``YAML009`` inside an :class:`~engine.diagnostics.InputError`, never a traceback;
+* remembers where every key and value started, so :meth:`SourceDoc.locate` can point any later
+  finding at ``file:line:column``;
+* turns pydantic validation errors into plain-words diagnostics (``SCHEMA001``..``SCHEMA003``)
+  with a "did you mean" fix, without ever printing a secret;
+* applies ``--set a.b=value`` overrides while keeping track of which values came from the command
+  line (``SET001`` for a path that cannot exist).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import enum
+import os
+import re
+import types
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal, NoReturn, TypeVar, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from yaml.constructor import ConstructorError
+from yaml.error import Mark, MarkedYAMLError
+from yaml.events import AliasEvent, Event, MappingStartEvent, SequenceStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from engine.diagnostics import Diagnostic, InputError, Location, Severity
+
+MAX_BYTES = 1 << 20
+MAX_NODES = 100_000
+MAX_ALIASES = 1_000
+MAX_DEPTH = 64
+
+M = TypeVar("M", bound=BaseModel)
+Path = tuple[Any, ...]
+# (key line, key column, value line, value column), 1-based; a list item's key is the item itself.
+_Pos = tuple[int, int, int, int]
+
+_SECRET = re.compile("token|password|secret", re.IGNORECASE)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceDoc:
+    """Loaded YAML data plus where each part of it came from."""
+
+    file: str
+    data: Any
+    lines: list[str] = dataclasses.field(default_factory=list, repr=False)
+    positions: Mapping[Path, _Pos] = dataclasses.field(default_factory=dict, repr=False)
+    overrides: Mapping[Path, str] = dataclasses.field(default_factory=dict, repr=False)
+
+    def locate(self, path: Sequence[str | int], *, key: bool = False) -> Location:
+        """Where the value (or, with ``key=True``, the key) at ``path`` was written.
+
+        A path that does not exist falls back to the key of its deepest existing ancestor, which
+        is where a "missing setting" error should point.
+        """
+        parts = tuple(path)
+        for n in range(len(parts), -1, -1):
+            # An override replaced everything beneath it, so it shadows any position from the file.
+            if (label := self.overrides.get(parts[:n])) is not None:
+                return Location(label, 0, 0, parts)
+        for n in range(len(parts), -1, -1):
+            if (pos := self.positions.get(parts[:n])) is not None:
+                if key or n < len(parts):
+                    return Location(self.file, pos[0], pos[1], parts)
+                return Location(self.file, pos[2], pos[3], parts)
+        return Location(self.file, 0, 0, parts)
+
+
+def _error(code: str, message: str, where: Location, fix: str = "") -> InputError:
+    return InputError([Diagnostic(code, Severity.ERROR, message, where, fix)])
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that bounds the cost of a document while composing it, before any data exists."""
+
+    def __init__(self, text: str, file: str) -> None:
+        super().__init__(text)
+        self._file = file
+        self._nodes = self._aliases = self._depth = 0
+        self._sizes: dict[str, int] = {}  # anchor -> nodes it stands for, aliases included
+        self._open: set[str] = set()  # anchors whose node is still being composed
+
+    def _fail(self, code: str, message: str, mark: Any, fix: str = "") -> NoReturn:
+        raise _error(code, message, Location(self._file, mark.line + 1, mark.column + 1), fix)
+
+    def _grow(self, count: int, mark: Any) -> None:
+        self._nodes += count
+        if self._nodes > MAX_NODES:
+            how = " through aliases (*name)" if self._aliases else ""
+            message = f"document has more than {MAX_NODES:,} values{how}"
+            self._fail("YAML004", message, mark, "a configuration never needs this many")
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event: Event = self.peek_event()  # type: ignore[no-untyped-call]
+        mark, anchor = event.start_mark, getattr(event, "anchor", None)
+        if isinstance(event, AliasEvent) and anchor is not None:
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                self._fail("YAML004", f"more than {MAX_ALIASES:,} aliases (*name)", mark)
+            if anchor in self._open:
+                self._fail("YAML004", f"alias *{anchor} is used inside its own anchor", mark)
+            node = super().compose_node(parent, index)
+            # Adding the anchor's whole size per alias is what stops "billion laughs" early.
+            self._grow(self._sizes.get(anchor, 1), mark)
+            return node
+        nested = isinstance(event, MappingStartEvent | SequenceStartEvent)
+        self._depth += nested
+        if self._depth > MAX_DEPTH:
+            self._fail("YAML005", f"nested more than {MAX_DEPTH} levels deep", mark)
+        if anchor is not None:
+            self._open.add(anchor)
+        before = self._nodes
+        self._grow(1, mark)
+        node = super().compose_node(parent, index)
+        if anchor is not None:
+            self._open.discard(anchor)
+            self._sizes[anchor] = self._nodes - before
+        self._depth -= nested
+        if isinstance(node, MappingNode):
+            self._check_duplicates(node)
+        return node
+
+    def _check_duplicates(self, node: MappingNode) -> None:
+        # Checked on the composed node, before merge keys (<<) add pairs that may legally repeat.
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node)
+            if key in seen:
+                message = f"duplicate key {_show(key)}: first defined on line {seen[key]}"
+                fix = "keep one of them; YAML would silently use only the last"
+                self._fail("YAML002", message, key_node.start_mark, fix)
+            seen[key] = key_node.start_mark.line + 1
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:  # e.g. a date like 2024-13-45
+            problem = f"cannot read value: {exc}"
+            raise ConstructorError(None, None, problem, node.start_mark) from None
+
+
+def _index(ld: _Loader, node: Node, path: Path, key: Mark | None, out: dict[Path, _Pos]) -> None:
+    value = node.start_mark
+    key = key or value
+    out[path] = (key.line + 1, key.column + 1, value.line + 1, value.column + 1)
+    if isinstance(node, MappingNode):
+        # After construction node.value holds merged pairs first; later pairs win, as in the data.
+        pairs = {ld.construct_object(k, deep=True): (k, v) for k, v in node.value}
+        for name, (k, v) in pairs.items():
+            _index(ld, v, (*path, name), k.start_mark, out)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(ld, item, (*path, i), None, out)
+
+
+def _syntax_diagnostic(exc: MarkedYAMLError, file: str, lines: list[str]) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = text[: len(text) - len(text.lstrip(" \t"))]
+    fix = ""
+    if exc.problem == "but found another document":
+        message, fix = "one document expected, but found another ('---')", "remove the extra '---'"
+    elif "\t" in indent and col <= len(indent) + 1:
+        message, fix = "tab character used for indentation; YAML indents with spaces", "use spaces"
+        col = indent.index("\t") + 1
+    else:
+        message = f"invalid YAML: {exc.problem or exc.context or 'cannot parse'}"
+        if exc.problem and exc.context and exc.context_mark:
+            message += f" ({exc.context} on line {exc.context_mark.line + 1})"
+    return Diagnostic("YAML001", Severity.ERROR, message, Location(file, line, col), fix)
+
+
+def _parse(text: str, file: str, expect_mapping: bool) -> SourceDoc:
+    lines = _YAML_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    loader: _Loader | None = None
+    try:
+        loader = _Loader(text, file)
+        node = loader.get_single_node()
+        if node is None or (node.tag.endswith(":null") and node.value == ""):
+            raise _error("YAML007", "file is empty (or has only comments)", Location(file))
+        data = loader.construct_document(node)
+        positions: dict[Path, _Pos] = {}
+        _index(loader, node, (), None, positions)
+    except MarkedYAMLError as exc:
+        raise InputError([_syntax_diagnostic(exc, file, lines)]) from None
+    except yaml.reader.ReaderError as exc:
+        pos = int(exc.position)
+        line = text.count("\n", 0, pos) + 1
+        where = Location(file, line, pos - (text.rfind("\n", 0, pos) + 1) + 1)
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        message = f"control character U+{ord(char):04X} is not allowed in YAML"
+        raise _error("YAML001", message, where) from None
+    except yaml.YAMLError as exc:
+        raise _error("YAML001", f"invalid YAML: {exc}", Location(file)) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if expect_mapping and not isinstance(data, dict):
+        where = Location(file, positions[()][2], positions[()][3])
+        message = f"the top level must be a mapping of settings (key: value), not {_show(data)}"
+        raise _error("YAML009", message, where)
+    return SourceDoc(file, data, lines, positions)
+
+
+def load_yaml_text(
+    text: str | bytes, file: str = "<string>", *, expect_mapping: bool = True
+) -> SourceDoc:
+    """Parse YAML text (bytes must be UTF-8); raise InputError with YAML00x codes if unusable."""
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_BYTES:
+        message = f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,} (1 MiB)"
+        raise _error("YAML003", message, Location(file))
+    if isinstance(text, bytes):
+        bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+        try:
+            text = raw[bom:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            at = exc.start + bom
+            line, column = raw.count(b"\n", 0, at) + 1, at - raw.rfind(b"\n", 0, at)
+            message = f"file is not UTF-8: byte 0x{raw[at]:02x} at offset {at} (line {line})"
+            utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+            fix = ("it looks like UTF-16; " if utf16 else "") + "save the file as UTF-8"
+            raise _error("YAML006", message, Location(file, line, column), fix) from None
+    return _parse(text, file, expect_mapping)
+
+
+def load_yaml_file(path: str | os.PathLike[str], *, expect_mapping: bool = True) -> SourceDoc:
+    """Read and parse a YAML file; raise InputError (YAML00x) instead of any OS or YAML error."""
+    file = os.fspath(path)
+    try:
+        with open(file, "rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)  # never read more than the limit of a hostile file
+    except FileNotFoundError:
+        raise _error("YAML008", "file not found", Location(file)) from None
+    except IsADirectoryError:
+        raise _error("YAML008", "is a directory, not a YAML file", Location(file)) from None
+    except OSError as exc:
+        message = f"cannot read file: {exc.strerror or exc}"
+        raise _error("YAML008", message, Location(file)) from None
+    if len(raw) > MAX_BYTES:
+        message = f"file is larger than the {MAX_BYTES:,} byte (1 MiB) limit"
+        raise _error("YAML003", message, Location(file))
+    return load_yaml_text(raw, file, expect_mapping=expect_mapping)
+
+
+def _show(value: Any) -> str:
+    """A short, YAML-flavoured rendering; large inputs are described, never dumped."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    if isinstance(value, int) and value.bit_length() > 128:  # str() refuses > 4300 digits
+        return "a very large number"
+    if isinstance(value, dict | list):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return str(value)[:40]
+
+
+def _dotted(path: Sequence[Any]) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _members(tp: Any) -> list[Any]:
+    """The concrete types behind Annotated[...] and unions (Optional included)."""
+    if get_origin(tp) is Annotated:
+        return _members(get_args(tp)[0])
+    if get_origin(tp) in (Union, types.UnionType):
+        return [m for arg in get_args(tp) for m in _members(arg)]
+    return [tp]
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _step(tp: Any, part: Any) -> list[Any]:
+    found: list[Any] = []
+    for member in _members(tp):
+        origin, args = get_origin(member), get_args(member)
+        if _is_model(member):
+            for name, info in member.model_fields.items():
+                if part in (name, info.alias, info.validation_alias):
+                    found.append(info.annotation)
+        elif origin in (list, set, frozenset, Sequence) and args and isinstance(part, int):
+            found.append(args[0])
+        elif origin is tuple and args and isinstance(part, int):
+            found.append(args[0] if args[-1] is Ellipsis else args[min(part, len(args) - 1)])
+        elif origin in (dict, Mapping) and len(args) == 2:
+            found.append(args[1])
+    return found
+
+
+def _types_at(model: type[BaseModel], path: Sequence[Any]) -> list[Any]:
+    current: list[Any] = [model]
+    for part in path:
+        current = [found for tp in current for found in _step(tp, part)]
+    return [m for tp in current for m in _members(tp)]
+
+
+def _field_names(model: type[BaseModel], path: Sequence[Any]) -> list[str]:
+    names = [
+        info.alias or name
+        for tp in _types_at(model, path)
+        if _is_model(tp)
+        for name, info in tp.model_fields.items()
+    ]
+    return list(dict.fromkeys(names))
+
+
+def _allowed_values(model: type[BaseModel], path: Sequence[Any], ctx: dict[str, Any]) -> list[str]:
+    values: list[Any] = []
+    for tp in _types_at(model, path):
+        if get_origin(tp) is Literal:
+            values += get_args(tp)
+        elif isinstance(tp, type) and issubclass(tp, enum.Enum):
+            values += [member.value for member in tp]
+    if not values and "expected" in ctx:
+        expected = str(ctx["expected"])
+        values = re.findall(r"'([^']*)'", expected) or [expected]
+    return list(dict.fromkeys(v if isinstance(v, str) else _show(v) for v in values))
+
+
+def _data_path(data: Any, loc: Sequence[Any], missing: bool) -> Path:
+    """The error's loc without pydantic's union labels ('int', 'Connector', ...) in it."""
+    path: list[Any] = []
+    for i, part in enumerate(loc):
+        if (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        ):
+            data = data[part]
+        elif not (missing and i == len(loc) - 1):  # keep only the absent setting itself
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def _schema_diagnostic(doc: SourceDoc, model: type[BaseModel], err: Any) -> Diagnostic:
+    kind: str = err["type"]
+    path = _data_path(doc.data, err["loc"], kind == "missing")
+    name = _dotted(path) or "top level"
+    parent, last = path[:-1], (path[-1] if path else "")
+    where = f" in '{_dotted(parent)}'" if parent else ""
+    if kind == "extra_forbidden":
+        allowed = _field_names(model, parent)
+        close = difflib.get_close_matches(str(last), allowed, n=1)
+        fix = f"did you mean '{close[0]}'?" if close else ""
+        if not close and allowed:
+            fix = "allowed here: " + ", ".join(allowed[:12]) + (" ..." if allowed[12:] else "")
+        message = f"unknown setting {_show(last)}{where}"
+        return Diagnostic("SCHEMA001", Severity.ERROR, message, doc.locate(path, key=True), fix)
+    if kind == "missing":
+        fix = f"add '{last}: ...' " + (f"under '{_dotted(parent)}'" if parent else "at top level")
+        message = f"missing required setting {_show(last)}{where}"
+        return Diagnostic("SCHEMA002", Severity.ERROR, message, doc.locate(path), fix)
+    secret = any(_SECRET.search(str(part)) for part in err["loc"])
+    value = err.get("input")
+    shown = "the value given" if secret else _show(value)
+    fix = ""
+    allowed = _allowed_values(model, path, err.get("ctx") or {})
+    if kind in ("literal_error", "enum") and allowed:
+        message = f"{name}: {shown} is not one of {', '.join(allowed)}"
+        close = [] if secret else difflib.get_close_matches(str(value), allowed, n=1)
+        fix = f"did you mean '{close[0]}'?" if close else ""
+    else:
+        reason = re.sub(r"^(Value error, |Assertion failed, )", "", str(err["msg"]))
+        reason = re.sub(r"^Input should be ", "expected ", reason)
+        if secret and isinstance(value, str) and value:
+            reason = reason.replace(value, "***")  # custom validators may echo the input
+        message = f"{name}: {shown} is not valid: {reason[:1].lower()}{reason[1:]}"
+    return Diagnostic("SCHEMA003", Severity.ERROR, message, doc.locate(path), fix)
+
+
+def validate_model(doc: SourceDoc, model: type[M], *, context: dict[str, Any] | None = None) -> M:
+    """Validate the loaded data; every pydantic error becomes a located SCHEMA00x diagnostic."""
+    try:
+        return model.model_validate(doc.data, context=context)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    # A union reports one error per member at the same place; say it once, with every reason.
+    merged: dict[tuple[str, Location, str], Diagnostic] = {}
+    for diagnostic in (_schema_diagnostic(doc, model, err) for err in errors):
+        head, sep, reason = diagnostic.message.partition(" is not valid: ")
+        key = (diagnostic.code, diagnostic.location, head if sep else diagnostic.message)
+        if key in merged and sep and reason not in merged[key].message:
+            merged[key] = dataclasses.replace(
+                merged[key], message=f"{merged[key].message}, or {reason}"
+            )
+        merged.setdefault(key, diagnostic)
+    diagnostics = sorted(merged.values(), key=lambda d: (d.location.line, d.location.column))
+    raise InputError(diagnostics)
+
+
+def apply_override(doc: SourceDoc, dotted: str, value: str) -> SourceDoc:
+    """A copy of ``doc`` with ``dotted`` (``a.b.0.c``) set to ``value`` read as a YAML scalar."""
+    label = f"--set {dotted}={'***' if _SECRET.search(dotted) else value}"
+    parts = dotted.split(".")
+    if not all(parts):
+        raise _error("SET001", f"'{dotted}' is not a setting path like a.b.c", Location("--set"))
+    # Copy each container on the path: aliases share objects, and the original must not change.
+    root = _copy({} if doc.data is None else doc.data)
+    current: Any = root
+    path: list[str | int] = []
+    for i, raw in enumerate(parts):
+        number = int(raw) if raw.isascii() and raw.isdigit() else None
+        if isinstance(current, dict):
+            # YAML reads `1:` as an int key, so "a.1" must still find it.
+            part: str | int = raw
+            if number is not None and raw not in current and number in current:
+                part = number
+        elif isinstance(current, list) and number is not None and number < len(current):
+            part = number
+        else:
+            where = f"'{'.'.join(parts[:i])}'" if i else "the top level"
+            # Never echo the scalar itself: it may be a secret.
+            kind = f"a list of {len(current)}" if isinstance(current, list) else "a single value"
+            message = f"cannot set '{dotted}': {where} is {kind}, so '{raw}' cannot be in it"
+            raise _error("SET001", message, Location("--set", path=tuple(parts)))
+        path.append(part)
+        if i == len(parts) - 1:
+            current[part] = _override_value(value)
+        else:
+            child = current.get(part) if isinstance(current, dict) else current[part]
+            child = {} if child is None else _copy(child)
+            current[part] = child
+            current = child
+    return dataclasses.replace(doc, data=root, overrides={**doc.overrides, tuple(path): label})
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    return list(value) if isinstance(value, list) else value
+
+
+def _override_value(value: str) -> Any:
+    try:
+        parsed = load_yaml_text(value, "--set", expect_mapping=False).data
+    except InputError:
+        return value  # "@home", "" and the like are meant as plain text
+    # "note=a: b" means the text, but "tags=[a, b]" asks for a list.
+    if isinstance(parsed, dict | list) and not value.lstrip().startswith(("[", "{")):
+        return value
+    return parsed

@@ -1,0 +1,1 @@
+"""Proof: bounded exhaustive exploration of a policy and the settings matrix."""

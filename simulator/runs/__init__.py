@@ -1,0 +1,1 @@
+"""Scenario runs: scenario files, the runner, invariants, timelines and reports."""

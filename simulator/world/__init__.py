@@ -1,0 +1,1 @@
+"""The world around the fake Houzz: the clock, customers, staff, the warehouse and faults."""
