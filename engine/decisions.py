@@ -92,3 +92,35 @@ def hold_reason(rejection: Rejection) -> str:
     setting = {"Process": "Mark Orders as Processed", "Charge": "Mark Orders as Charged"}
     step = setting.get(rejection.action, rejection.action)
     return f"{step} was rejected by Houzz: {rejection.reason}"
+
+
+def reached(table: Table, target: str, current: str) -> bool:
+    """True when an order now ``current`` has already reached ``target`` or gone past it.
+
+    Used after a write whose outcome is unknown (a timeout, a transient error): CartRover
+    re-reads the order and counts the step as done if someone (it, or staff meanwhile) made
+    it happen. Only forward progress counts: a cancellation, a lapse or a declined charge is
+    never "past" a step.
+    """
+    if current == target:
+        return True
+    seen = {target}
+    todo = [target]
+    while todo:
+        here = todo.pop()
+        for (src, _), move in table.moves.items():
+            forward = move.happens in ("auto", "may") and move.dest != CANCELLED
+            if src == here and forward and move.dest not in seen:
+                if move.dest == current:
+                    return True
+                seen.add(move.dest)
+                todo.append(move.dest)
+    return False
+
+
+def step_target(table: Table, step: str) -> str:
+    """The Houzz status a Mark step leads to (Process: In Production, Charge: Charged)."""
+    for (_, action), move in table.moves.items():
+        if action == step:
+            return move.dest
+    return ""

@@ -1,17 +1,11 @@
 """A YAML loader users can trust: plain data, bounded cost, and a line number for every mistake.
 
-Merchants write houzzflow configurations by hand, paste them from e-mails and sometimes feed us
-files nobody has looked at. So this module:
-
-* builds only plain data (a ``yaml.SafeLoader`` subclass) and refuses oversize, alias-bomb,
-  deeply nested, non-UTF-8, empty, multi-document and duplicate-key files with stable codes
-  ``YAML001``..``YAML009`` inside an :class:`~engine.diagnostics.InputError`, never a traceback;
-* remembers where every key and value started, so :meth:`SourceDoc.locate` can point any later
-  finding at ``file:line:column``;
-* turns pydantic validation errors into plain-words diagnostics (``SCHEMA001``..``SCHEMA003``)
-  with a "did you mean" fix, without ever printing a secret;
-* applies ``--set a.b=value`` overrides while keeping track of which values came from the command
-  line (``SET001`` for a path that cannot exist).
+Merchants write houzzflow configurations by hand and sometimes feed us files nobody has read, so
+loading builds plain data only (SafeLoader) and turns every unusable file into an InputError with
+a stable code (YAML001..YAML009) instead of a traceback: syntax, duplicate keys, size, alias
+bombs, nesting, encoding, emptiness. Every key and value keeps its line and column, so later
+findings (pydantic errors via ``validate_model``: SCHEMA001..003; ``--set`` overrides: SET001)
+point at the exact place to fix, and never print a secret.
 """
 
 from __future__ import annotations
@@ -44,7 +38,7 @@ Path = tuple[Any, ...]
 # (key line, key column, value line, value column), 1-based; a list item's key is the item itself.
 _Pos = tuple[int, int, int, int]
 
-_SECRET = re.compile("token|password|secret", re.IGNORECASE)
+_SECRET = re.compile("token|password|secret|credential", re.IGNORECASE)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
@@ -205,7 +199,7 @@ def _parse(text: str, file: str, expect_mapping: bool) -> SourceDoc:
         line = text.count("\n", 0, pos) + 1
         where = Location(file, line, pos - (text.rfind("\n", 0, pos) + 1) + 1)
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        message = f"control character U+{ord(char):04X} is not allowed in YAML"
+        message = f"character U+{ord(char):04X} is not allowed in YAML (unprintable)"
         raise _error("YAML001", message, where) from None
     except yaml.YAMLError as exc:
         raise _error("YAML001", f"invalid YAML: {exc}", Location(file)) from None
@@ -417,6 +411,7 @@ def apply_override(doc: SourceDoc, dotted: str, value: str) -> SourceDoc:
     root = _copy({} if doc.data is None else doc.data)
     current: Any = root
     path: list[str | int] = []
+    overrides = dict(doc.overrides)
     for i, raw in enumerate(parts):
         number = int(raw) if raw.isascii() and raw.isdigit() else None
         if isinstance(current, dict):
@@ -437,10 +432,13 @@ def apply_override(doc: SourceDoc, dotted: str, value: str) -> SourceDoc:
             current[part] = _override_value(value)
         else:
             child = current.get(part) if isinstance(current, dict) else current[part]
+            if child is None:  # a mapping the override creates is located at the override too
+                overrides[tuple(path)] = label
             child = {} if child is None else _copy(child)
             current[part] = child
             current = child
-    return dataclasses.replace(doc, data=root, overrides={**doc.overrides, tuple(path): label})
+    overrides[tuple(path)] = label
+    return dataclasses.replace(doc, data=root, overrides=overrides)
 
 
 def _copy(value: Any) -> Any:

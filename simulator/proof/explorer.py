@@ -1,0 +1,553 @@
+"""Bounded exhaustive exploration of one policy: every interleaving, for a few orders.
+
+The world of each order (placement, the customer's cancel window, Houzz's own moves, staff
+habits) comes from ``engine.order_paths``; CartRover's behaviour from ``engine.decisions``
+and the compiled tables, the same pure functions the simulated connector uses. States are
+plain tuples, orders are interchangeable (a state holds its orders sorted), and the search
+is breadth first, so the first violation found has a shortest path.
+
+Safety invariants are checked on every transition; "nothing lost", "confirmed" and
+"accounted" are checked in every *quiescent* state, one where nothing that must happen is
+left to happen (only optional moves remain, which may never come).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import NamedTuple
+
+from engine.decisions import (
+    Decision,
+    apply_marks,
+    decide,
+    hold_reason,
+    mark_steps,
+    reached,
+    step_target,
+)
+from engine.order_paths import WINDOW_CLOSES, Step, steps_from
+from engine.policy import Policy
+from engine.table import Rejection, Table, houzz_table
+
+
+class Order(NamedTuple):
+    """One order's state. Field order matters: states sort by it."""
+
+    houzz: str  # Houzz status
+    window: bool  # the customer's cancel window is still open
+    dirty: bool  # modified since CartRover's last poll saw it
+    connector: str  # CartRover status ("" = not loaded)
+    backend: str  # "" | received | shipped | cancelled
+    skipped: str  # "" | skip | design
+    pending: str  # a write to retry after a fault: "Process", "Charge", "Send", ...
+    expect: str  # for a lost reply: the Houzz status the write would have produced
+
+
+class State(NamedTuple):
+    orders: tuple[Order, ...]
+    unplaced: int
+    faults: int  # faults left in the budget
+
+
+class Event(NamedTuple):
+    kind: str  # place | world | ship | confirm | poll
+    index: int  # which order (in the sorted state before it); -1 for place/poll
+    action: str = ""
+    actor: str = ""
+    fault: tuple[int, str, str] | None = None  # (order index, write, transient|lost)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """What the exploration covers; a bound that cuts it short makes the verdict inconclusive."""
+
+    orders: int = 2
+    faults: int = 0
+    lapse: bool = False  # also explore the 7-day authorization lapse (warehouse too slow)
+    max_states: int = 400_000
+
+    def describe(self) -> str:
+        parts = [f"{self.orders} order{'s' if self.orders != 1 else ''}"]
+        parts.append(f"up to {self.faults} API fault{'s' if self.faults != 1 else ''}")
+        if self.lapse:
+            parts.append("authorization lapses")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    invariant: str  # lost | unpaid_sent | cancelled_shipped | unconfirmed | unaccounted
+    order: int  # index into the state's orders
+    message: str
+
+
+@dataclass(slots=True)
+class Exploration:
+    verdict: str  # proven | counterexample | inconclusive
+    bounds: Bounds
+    states: int
+    transitions: int
+    depth: int
+    violation: Violation | None = None
+    path: list[Event] = field(default_factory=list)
+    cut_by: str = ""
+
+
+NO_ORDER_FLAGS = ("", False, False, "", "", "", "", "")
+
+
+class World:
+    """The policy's world, precomputed for fast successor generation."""
+
+    def __init__(self, policy: Policy, bounds: Bounds) -> None:
+        self.policy = policy
+        self.bounds = bounds
+        self.table: Table = houzz_table(policy.account, policy.era)
+        self.connected = policy.connection_type == policy.account
+        self.steps = mark_steps(policy)
+        self.writes = (*self.steps, "Send")
+
+    def visible(self, houzz: str) -> bool:
+        return houzz not in self.table.hidden
+
+    @cache  # noqa: B019 - one World per exploration; the cache dies with it
+    def world_steps(self, houzz: str, window: bool) -> tuple[Step, ...]:
+        out = list(steps_from(self.table, self.policy, houzz, window))
+        if self.bounds.lapse:
+            for (src, action), move in self.table.moves.items():
+                if src == houzz and move.happens == "late":
+                    out.append(Step(action, "houzz", move.dest, window, False))
+        return tuple(out)
+
+
+def initial_state(world: World) -> State:
+    return State((), world.bounds.orders, world.bounds.faults)
+
+
+def successors(world: World, state: State) -> Iterator[tuple[Event, bool]]:
+    """(event, mandatory) for every event enabled in ``state``."""
+    if state.unplaced:
+        yield Event("place", -1), True
+    seen: set[Order] = set()
+    needs_poll = False
+    for i, o in enumerate(state.orders):
+        if world.visible(o.houzz) and (o.dirty or o.pending):
+            needs_poll = True
+        if o in seen:
+            continue  # symmetry: identical orders have identical futures
+        seen.add(o)
+        for step in world.world_steps(o.houzz, o.window):
+            yield Event("world", i, step.action, step.actor), step.mandatory
+        if o.backend == "received":
+            yield Event("ship", i), True
+        if o.connector == "Shipped":
+            yield Event("confirm", i), True
+            if state.faults:
+                yield Event("confirm", i, fault=(i, "Ship", "transient")), False
+                yield Event("confirm", i, fault=(i, "Ship", "lost")), False
+    if needs_poll and world.connected:
+        yield Event("poll", -1), True
+        if state.faults:
+            for i, o in enumerate(state.orders):
+                if world.visible(o.houzz) and (o.dirty or o.pending):
+                    for write in world.writes:
+                        for kind in ("transient", "lost"):
+                            yield Event("poll", -1, fault=(i, write, kind)), False
+
+
+class Narrator:
+    """Collects the plain-language account of a replayed path."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, int, str]] = []  # (kind, order index, text)
+        self.polls = 0
+
+    def say(self, kind: str, order: int, text: str) -> None:
+        self.lines.append((kind, order, text))
+
+
+def apply(
+    world: World, state: State, event: Event, narrator: Narrator | None = None
+) -> tuple[list[Order], int, int, Violation | None, bool]:
+    """The orders after ``event`` (unsorted, same positions; a placed order is appended).
+
+    Returns (orders, unplaced, faults left, violation, fault used).
+    """
+    orders = list(state.orders)
+    unplaced, faults = state.unplaced, state.faults
+    table = world.table
+    label = table.labels
+    if event.kind == "place":
+        start = table.initial
+        orders.append(Order(start, True, True, "", "", "", "", ""))
+        if narrator:
+            narrator.say(
+                "place", len(orders) - 1, f"the customer placed it (Houzz: {label[start]})"
+            )
+        return orders, unplaced - 1, faults, None, False
+    if event.kind == "world":
+        o = orders[event.index]
+        if event.action == WINDOW_CLOSES:
+            orders[event.index] = o._replace(window=False)
+            if narrator:
+                narrator.say("world", event.index, "30 minutes passed: the cancel window closed")
+            return orders, unplaced, faults, None, False
+        dest = table.step(o.houzz, event.action, event.actor)
+        assert not isinstance(dest, Rejection), dest
+        orders[event.index] = o._replace(houzz=dest, dirty=True)
+        if narrator:
+            narrator.say("world", event.index, _world_words(event, label[o.houzz], label[dest]))
+        return orders, unplaced, faults, None, False
+    if event.kind == "ship":
+        o = orders[event.index]
+        # CartRover learns the tracking only for an order it knows is at the warehouse; one
+        # whose send reply was lost learns it when it re-checks the warehouse.
+        known = "Shipped" if o.connector == "AtWMS" else o.connector
+        orders[event.index] = o._replace(backend="shipped", connector=known)
+        if narrator:
+            narrator.say("ship", event.index, "the warehouse shipped it and reported tracking")
+        if o.houzz == "Cancelled":
+            if o.dirty:  # shipped before CartRover's next poll could see the cancellation
+                return orders, unplaced, faults, None, False
+            return orders, unplaced, faults, _cancelled_shipped(event.index), False
+        if o.houzz != "Charged":
+            why = f"it is {label[o.houzz]} in Houzz: its authorization lapsed"
+            return orders, unplaced, faults, Violation("unpaid_sent", event.index, why), False
+        return orders, unplaced, faults, None, False
+    if event.kind == "confirm":
+        return _confirm(world, orders, unplaced, faults, event, narrator)
+    return _poll(world, orders, unplaced, faults, event, narrator)
+
+
+def _world_words(event: Event, before: str, after: str) -> str:
+    who = {"staff": "staff", "customer": "the customer", "houzz": "Houzz"}[event.actor]
+    verbs = {
+        "Process": "processed it by hand in Houzz",
+        "Charge": "charged it by hand in Houzz",
+        "Cancel": "cancelled it in Houzz",
+        "AutoCharge": "charged it by itself, 30 minutes after placement",
+        "ChargeFails": "failed to charge it and held it back",
+        "PaymentFixed": "fixed the payment",
+        "AuthorizationLapse": "let its 7-day authorization lapse",
+    }
+    what = verbs.get(event.action, event.action)
+    return f"{who} {what} ({before} -> {after})"
+
+
+def _cancelled_shipped(index: int) -> Violation:
+    return Violation(
+        "cancelled_shipped",
+        index,
+        "the warehouse shipped it although it was cancelled in Houzz and CartRover had "
+        "polled since (Order Cancel Download is off)",
+    )
+
+
+def _confirm(
+    world: World,
+    orders: list[Order],
+    unplaced: int,
+    faults: int,
+    event: Event,
+    narrator: Narrator | None,
+) -> tuple[list[Order], int, int, Violation | None, bool]:
+    o = orders[event.index]
+    kind = event.fault[2] if event.fault else ""
+    if kind == "transient":
+        if narrator:
+            narrator.say("fault", event.index, "CartRover's Ship call failed (transient error)")
+        return orders, unplaced, faults - 1, None, True
+    if o.houzz == "Shipped":  # a lost reply earlier: re-read, it took effect
+        orders[event.index] = o._replace(connector="Confirmed")
+        return orders, unplaced, faults, None, False
+    result = world.table.step(o.houzz, "Ship", "connector")
+    if isinstance(result, Rejection):
+        orders[event.index] = o._replace(connector="Error")
+        if narrator:
+            narrator.say(
+                "connector",
+                event.index,
+                f"CartRover posted the tracking; Houzz refused Ship ({result.reason}): held in Error",
+            )
+        return orders, unplaced, faults, None, False
+    if kind == "lost":
+        orders[event.index] = o._replace(houzz=result)
+        if narrator:
+            narrator.say(
+                "fault", event.index, "CartRover's Ship call took effect, its reply was lost"
+            )
+        return orders, unplaced, faults - 1, None, True
+    orders[event.index] = o._replace(houzz=result, connector="Confirmed")
+    if narrator:
+        narrator.say("connector", event.index, "CartRover posted the tracking: Shipped in Houzz")
+    return orders, unplaced, faults, None, False
+
+
+def _poll(
+    world: World,
+    orders: list[Order],
+    unplaced: int,
+    faults: int,
+    event: Event,
+    narrator: Narrator | None,
+) -> tuple[list[Order], int, int, Violation | None, bool]:
+    policy, table = world.policy, world.table
+    label = table.labels
+    fault = event.fault
+    used = False
+    if narrator:
+        narrator.polls += 1
+        narrator.say("poll", -1, f"CartRover's poll {narrator.polls}")
+    for i, o in enumerate(orders):
+        if not (world.visible(o.houzz) and (o.dirty or o.pending)):
+            continue
+        fault_here = fault if fault and fault[0] == i else None
+        words: list[str] = []
+        if o.pending:
+            o, violation, hit = _resume(world, o, fault_here, words)
+        else:
+            seen = decide(policy, o.houzz, o.connector or None, before_earliest=False)
+            hit = False
+            violation = None
+            if seen.decision is Decision.LOAD:
+                words.append(f"loaded it ({label[o.houzz]})")
+                o, violation, hit = _pipeline(world, o, 0, fault_here, words)
+            elif seen.decision is Decision.SKIP:
+                o = o._replace(skipped="skip")
+                words.append(f"skipped it: {seen.reason}")
+            elif seen.decision is Decision.CANCEL_UNSENT:
+                o = o._replace(connector="CancelSending")
+                words.append("saw it cancelled before sending: Cancel Sending")
+            elif seen.decision is Decision.CANCEL_AT_BACKEND:
+                if o.backend == "received":
+                    o = o._replace(backend="cancelled", connector="Canceled")
+                    words.append("saw it cancelled: the warehouse cancelled it")
+        used = used or hit
+        orders[i] = o._replace(dirty=False)
+        if narrator and words:
+            narrator.say("connector", i, "CartRover " + "; ".join(words))
+        if violation:
+            return orders, unplaced, faults - used, Violation(violation[0], i, violation[1]), used
+    return orders, unplaced, faults - used, None, used
+
+
+def _pipeline(
+    world: World,
+    o: Order,
+    start: int,
+    fault: tuple[int, str, str] | None,
+    words: list[str],
+    resumed: bool = False,
+) -> tuple[Order, tuple[str, str] | None, bool]:
+    """Run the Mark steps from ``start``, then send; a fault may interrupt one write.
+
+    A pipeline resumed after a fault re-reads the order and skips the steps already done.
+    """
+    label = world.table.labels
+    steps = world.steps
+    for k in range(start, len(steps)):
+        step = steps[k]
+        if resumed and reached(world.table, step_target(world.table, step), o.houzz):
+            continue
+        if fault and fault[1] == step:
+            result = world.table.step(o.houzz, step, "connector")
+            target = "" if isinstance(result, Rejection) else result
+            if fault[2] == "transient":
+                # The retry re-reads the order first: whoever made the step happen meanwhile,
+                # the status it wanted is there.
+                words.append(f"its {step} call failed (transient error); it will retry")
+                return o._replace(connector="New", pending=step, expect=target), None, True
+            if target:
+                words.append(f"its {step} call took effect but the reply was lost")
+                return (
+                    o._replace(houzz=target, connector="New", pending=step, expect=target),
+                    None,
+                    True,
+                )
+        outcome = apply_marks(world.table, o.houzz, (step,))
+        if outcome.rejection is not None:
+            words.append(hold_reason(outcome.rejection) + "; the order is held in Error")
+            return o._replace(connector="Error", pending="", expect=""), None, False
+        words.append(f"{step} accepted ({label[outcome.state]})")
+        o = o._replace(houzz=outcome.state)
+    return _send(world, o, fault, words)
+
+
+def _send(
+    world: World, o: Order, fault: tuple[int, str, str] | None, words: list[str]
+) -> tuple[Order, tuple[str, str] | None, bool]:
+    label = world.table.labels
+    violation = None
+    if o.houzz != "Charged":
+        violation = (
+            "unpaid_sent",
+            f"CartRover sent it to the warehouse while it was {label[o.houzz]} in Houzz, not Charged",
+        )
+    if fault and fault[1] == "Send":
+        if fault[2] == "transient":
+            words.append("sending it to the warehouse failed (transient error); it will retry")
+            return o._replace(connector="New", pending="Send", expect=""), None, True
+        words.append("the warehouse received it but the reply was lost")
+        return o._replace(connector="New", backend="received", pending="Send"), violation, True
+    words.append("sent it to the warehouse (At WMS)")
+    return (
+        o._replace(connector="AtWMS", backend="received", pending="", expect=""),
+        violation,
+        False,
+    )
+
+
+def _resume(
+    world: World, o: Order, fault: tuple[int, str, str] | None, words: list[str]
+) -> tuple[Order, tuple[str, str] | None, bool]:
+    """Retry the write a fault interrupted, first checking whether it took effect."""
+    cancelled = o.houzz == "Cancelled" and world.policy.cancel_download
+    if o.pending == "Send" and o.backend:
+        words.append("checked the warehouse: it already had the order")
+        o = o._replace(pending="", expect="")
+        if o.backend == "shipped":
+            return o._replace(connector="Shipped"), None, False
+        if cancelled:
+            words.append("saw it cancelled: the warehouse cancelled it")
+            return o._replace(connector="Canceled", backend="cancelled"), None, False
+        return o._replace(connector="AtWMS"), None, False
+    if cancelled:
+        words.append("saw it cancelled before sending: Cancel Sending")
+        return o._replace(connector="CancelSending", pending="", expect=""), None, False
+    if o.pending == "Send":
+        return _send(world, o, fault, words)
+    k = world.steps.index(o.pending)
+    if o.expect and reached(world.table, o.expect, o.houzz):
+        words.append(f"re-read the order: it is already {world.table.labels[o.houzz]}")
+        return _pipeline(world, o._replace(pending="", expect=""), k + 1, fault, words, True)
+    words.append(f"retried {o.pending}")
+    return _pipeline(world, o._replace(pending="", expect=""), k, fault, words, True)
+
+
+def quiescent_violation(world: World, state: State) -> Violation | None:
+    """Liveness: in a state where nothing must happen any more, is every order accounted for?"""
+    label = world.table.labels
+    for i, o in enumerate(state.orders):
+        if o.houzz == "Cancelled" or not world.visible(o.houzz) or o.skipped == "design":
+            continue
+        if o.backend == "shipped" and o.houzz != "Shipped":
+            return Violation(
+                "unconfirmed",
+                i,
+                f"the warehouse shipped it but it is {label[o.houzz]} in Houzz: the shipment "
+                "confirmation never went through",
+            )
+        if o.backend:
+            continue
+        if o.connector == "Error":
+            return Violation("lost", i, "it never reached the warehouse: held in Error")
+        if not o.connector and not o.skipped:
+            return Violation(
+                "unaccounted",
+                i,
+                "CartRover never saw it: it is neither loaded nor in the skipped log",
+            )
+        return Violation(
+            "lost",
+            i,
+            f"it never reached the warehouse: it stays {label[o.houzz]} in Houzz and "
+            "CartRover skipped it",
+        )
+    return None
+
+
+def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
+    """Explore every interleaving within ``bounds``; breadth first, so paths are shortest."""
+    bounds = bounds or Bounds()
+    world = World(policy, bounds)
+    start = initial_state(world)
+    parents: dict[State, tuple[State, Event] | None] = {start: None}
+    frontier: deque[tuple[State, int]] = deque([(start, 0)])
+    transitions = 0
+    depth = 0
+    while frontier:
+        state, d = frontier.popleft()
+        depth = max(depth, d)
+        mandatory = False
+        for event, must in successors(world, state):
+            mandatory = mandatory or must
+            orders, unplaced, faults, violation, _ = apply(world, state, event)
+            nxt = State(tuple(sorted(orders)), unplaced, faults)
+            transitions += 1
+            if violation is not None:
+                parents.setdefault(nxt, (state, event))
+                path = _path(parents, state) + [event]
+                return Exploration(
+                    "counterexample", bounds, len(parents), transitions, d + 1, violation, path
+                )
+            if nxt not in parents:
+                parents[nxt] = (state, event)
+                if len(parents) > bounds.max_states:
+                    return Exploration(
+                        "inconclusive",
+                        bounds,
+                        len(parents),
+                        transitions,
+                        depth,
+                        cut_by=f"max_states={bounds.max_states}",
+                    )
+                frontier.append((nxt, d + 1))
+        if not mandatory:
+            violation = quiescent_violation(world, state)
+            if violation is not None:
+                return Exploration(
+                    "counterexample",
+                    bounds,
+                    len(parents),
+                    transitions,
+                    d,
+                    violation,
+                    _path(parents, state),
+                )
+    return Exploration("proven", bounds, len(parents), transitions, depth)
+
+
+def _path(parents: dict[State, tuple[State, Event] | None], state: State) -> list[Event]:
+    events: list[Event] = []
+    link = parents[state]
+    while link is not None:
+        prev, event = link
+        events.append(event)
+        link = parents[prev]
+    events.reverse()
+    return events
+
+
+class Line(NamedTuple):
+    """One line of a counterexample's timeline, for one order (-1: about no single order)."""
+
+    kind: str
+    order: int  # the order's number in placement order, from 1; 0 for a poll
+    text: str
+
+
+def replay(policy: Policy, exploration: Exploration) -> list[Line]:
+    """The counterexample's path in plain words, with orders numbered in placement order."""
+    world = World(policy, exploration.bounds)
+    state = initial_state(world)
+    ids: list[int] = []  # ids[i] = placement number of the order at sorted position i
+    narrator = Narrator()
+    lines: list[Line] = []
+    for event in exploration.path:
+        before = len(narrator.lines)
+        orders, unplaced, faults, _, _ = apply(world, state, event, narrator)
+        if event.kind == "place":
+            ids.append(len(ids) + 1)
+        order_ids = list(ids)
+        for kind, index, text in narrator.lines[before:]:
+            lines.append(Line(kind, order_ids[index] if index >= 0 else 0, text))
+        ranked = sorted(range(len(orders)), key=lambda k: orders[k])
+        ids = [order_ids[k] for k in ranked]
+        state = State(tuple(orders[k] for k in ranked), unplaced, faults)
+    if exploration.violation is not None:
+        v = exploration.violation
+        lines.append(Line("violation", ids[v.order] if v.order < len(ids) else 0, v.message))
+    return lines
