@@ -54,7 +54,7 @@ class State(NamedTuple):
 
 class Event(NamedTuple):
     kind: str  # place | world | ship | confirm | poll
-    index: int  # which order (in the sorted state before it); -1 for place/poll
+    order: int  # which order (in the sorted state before it); -1 for place/poll
     action: str = ""
     actor: str = ""
     fault: tuple[int, str, str] | None = None  # (order index, write, transient|lost)
@@ -189,33 +189,33 @@ def apply(
             )
         return orders, unplaced - 1, faults, None, False
     if event.kind == "world":
-        o = orders[event.index]
+        o = orders[event.order]
         if event.action == WINDOW_CLOSES:
-            orders[event.index] = o._replace(window=False)
+            orders[event.order] = o._replace(window=False)
             if narrator:
-                narrator.say("world", event.index, "30 minutes passed: the cancel window closed")
+                narrator.say("world", event.order, "30 minutes passed: the cancel window closed")
             return orders, unplaced, faults, None, False
         dest = table.step(o.houzz, event.action, event.actor)
         assert not isinstance(dest, Rejection), dest
-        orders[event.index] = o._replace(houzz=dest, dirty=True)
+        orders[event.order] = o._replace(houzz=dest, dirty=True)
         if narrator:
-            narrator.say("world", event.index, _world_words(event, label[o.houzz], label[dest]))
+            narrator.say("world", event.order, _world_words(event, label[o.houzz], label[dest]))
         return orders, unplaced, faults, None, False
     if event.kind == "ship":
-        o = orders[event.index]
+        o = orders[event.order]
         # CartRover learns the tracking only for an order it knows is at the warehouse; one
         # whose send reply was lost learns it when it re-checks the warehouse.
         known = "Shipped" if o.connector == "AtWMS" else o.connector
-        orders[event.index] = o._replace(backend="shipped", connector=known)
+        orders[event.order] = o._replace(backend="shipped", connector=known)
         if narrator:
-            narrator.say("ship", event.index, "the warehouse shipped it and reported tracking")
+            narrator.say("ship", event.order, "the warehouse shipped it and reported tracking")
         if o.houzz == "Cancelled":
             if o.dirty:  # shipped before CartRover's next poll could see the cancellation
                 return orders, unplaced, faults, None, False
-            return orders, unplaced, faults, _cancelled_shipped(event.index), False
+            return orders, unplaced, faults, _cancelled_shipped(event.order), False
         if o.houzz != "Charged":
             why = f"it is {label[o.houzz]} in Houzz: its authorization lapsed"
-            return orders, unplaced, faults, Violation("unpaid_sent", event.index, why), False
+            return orders, unplaced, faults, Violation("unpaid_sent", event.order, why), False
         return orders, unplaced, faults, None, False
     if event.kind == "confirm":
         return _confirm(world, orders, unplaced, faults, event, narrator)
@@ -254,35 +254,36 @@ def _confirm(
     event: Event,
     narrator: Narrator | None,
 ) -> tuple[list[Order], int, int, Violation | None, bool]:
-    o = orders[event.index]
+    o = orders[event.order]
     kind = event.fault[2] if event.fault else ""
     if kind == "transient":
         if narrator:
-            narrator.say("fault", event.index, "CartRover's Ship call failed (transient error)")
+            narrator.say("fault", event.order, "CartRover's Ship call failed (transient error)")
         return orders, unplaced, faults - 1, None, True
     if o.houzz == "Shipped":  # a lost reply earlier: re-read, it took effect
-        orders[event.index] = o._replace(connector="Confirmed")
+        orders[event.order] = o._replace(connector="Confirmed")
         return orders, unplaced, faults, None, False
     result = world.table.step(o.houzz, "Ship", "connector")
     if isinstance(result, Rejection):
-        orders[event.index] = o._replace(connector="Error")
+        orders[event.order] = o._replace(connector="Error")
         if narrator:
             narrator.say(
                 "connector",
-                event.index,
-                f"CartRover posted the tracking; Houzz refused Ship ({result.reason}): held in Error",
+                event.order,
+                f"CartRover posted the tracking; Houzz refused Ship ({result.reason}): "
+                "held in Error",
             )
         return orders, unplaced, faults, None, False
     if kind == "lost":
-        orders[event.index] = o._replace(houzz=result)
+        orders[event.order] = o._replace(houzz=result)
         if narrator:
             narrator.say(
-                "fault", event.index, "CartRover's Ship call took effect, its reply was lost"
+                "fault", event.order, "CartRover's Ship call took effect, its reply was lost"
             )
         return orders, unplaced, faults - 1, None, True
-    orders[event.index] = o._replace(houzz=result, connector="Confirmed")
+    orders[event.order] = o._replace(houzz=result, connector="Confirmed")
     if narrator:
-        narrator.say("connector", event.index, "CartRover posted the tracking: Shipped in Houzz")
+        narrator.say("connector", event.order, "CartRover posted the tracking: Shipped in Houzz")
     return orders, unplaced, faults, None, False
 
 
@@ -321,10 +322,9 @@ def _poll(
             elif seen.decision is Decision.CANCEL_UNSENT:
                 o = o._replace(connector="CancelSending")
                 words.append("saw it cancelled before sending: Cancel Sending")
-            elif seen.decision is Decision.CANCEL_AT_BACKEND:
-                if o.backend == "received":
-                    o = o._replace(backend="cancelled", connector="Canceled")
-                    words.append("saw it cancelled: the warehouse cancelled it")
+            elif seen.decision is Decision.CANCEL_AT_BACKEND and o.backend == "received":
+                o = o._replace(backend="cancelled", connector="Canceled")
+                words.append("saw it cancelled: the warehouse cancelled it")
         used = used or hit
         orders[i] = o._replace(dirty=False)
         if narrator and words:
@@ -384,7 +384,8 @@ def _send(
     if o.houzz != "Charged":
         violation = (
             "unpaid_sent",
-            f"CartRover sent it to the warehouse while it was {label[o.houzz]} in Houzz, not Charged",
+            f"CartRover sent it to the warehouse while it was {label[o.houzz]} in Houzz, "
+            "not Charged",
         )
     if fault and fault[1] == "Send":
         if fault[2] == "transient":
@@ -479,7 +480,7 @@ def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
             transitions += 1
             if violation is not None:
                 parents.setdefault(nxt, (state, event))
-                path = _path(parents, state) + [event]
+                path = [*_path(parents, state), event]
                 return Exploration(
                     "counterexample", bounds, len(parents), transitions, d + 1, violation, path
                 )
