@@ -82,7 +82,9 @@ class OrderPaths:
             if here in targets:
                 return True
             for (src, _), move in self.table.moves.items():
-                if src == here and move.dest not in seen:
+                # Forward progress only: a lapse or a declined charge is not a way forward.
+                forward = move.happens in ("auto", "may")
+                if src == here and forward and move.dest not in seen:
                     seen.add(move.dest)
                     todo.append(move.dest)
         return False
