@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from engine.decisions import (
     Decision,
@@ -295,8 +295,6 @@ def _poll(
     event: Event,
     narrator: Narrator | None,
 ) -> tuple[list[Order], int, int, Violation | None, bool]:
-    policy, table = world.policy, world.table
-    label = table.labels
     fault = event.fault
     used = False
     if narrator:
@@ -305,28 +303,11 @@ def _poll(
     for i, o in enumerate(orders):
         if not (world.visible(o.houzz) and (o.dirty or o.pending)):
             continue
-        fault_here = fault if fault and fault[0] == i else None
+        fault_here = fault[1:] if fault and fault[0] == i else None
         words: list[str] = []
-        if o.pending:
-            o, violation, hit = _resume(world, o, fault_here, words)
-        else:
-            seen = decide(policy, o.houzz, o.connector or None, before_earliest=False)
-            hit = False
-            violation = None
-            if seen.decision is Decision.LOAD:
-                words.append(f"loaded it ({label[o.houzz]})")
-                o, violation, hit = _pipeline(world, o, 0, fault_here, words)
-            elif seen.decision is Decision.SKIP:
-                o = o._replace(skipped="skip")
-                words.append(f"skipped it: {seen.reason}")
-            elif seen.decision is Decision.CANCEL_UNSENT:
-                o = o._replace(connector="CancelSending")
-                words.append("saw it cancelled before sending: Cancel Sending")
-            elif seen.decision is Decision.CANCEL_AT_BACKEND and o.backend == "received":
-                o = o._replace(backend="cancelled", connector="Canceled")
-                words.append("saw it cancelled: the warehouse cancelled it")
+        o, violation, hit = _poll_one(world, o, fault_here, words)
         used = used or hit
-        orders[i] = o._replace(dirty=False)
+        orders[i] = o
         if narrator and words:
             narrator.say("connector", i, "CartRover " + "; ".join(words))
         if violation:
@@ -334,11 +315,37 @@ def _poll(
     return orders, unplaced, faults - used, None, used
 
 
+def _poll_one(
+    world: World, o: Order, fault: tuple[str, str] | None, words: list[str]
+) -> tuple[Order, tuple[str, str] | None, bool]:
+    """What one poll does to one order it sees; ``fault`` = (write, transient|lost)."""
+    label = world.table.labels
+    violation = None
+    hit = False
+    if o.pending:
+        o, violation, hit = _resume(world, o, fault, words)
+    else:
+        seen = decide(world.policy, o.houzz, o.connector or None, before_earliest=False)
+        if seen.decision is Decision.LOAD:
+            words.append(f"loaded it ({label[o.houzz]})")
+            o, violation, hit = _pipeline(world, o, 0, fault, words)
+        elif seen.decision is Decision.SKIP:
+            o = o._replace(skipped="skip")
+            words.append(f"skipped it: {seen.reason}")
+        elif seen.decision is Decision.CANCEL_UNSENT:
+            o = o._replace(connector="CancelSending")
+            words.append("saw it cancelled before sending: Cancel Sending")
+        elif seen.decision is Decision.CANCEL_AT_BACKEND and o.backend == "received":
+            o = o._replace(backend="cancelled", connector="Canceled")
+            words.append("saw it cancelled: the warehouse cancelled it")
+    return o._replace(dirty=False), violation, hit
+
+
 def _pipeline(
     world: World,
     o: Order,
     start: int,
-    fault: tuple[int, str, str] | None,
+    fault: tuple[str, str] | None,
     words: list[str],
     resumed: bool = False,
 ) -> tuple[Order, tuple[str, str] | None, bool]:
@@ -352,10 +359,10 @@ def _pipeline(
         step = steps[k]
         if resumed and reached(world.table, step_target(world.table, step), o.houzz):
             continue
-        if fault and fault[1] == step:
+        if fault and fault[0] == step:
             result = world.table.step(o.houzz, step, "connector")
             target = "" if isinstance(result, Rejection) else result
-            if fault[2] == "transient":
+            if fault[1] == "transient":
                 # The retry re-reads the order first: whoever made the step happen meanwhile,
                 # the status it wanted is there.
                 words.append(f"its {step} call failed (transient error); it will retry")
@@ -377,7 +384,7 @@ def _pipeline(
 
 
 def _send(
-    world: World, o: Order, fault: tuple[int, str, str] | None, words: list[str]
+    world: World, o: Order, fault: tuple[str, str] | None, words: list[str]
 ) -> tuple[Order, tuple[str, str] | None, bool]:
     label = world.table.labels
     violation = None
@@ -387,8 +394,8 @@ def _send(
             f"CartRover sent it to the warehouse while it was {label[o.houzz]} in Houzz, "
             "not Charged",
         )
-    if fault and fault[1] == "Send":
-        if fault[2] == "transient":
+    if fault and fault[0] == "Send":
+        if fault[1] == "transient":
             words.append("sending it to the warehouse failed (transient error); it will retry")
             return o._replace(connector="New", pending="Send", expect=""), None, True
         words.append("the warehouse received it but the reply was lost")
@@ -402,7 +409,7 @@ def _send(
 
 
 def _resume(
-    world: World, o: Order, fault: tuple[int, str, str] | None, words: list[str]
+    world: World, o: Order, fault: tuple[str, str] | None, words: list[str]
 ) -> tuple[Order, tuple[str, str] | None, bool]:
     """Retry the write a fault interrupted, first checking whether it took effect."""
     cancelled = o.houzz == "Cancelled" and world.policy.cancel_download
@@ -460,8 +467,12 @@ def quiescent_violation(world: World, state: State) -> Violation | None:
     return None
 
 
-def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
-    """Explore every interleaving within ``bounds``; breadth first, so paths are shortest."""
+def explore_reference(policy: Policy, bounds: Bounds | None = None) -> Exploration:
+    """The plain reading of the search: ``successors`` and ``apply`` on whole states.
+
+    ``explore`` is the same search with per-order results memoized; a test asserts the two
+    give the same verdicts and state counts.
+    """
     bounds = bounds or Bounds()
     world = World(policy, bounds)
     start = initial_state(world)
@@ -511,7 +522,151 @@ def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
     return Exploration("proven", bounds, len(parents), transitions, depth)
 
 
-def _path(parents: dict[State, tuple[State, Event] | None], state: State) -> list[Event]:
+class _Memo:
+    """Per-order results, memoized: orders are independent but for polls and the budget."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.moves: dict[Order, list[tuple[Event, bool, Order, Violation | None, bool]]] = {}
+        self.polls: dict[tuple[Order, tuple[str, str] | None], tuple[Order, Any, bool]] = {}
+        self.placed = Order(world.table.initial, True, True, "", "", "", "", "")
+
+    def order_moves(self, o: Order) -> list[tuple[Event, bool, Order, Violation | None, bool]]:
+        cached = self.moves.get(o)
+        if cached is None:
+            alone = State((o,), 0, 1)
+            cached = []
+            for event, must in successors(self.world, alone):
+                if event.kind == "poll":
+                    continue
+                orders, _, _, violation, used = apply(self.world, alone, event)
+                cached.append((event, must, orders[0], violation, used))
+            self.moves[o] = cached
+        return cached
+
+    def poll(self, o: Order, fault: tuple[str, str] | None) -> tuple[Order, Any, bool]:
+        key = (o, fault)
+        cached = self.polls.get(key)
+        if cached is None:
+            cached = self.polls[key] = _poll_one(self.world, o, fault, [])
+        return cached
+
+
+PLACE = Event("place", -1)
+POLL = Event("poll", -1)
+
+
+def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
+    """Explore every interleaving within ``bounds``; breadth first, so paths are shortest."""
+    bounds = bounds or Bounds()
+    world = World(policy, bounds)
+    memo = _Memo(world)
+    visible = world.visible
+    writes = [(w, k) for w in world.writes for k in ("transient", "lost")]
+    start = tuple(initial_state(world))
+    parents: dict[Any, tuple[Any, Event] | None] = {start: None}
+    level: list[Any] = [start]
+    depth = 0
+    transitions = 0
+    limit = bounds.max_states
+
+    def found(state: Any, event: Event, violation: Violation) -> Exploration:
+        path = [*_path(parents, state), event]
+        return Exploration(
+            "counterexample", bounds, len(parents), transitions, depth + 1, violation, path
+        )
+
+    while level:
+        nxt_level: list[Any] = []
+        for state in level:
+            orders, unplaced, faults = state
+            mandatory = False
+            # (event, order index for the event, orders after, faults left, violation)
+            candidates: list[tuple[Event, int, tuple[Order, ...], int, Violation | None]] = []
+            if unplaced:
+                mandatory = True
+                placed = tuple(sorted((*orders, memo.placed)))
+                candidates.append((PLACE, -1, placed, faults, None))
+            previous = None
+            for i, o in enumerate(orders):
+                if o == previous:
+                    continue  # symmetry: identical orders have identical futures
+                previous = o
+                for event, must, new, violation, used in memo.order_moves(o):
+                    if used and not faults:
+                        continue
+                    mandatory = mandatory or must
+                    changed = list(orders)
+                    changed[i] = new
+                    if violation is not None:
+                        violation = replace(violation, order=i)
+                    candidates.append((event, i, tuple(sorted(changed)), faults - used, violation))
+            seen = [i for i, o in enumerate(orders) if (o.dirty or o.pending) and visible(o.houzz)]
+            if seen and world.connected:
+                mandatory = True
+                base = list(orders)
+                first: Violation | None = None
+                for i in seen:
+                    new, violation, _ = memo.poll(orders[i], None)
+                    base[i] = new
+                    if violation and first is None:
+                        first = Violation(violation[0], i, violation[1])
+                candidates.append((POLL, -1, tuple(sorted(base)), faults, first))
+                if faults:
+                    previous = None
+                    for i in seen:
+                        if orders[i] == previous:
+                            continue
+                        previous = orders[i]
+                        for fault in writes:
+                            new, violation, used = memo.poll(orders[i], fault)
+                            if not used:
+                                continue
+                            changed = list(base)
+                            changed[i] = new
+                            v = first
+                            others = [k for k in seen if k < i and base[k] != orders[k]]
+                            if violation and not any(memo.poll(orders[k], None)[1] for k in others):
+                                v = Violation(violation[0], i, violation[1])
+                            elif not violation and first is not None and first.order == i:
+                                v = None
+                            event = Event("poll", -1, fault=(i, *fault))
+                            candidates.append((event, -1, tuple(sorted(changed)), faults - 1, v))
+            for event, i, new_orders, left, violation in candidates:
+                transitions += 1
+                if violation is not None:
+                    return found(state, event._replace(order=i) if i >= 0 else event, violation)
+                nxt = (new_orders, unplaced - (event is PLACE), left)
+                if nxt not in parents:
+                    parents[nxt] = (state, event._replace(order=i) if i >= 0 else event)
+                    if len(parents) > limit:
+                        return Exploration(
+                            "inconclusive",
+                            bounds,
+                            len(parents),
+                            transitions,
+                            depth,
+                            cut_by=f"max_states={limit}",
+                        )
+                    nxt_level.append(nxt)
+            if not mandatory:
+                violation = quiescent_violation(world, State(*state))
+                if violation is not None:
+                    return Exploration(
+                        "counterexample",
+                        bounds,
+                        len(parents),
+                        transitions,
+                        depth,
+                        violation,
+                        _path(parents, state),
+                    )
+        level = nxt_level
+        depth += 1 if level else 0
+    return Exploration("proven", bounds, len(parents), transitions, depth)
+
+
+def _path(parents: dict[Any, tuple[Any, Event] | None], state: Any) -> list[Event]:
     events: list[Event] = []
     link = parents[state]
     while link is not None:
