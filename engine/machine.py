@@ -106,28 +106,42 @@ def check_definition(machine: MachineDef, doc: SourceDoc | None = None) -> list[
     for part in ("houzz", "connector"):
         life: LifecycleDef = getattr(machine, part)
         names = set(life.states)
+        before = len(found)
         for init in sorted(life.initial_states() - names):
             report("MACH001", f"{part}: initial state {init!r} is not declared", (part, "initial"))
         for i, t in enumerate(life.transitions):
-            for ref in (*t.source, t.dest):
+            item: tuple[str | int, ...] = (part, "transitions", i)
+            refs = [(ref, _source_path(doc, item, j)) for j, ref in enumerate(t.source)]
+            for ref, at in [*refs, (t.dest, (*item, "dest"))]:
                 if ref not in names:
                     report(
                         "MACH001",
                         f"{part}: transition {t.action} names undeclared state {ref!r}",
-                        (part, "transitions", i),
+                        at,
                         f"declare it under {part}.states or fix the spelling",
                     )
-            for actor in t.actors:
+            for k, actor in enumerate(t.actors):
                 if actor not in machine.actors:
                     report(
                         "MACH002",
                         f"{part}: transition {t.action} names undeclared actor {actor!r}",
-                        (part, "transitions", i, "actors"),
+                        (*item, "actors", k),
+                        "declare it under actors or fix the spelling",
                     )
-        if found:
-            continue
-        found.extend(_graph_checks(machine, part, life, doc))
+        # The graph checks need every name resolved; the other lifecycle is still checked.
+        if len(found) == before:
+            found.extend(_graph_checks(machine, part, life, doc))
     return found
+
+
+def _source_path(
+    doc: SourceDoc | None, item: tuple[str | int, ...], j: int
+) -> tuple[str | int, ...]:
+    # `source: New` is one scalar, `source: [New, Charged]` a list: point at the name itself.
+    listed = (*item, "source", j)
+    if doc is None or listed in doc.positions:
+        return listed
+    return (*item, "source")
 
 
 def _graph_checks(
@@ -136,7 +150,8 @@ def _graph_checks(
     found: list[Diagnostic] = []
 
     def where(path: tuple[str | int, ...]) -> Location:
-        return doc.locate(path) if doc else Location(path=path)
+        # A state is pointed at by its name (the key), not by the first line of its body.
+        return doc.locate(path, key=path[1] == "states") if doc else Location(path=path)
 
     # Two transitions on one trigger from one state that can both fire in the same variant.
     seen: dict[tuple[str, str, str, str], int] = {}

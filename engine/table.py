@@ -95,14 +95,27 @@ def compile_lifecycle(life: LifecycleDef, program: str, era: str, hidden: bool =
     )
 
 
-@cache
 def houzz_table(program: str, era: str, machine: MachineDef | None = None) -> Table:
     """Houzz's lifecycle for one program and era (from the shipped machine by default)."""
-    return compile_lifecycle((machine or default_machine()).houzz, program, era)
+    if machine is None:
+        return _shipped_houzz_table(program, era)
+    # A MachineDef holds dicts, so it cannot be a cache key; other machines compile afresh.
+    return compile_lifecycle(machine.houzz, program, era)
+
+
+def connector_table(machine: MachineDef | None = None) -> Table:
+    """CartRover's own order statuses (the same in every program and era)."""
+    if machine is None:
+        return _shipped_connector_table()
+    return compile_lifecycle(machine.connector, machine.programs[0], machine.eras[0])
 
 
 @cache
-def connector_table(machine: MachineDef | None = None) -> Table:
-    """CartRover's own order statuses (the same in every program and era)."""
-    m = machine or default_machine()
+def _shipped_houzz_table(program: str, era: str) -> Table:
+    return compile_lifecycle(default_machine().houzz, program, era)
+
+
+@cache
+def _shipped_connector_table() -> Table:
+    m = default_machine()
     return compile_lifecycle(m.connector, m.programs[0], m.eras[0])
