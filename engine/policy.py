@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, fields, replace
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, WithJsonSchema
 
 from engine.machine import Era, Program
 
@@ -85,8 +85,17 @@ def _era(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-Duration = Annotated[int, BeforeValidator(parse_duration)]
-EraField = Annotated[Era, BeforeValidator(_era)]
+# The JSON Schema (for editors) describes what users write, not the parsed value: `15m` and
+# an unquoted `era: 2021` are valid in a file although the model holds 900 and "2021".
+_DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^\s*[0-9]+\s*[smhd]\s*$"},
+        {"type": "integer", "exclusiveMinimum": 0},
+    ],
+    "examples": ["30s", "15m", "4h", "2d"],
+}
+Duration = Annotated[int, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_SCHEMA)]
+EraField = Annotated[Era, BeforeValidator(_era, json_schema_input_type=Era | Literal[2021])]
 
 
 class _Strict(BaseModel):

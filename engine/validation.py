@@ -6,6 +6,7 @@ engine; it extends the report this module makes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +80,9 @@ def setting_locator(policy: Policy, doc: SourceDoc, at: Sequence[str | int] = ()
         parts = tuple(setting.split("."))
         if setting in policy.explicit:
             return doc.locate((*at, *parts), key=True)
-        return doc.locate(tuple(at))
+        # Point at the policy, but keep the setting's path: the report names it, and
+        # _note_default says that CartRover's default is what is at fault.
+        return dataclasses.replace(doc.locate(tuple(at)), path=(*at, *parts))
 
     return locate
 

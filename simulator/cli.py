@@ -1,0 +1,198 @@
+"""houzzflow's command line: a thin edge that parses arguments and prints library results.
+
+Exit status everywhere: 0 ok, 1 a check failed, 2 input that cannot be used (click's own usage
+errors already exit 2). The engine, pydantic and rich are imported inside the commands, so
+``houzzflow --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from simulator.validate import SCHEMAS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from engine.diagnostics import Diagnostic
+    from engine.validation import ValidationReport
+
+VERDICT_STYLES = {
+    "proven": "bold green",
+    "counterexample": "bold red",
+    "inconclusive": "bold yellow",
+    "invalid": "bold red",
+}
+SEVERITY_STYLES = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        click.echo(f"houzzflow {version('houzzflow')}")
+    except PackageNotFoundError:
+        click.echo("houzzflow (not installed: running from a source tree)")
+    ctx.exit(0)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
+def main() -> None:
+    """Check a CartRover configuration for a Houzz cart before go-live.
+
+    Exit status: 0 ok, 1 a check failed, 2 input that cannot be used.
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json prints one JSON object per file (JSON Lines).",
+)
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[str, ...], output_format: str) -> None:
+    """Check policy FILEs: the schema, then a rule for each known way to lose an order.
+
+    Exit status: 0 when every file is proven, 1 when a file can lose an order, 2 when a file
+    cannot be read or is not a valid policy.
+    """
+    from simulator.validate import exit_code, validate_paths
+
+    reports = validate_paths(files)
+    if output_format == "json":
+        for report in reports:
+            # ASCII escapes keep odd file names (undecodable bytes) printable anywhere.
+            click.echo(json.dumps(report.to_json()))
+    else:
+        _print_reports(reports)
+    ctx.exit(exit_code(reports))
+
+
+@main.command(epilog="NAME is one of: " + ", ".join(sorted(SCHEMAS)))
+@click.argument("name", metavar="NAME", type=click.Choice(sorted(SCHEMAS)))
+def schema(name: str) -> None:
+    """Print the JSON Schema of a file format (NAME), for editors.
+
+    \b
+    houzzflow schema policy > policy.schema.json
+    then start a policy file with the line:
+    # yaml-language-server: $schema=policy.schema.json
+    """
+    from simulator.validate import json_schema
+
+    click.echo(json.dumps(json_schema(name), indent=2))
+
+
+@main.command()
+@click.option(
+    "--policy",
+    "policy_file",
+    metavar="FILE",
+    type=click.Path(path_type=str),
+    help="A policy file: highlight what it makes CartRover do.",
+)
+@click.pass_context
+def diagram(ctx: click.Context, policy_file: str | None) -> None:
+    """Print Houzz's order lifecycle as a Mermaid state diagram (stateDiagram-v2)."""
+    from engine.diagnostics import InputError
+    from simulator.validate import load_policy
+
+    policy = None
+    if policy_file is not None:
+        try:
+            policy = load_policy(policy_file)
+        except InputError as exc:
+            console = _console(stderr=True)
+            for diagnostic in exc.diagnostics:
+                _print_diagnostic(console, diagnostic)
+            ctx.exit(2)
+    from engine.diagram import render_mermaid
+
+    click.echo(render_mermaid(policy).rstrip("\n"))
+
+
+def _console(*, stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    # rich colours only a terminal and honours NO_COLOR; soft_wrap keeps one finding per line
+    # so that file:line:col stays clickable and greppable.
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+def _printable(console: Console, text: str) -> str:
+    # A file name with undecodable bytes, or a terminal that is not UTF-8, must not crash output.
+    encoding = console.encoding or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding)
+
+
+def _verdict_line(console: Console, report: ValidationReport) -> Text:
+    from rich.text import Text
+
+    ok = report.verdict == "proven"
+    unicode = (console.encoding or "").lower().startswith("utf")
+    mark = ("✔" if ok else "✘") if unicode else ("OK" if ok else "FAIL")
+    line = Text()
+    line.append(f"{mark} ", style=VERDICT_STYLES[report.verdict])
+    line.append(_printable(console, report.file), style="bold")
+    line.append(": ")
+    line.append(report.verdict, style=VERDICT_STYLES[report.verdict])
+    line.append(f" ({report.tier})")
+    return line
+
+
+def _print_diagnostic(console: Console, diagnostic: Diagnostic, indent: str = "") -> None:
+    from rich.text import Text
+
+    severity = str(diagnostic.severity)
+    line = Text(indent)
+    where = str(diagnostic.location)
+    if where:
+        line.append(_printable(console, where) + " ")
+    line.append(severity, style=SEVERITY_STYLES.get(severity, ""))
+    line.append(" ")
+    line.append(diagnostic.code, style="bold")
+    line.append(" " + _printable(console, diagnostic.message))
+    console.print(line)
+    if diagnostic.fix:
+        fix = Text(indent + "    ")
+        fix.append("fix:", style="green")
+        fix.append(" " + _printable(console, diagnostic.fix))
+        console.print(fix)
+
+
+def _print_reports(reports: Sequence[ValidationReport]) -> None:
+    console = _console()
+    for report in reports:
+        console.print(_verdict_line(console, report))
+        for diagnostic in report.diagnostics:
+            _print_diagnostic(console, diagnostic, indent="  ")
+    if len(reports) > 1:
+        counts: dict[str, int] = {}
+        for report in reports:
+            counts[report.verdict] = counts.get(report.verdict, 0) + 1
+        summary = ", ".join(f"{counts[v]} {v}" for v in VERDICT_STYLES if v in counts)
+        console.print(f"{len(reports)} files: {summary}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""Shared test setup: the Hypothesis profiles every property test runs under.
+
+``ci`` (the default) is small and derandomized, so a run is quick and repeatable and a
+failure prints the blob that reproduces it. ``thorough`` searches much harder, with fresh
+examples each run; choose it with ``HYPOTHESIS_PROFILE=thorough python -m pytest``. Tests set
+in ``@settings`` only what they must, so the profile decides how many examples run.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", max_examples=50, deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("thorough", max_examples=2_000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
