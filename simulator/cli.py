@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -69,22 +69,77 @@ def main() -> None:
     show_default=True,
     help="text for people; json prints one JSON object per file (JSON Lines).",
 )
+@click.option(
+    "--orders",
+    type=click.IntRange(1, 4),
+    default=2,
+    show_default=True,
+    help="Proof bound: orders placed in every explored world.",
+)
+@click.option(
+    "--faults",
+    type=click.IntRange(0, 3),
+    default=1,
+    show_default=True,
+    help="Proof bound: API faults (transient errors, lost replies) per world.",
+)
+@click.option(
+    "--max-states",
+    type=click.IntRange(100),
+    default=400_000,
+    show_default=True,
+    help="Proof bound: stop (inconclusive) after this many states.",
+)
+@click.option(
+    "--lapse",
+    is_flag=True,
+    help="Also explore 7-day authorization lapses (a warehouse slower than a week).",
+)
+@click.option("--no-proof", is_flag=True, help="Schema and rules only: skip the exploration.")
+@click.option(
+    "--save-counterexample",
+    "save_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Write each counterexample as a scenario file that `houzzflow run` replays.",
+)
 @click.pass_context
-def validate(ctx: click.Context, files: tuple[str, ...], output_format: str) -> None:
-    """Check policy FILEs: the schema, then a rule for each known way to lose an order.
+def validate(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    output_format: str,
+    orders: int,
+    faults: int,
+    max_states: int,
+    lapse: bool,
+    no_proof: bool,
+    save_dir: str | None,
+) -> None:
+    """Check policy FILEs: the schema, a rule for each known way to lose an order, then a
+    proof by exhaustive exploration of every interleaving within bounds.
 
-    Exit status: 0 when every file is proven, 1 when a file can lose an order, 2 when a file
-    cannot be read or is not a valid policy.
+    Exit status: 0 when every file is proven, 1 when a file can lose an order (or the
+    bounds cut the proof short), 2 when a file cannot be read or is not a valid policy.
     """
+    from simulator.proof.explorer import Bounds
     from simulator.validate import exit_code, validate_paths
 
-    reports = validate_paths(files)
+    bounds = Bounds(orders=orders, faults=faults, lapse=lapse, max_states=max_states)
+    reports = validate_paths(files, proof=not no_proof, bounds=bounds)
+    saved: dict[str, str] = {}
+    if save_dir is not None:
+        from simulator.validate import save_counterexamples
+
+        saved = save_counterexamples(reports, save_dir)
     if output_format == "json":
         for report in reports:
             # ASCII escapes keep odd file names (undecodable bytes) printable anywhere.
-            click.echo(json.dumps(report.to_json()))
+            data = report.to_json()
+            if report.file in saved:
+                data["proof"]["scenario"] = saved[report.file]
+            click.echo(json.dumps(data))
     else:
-        _print_reports(reports)
+        _print_reports(reports, saved)
     ctx.exit(exit_code(reports))
 
 
@@ -129,6 +184,61 @@ def diagram(ctx: click.Context, policy_file: str | None) -> None:
     from engine.diagram import render_mermaid
 
     click.echo(render_mermaid(policy).rstrip("\n"))
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "csv", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--orders", type=click.IntRange(1, 3), default=2, show_default=True)
+@click.option("--faults", type=click.IntRange(0, 2), default=1, show_default=True)
+@click.option("--account", type=click.Choice(["seller", "vendor"]), help="Only this program.")
+@click.option("--era", type=click.Choice(["legacy", "2021"]), help="Only this era.")
+@click.option(
+    "--jobs", type=click.IntRange(1), default=None, help="Processes to use [default: every core]"
+)
+@click.pass_context
+def matrix(
+    ctx: click.Context,
+    output_format: str,
+    orders: int,
+    faults: int,
+    account: str | None,
+    era: str | None,
+    jobs: int | None,
+) -> None:
+    """Prove every CartRover setting combination against every world.
+
+    Settings: Connection Type x Order Status x Mark Orders as Processed x Mark Orders as
+    Charged. Worlds: account program x era x staff habits (process, charge, cancel). Each
+    cell is the proof's verdict; an unsafe cell says why. Exit status 1 if the rules and the
+    proof disagree on any cell (a bug worth reporting), else 0.
+    """
+    from simulator.proof.explorer import Bounds
+    from simulator.proof.matrix import WORLDS, render, run_matrix
+
+    worlds = [w for w in WORLDS if account in (None, w[0]) and era in (None, w[1])]
+    bounds = Bounds(orders=orders, faults=faults)
+    console = _console(stderr=True)
+    if console.is_terminal:
+        from rich.progress import Progress
+
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("exploring worlds", total=len(worlds))
+            cells = run_matrix(
+                bounds,
+                worlds=worlds,
+                jobs=jobs,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
+    else:
+        cells = run_matrix(bounds, worlds=worlds, jobs=jobs)
+    click.echo(render(cells, output_format), nl=False)
+    ctx.exit(0 if all(c.agrees for c in cells) else 1)
 
 
 def _console(*, stderr: bool = False) -> Console:
@@ -180,18 +290,51 @@ def _print_diagnostic(console: Console, diagnostic: Diagnostic, indent: str = ""
         console.print(fix)
 
 
-def _print_reports(reports: Sequence[ValidationReport]) -> None:
+def _print_reports(reports: Sequence[ValidationReport], saved: dict[str, str]) -> None:
     console = _console()
     for report in reports:
         console.print(_verdict_line(console, report))
         for diagnostic in report.diagnostics:
             _print_diagnostic(console, diagnostic, indent="  ")
+        if report.proof is not None:
+            _print_proof(console, report.proof, saved.get(report.file))
     if len(reports) > 1:
         counts: dict[str, int] = {}
         for report in reports:
             counts[report.verdict] = counts.get(report.verdict, 0) + 1
         summary = ", ".join(f"{counts[v]} {v}" for v in VERDICT_STYLES if v in counts)
         console.print(f"{len(reports)} files: {summary}")
+
+
+def _print_proof(console: Console, proof: dict[str, Any], scenario: str | None) -> None:
+    from rich.text import Text
+
+    bounds = proof["bounds"]
+    within = f"{bounds['orders']} orders, up to {bounds['faults']} API faults" + (
+        ", authorization lapses" if bounds["lapse"] else ""
+    )
+    head = Text("  proof: ")
+    head.append(proof["verdict"], style=VERDICT_STYLES[proof["verdict"]])
+    head.append(f" within {within}; {proof['states']:,} states explored")
+    console.print(head)
+    if "cut_by" in proof:
+        console.print(
+            f"    the search stopped at {proof['cut_by']}: raise --max-states, or lower "
+            "--orders / --faults"
+        )
+    example = proof.get("counterexample")
+    if example:
+        console.print("    shortest way to break it:")
+        for k, line in enumerate(example["timeline"], 1):
+            style = "red" if line.startswith("=>") else ""
+            console.print(Text(f"    {k:>3}. " + _printable(console, line), style=style))
+    nearest = proof.get("nearest_proven")
+    if nearest:
+        fix = Text("    nearest proven settings: ", style="green")
+        fix.append(_printable(console, nearest["fix"]))
+        console.print(fix)
+    if scenario:
+        console.print(f"    replay it: houzzflow run {_printable(console, scenario)}")
 
 
 if __name__ == "__main__":

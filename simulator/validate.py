@@ -1,7 +1,8 @@
 """What ``houzzflow validate`` and ``houzzflow schema`` compute, apart from how it is printed.
 
-``validate_paths`` is the one place that decides a verdict for each file: today the schema and
-rules tiers (``engine.validation``); the proof tier plugs in here. ``SCHEMAS`` names the
+``validate_paths`` is the one place that decides a verdict for each file: the schema and rules
+tiers (``engine.validation``), then the proof tier (``simulator.proof``), which has the last
+word: a verdict backed by exhaustive exploration within bounds. ``SCHEMAS`` names the
 pydantic models whose JSON Schema editors can use.
 
 The CLI imports this module before it knows which command runs, so the engine (pydantic,
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine.policy import Policy
     from engine.validation import ValidationReport
+    from simulator.proof.explorer import Bounds
 
 # Schema name -> "module:Model". A new file format (e.g. scenarios) is one more entry.
 SCHEMAS: dict[str, str] = {
@@ -26,11 +28,47 @@ SCHEMAS: dict[str, str] = {
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def validate_paths(paths: Iterable[str | Path]) -> list[ValidationReport]:
-    """One report per file, in the order given; unreadable files get verdict ``invalid``."""
+def validate_paths(
+    paths: Iterable[str | Path], *, proof: bool = True, bounds: Bounds | None = None
+) -> list[ValidationReport]:
+    """One report per file, in the order given; unreadable files get verdict ``invalid``.
+
+    With ``proof`` (the default) every readable policy is also explored within ``bounds``
+    and the proof decides the verdict.
+    """
     from engine.validation import validate_policy_file
 
-    return [validate_policy_file(path) for path in paths]
+    reports = [validate_policy_file(path) for path in paths]
+    if proof:
+        for report in reports:
+            if report.policy is not None:
+                add_proof(report, bounds)
+    return reports
+
+
+def add_proof(report: ValidationReport, bounds: Bounds | None = None) -> None:
+    """Explore the report's policy and let the proof decide the verdict."""
+    from engine.diagnostics import Diagnostic, Severity
+    from simulator.proof.verdict import prove
+
+    assert report.policy is not None
+    result = prove(report.policy, bounds)
+    rules_verdict = report.verdict
+    report.proof = result.to_json()
+    report.tier = "proof"
+    report.verdict = result.verdict  # type: ignore[assignment]
+    if result.verdict != "inconclusive" and (result.verdict == "proven") != (
+        rules_verdict == "proven"
+    ):
+        report.diagnostics.append(
+            Diagnostic(
+                "PROOF001",
+                Severity.WARNING,
+                f"the rules say {rules_verdict} but exhaustive exploration says "
+                f"{result.verdict}; the proof decides. Please report this policy: the rules "
+                "should know every way the proof finds",
+            )
+        )
 
 
 def exit_code(reports: Sequence[ValidationReport]) -> int:

@@ -28,6 +28,7 @@ from engine.decisions import (
     reached,
     step_target,
 )
+from engine.machine import default_machine
 from engine.order_paths import WINDOW_CLOSES, Step, steps_from
 from engine.policy import Policy
 from engine.table import Rejection, Table, houzz_table
@@ -65,7 +66,7 @@ class Bounds:
     """What the exploration covers; a bound that cuts it short makes the verdict inconclusive."""
 
     orders: int = 2
-    faults: int = 0
+    faults: int = 1
     lapse: bool = False  # also explore the 7-day authorization lapse (warehouse too slow)
     max_states: int = 400_000
 
@@ -106,6 +107,8 @@ class World:
         self.policy = policy
         self.bounds = bounds
         self.table: Table = houzz_table(policy.account, policy.era)
+        # A poll slower than an authorization lets charged orders lapse before loading.
+        self.lapse = bounds.lapse or policy.poll_interval >= default_machine().timing.authorization
         self.connected = policy.connection_type == policy.account
         self.steps = mark_steps(policy)
         self.writes = (*self.steps, "Send")
@@ -116,7 +119,7 @@ class World:
     @cache  # noqa: B019 - one World per exploration; the cache dies with it
     def world_steps(self, houzz: str, window: bool) -> tuple[Step, ...]:
         out = list(steps_from(self.table, self.policy, houzz, window))
-        if self.bounds.lapse:
+        if self.lapse:
             for (src, action), move in self.table.moves.items():
                 if src == houzz and move.happens == "late":
                     out.append(Step(action, "houzz", move.dest, window, False))

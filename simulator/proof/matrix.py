@@ -103,7 +103,7 @@ def run_matrix(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Cell]:
     """All cells, in (world, setting) order; ``jobs`` processes (default: every core)."""
-    bounds = bounds or Bounds(orders=2, faults=0)
+    bounds = bounds or Bounds()
     todo = [(w, bounds) for w in worlds]
     jobs = jobs or os.cpu_count() or 1
     cells: list[Cell] = []

@@ -1,0 +1,155 @@
+"""Customers: the stream of orders placed on Houzz, their cancellations and payment fixes.
+
+An ``OrderStream`` is the scenario's ``world.orders``: a number of orders spread over the
+run, a Poisson rate, a burst, or any mix of them. Orders arrive within the first part of
+the run (``place_within``, 60% by default) so that each has time to be charged, sent and
+shipped before the run ends. All choices come from the run's seeded random generator.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import partial
+
+from simulator.houzz.state import CANCEL, FAILED_TO_CHARGE, FakeHouzz, HouzzOrder
+from simulator.world.clock import Clock
+
+
+@dataclass(frozen=True)
+class Burst:
+    """``count`` orders placed all at once, ``at`` seconds after the stream starts."""
+
+    at: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if self.at < 0 or self.count < 0:
+            raise ValueError("a burst needs at >= 0 and count >= 0")
+
+
+@dataclass(frozen=True)
+class OrderStream:
+    """How customers place orders: ``count`` orders at uniformly random moments, and/or
+    Poisson arrivals at ``rate_per_hour``, and/or one ``burst``.
+
+    ``items``: the range of items per order. ``cancel_probability``: the share of orders the
+    customer cancels, at a uniformly random moment inside the cancel window.
+    ``fix_payment_probability`` and ``fix_payment_delay`` (seconds, a range): whether and
+    when a customer fixes a payment that failed (the order is FailedToCharge).
+    ``place_within``: the share of the run's duration in which orders arrive.
+    """
+
+    count: int | None = None
+    rate_per_hour: float | None = None
+    burst: Burst | None = None
+    items: tuple[int, int] = (1, 3)
+    cancel_probability: float = 0.0
+    fix_payment_probability: float = 1.0
+    fix_payment_delay: tuple[int, int] = (3600, 86400)
+    place_within: float = 0.6
+
+    def __post_init__(self) -> None:
+        if self.count is not None and self.count < 0:
+            raise ValueError("count must be 0 or more")
+        if self.rate_per_hour is not None and self.rate_per_hour < 0:
+            raise ValueError("rate_per_hour must be 0 or more")
+        if not 1 <= self.items[0] <= self.items[1]:
+            raise ValueError("items must be a range (low, high) with 1 <= low <= high")
+        for name in ("cancel_probability", "fix_payment_probability"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if not 0 <= self.fix_payment_delay[0] <= self.fix_payment_delay[1]:
+            raise ValueError("fix_payment_delay must be a range (low, high) with 0 <= low <= high")
+        if not 0.0 < self.place_within <= 1.0:
+            raise ValueError("place_within must be more than 0 and at most 1")
+
+    def arrival_times(self, rng: random.Random, start: int, duration: int) -> list[int]:
+        """When each order is placed (seconds, sorted), drawn from ``rng``."""
+        span = max(1, int(duration * self.place_within))
+        times: list[int] = []
+        if self.count:
+            draw = rng.random
+            times.extend(start + int(draw() * span) for _ in range(self.count))
+        if self.rate_per_hour:
+            per_second = self.rate_per_hour / 3600
+            moment = float(start)
+            while True:
+                moment += rng.expovariate(per_second)
+                if moment >= start + span:
+                    break
+                times.append(int(moment))
+        if self.burst is not None:
+            times.extend([start + self.burst.at] * self.burst.count)
+        times.sort()
+        return times
+
+    def schedule(self, houzz: FakeHouzz, clock: Clock, rng: random.Random, duration: int) -> None:
+        """Arrange every placement, cancellation and payment fix of this stream on ``clock``,
+        starting now and drawing from ``rng``."""
+        customers = _Customers(
+            self, houzz, clock, rng, self.arrival_times(rng, clock.now, duration)
+        )
+        houzz.subscribe(customers.on_change)
+        customers.arm()
+
+
+class _Customers:
+    """The stream at work: one pending clock event for the next arrival (not one per order,
+    which keeps the clock's queue small), and reactions to failed charges."""
+
+    __slots__ = ("_clock", "_houzz", "_next", "_rng", "_stream", "_times")
+
+    def __init__(
+        self,
+        stream: OrderStream,
+        houzz: FakeHouzz,
+        clock: Clock,
+        rng: random.Random,
+        times: list[int],
+    ) -> None:
+        self._stream = stream
+        self._houzz = houzz
+        self._clock = clock
+        self._rng = rng
+        self._times = times
+        self._next = 0
+
+    def arm(self) -> None:
+        if self._next < len(self._times):
+            self._clock.at(self._times[self._next], self._arrive)
+
+    def _arrive(self) -> None:
+        times = self._times
+        now = self._clock.now
+        stream = self._stream
+        low, high = stream.items
+        draw = self._rng.random
+        cancel_probability = stream.cancel_probability
+        window = self._houzz.cancel_window
+        i = self._next
+        while i < len(times) and times[i] <= now:
+            i += 1
+            items = low if low == high else low + int(draw() * (high - low + 1))
+            order_id = self._houzz.place_order(items=items)
+            if cancel_probability and draw() < cancel_probability:
+                self._clock.at(now + int(draw() * window), partial(self._cancel, order_id))
+        self._next = i
+        self.arm()
+
+    def _cancel(self, order_id: str) -> None:
+        self._houzz.act(order_id, CANCEL, "customer")
+
+    def on_change(self, order: HouzzOrder, action: str) -> None:
+        if order.status != FAILED_TO_CHARGE:
+            return
+        stream = self._stream
+        rng = self._rng
+        if stream.fix_payment_probability < 1.0 and rng.random() >= stream.fix_payment_probability:
+            return
+        low, high = stream.fix_payment_delay
+        delay = low + int(rng.random() * (high - low + 1))
+        self._clock.after(delay, partial(self._fix, order.order_id))
+
+    def _fix(self, order_id: str) -> None:
+        self._houzz.fix_payment(order_id)

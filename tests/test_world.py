@@ -1,0 +1,262 @@
+"""The world around the fake Houzz: customers' order streams, staff habits, the warehouse."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from engine.machine import default_machine
+from simulator.houzz.state import FakeHouzz
+from simulator.runs.timeline import Timeline
+from simulator.world.backend import Warehouse
+from simulator.world.clock import Clock
+from simulator.world.customers import Burst, OrderStream
+from simulator.world.staff import Habit, Staff, StaffAtWork
+
+WINDOW = default_machine().timing.cancel_window
+DAY = 86400
+
+
+def world(era: str = "legacy", seed: int = 1, **kw: object) -> tuple[FakeHouzz, Clock]:
+    clock = Clock()
+    h = FakeHouzz(era=era, clock=clock, rng=random.Random(seed), **kw)  # type: ignore[arg-type]
+    return h, clock
+
+
+def statuses(h: FakeHouzz) -> Counter[str]:
+    return Counter(o.status for o in h.orders.values())
+
+
+# --- customers -----------------------------------------------------------------------------
+
+
+def test_a_counted_stream_places_every_order_early_enough_to_finish() -> None:
+    h, clock = world()
+    OrderStream(count=200).schedule(h, clock, random.Random(2), duration=10 * DAY)
+    clock.run(until=10 * DAY)
+    assert len(h.orders) == 200
+    created = [o.created for o in h.orders.values()]
+    assert max(created) < 6 * DAY
+    assert min(created) < 1 * DAY, "spread over the span, not bunched at its end"
+
+
+def test_same_seed_gives_the_same_orders_at_the_same_times() -> None:
+    def run(seed: int) -> list[tuple[str, int]]:
+        h, clock = world(seed=seed)
+        OrderStream(count=50, rate_per_hour=2).schedule(h, clock, random.Random(seed), DAY)
+        clock.run(until=DAY)
+        return [(o.order_id, o.created) for o in h.orders.values()]
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+def test_poisson_rate_places_about_rate_times_span() -> None:
+    h, clock = world()
+    OrderStream(rate_per_hour=60).schedule(h, clock, random.Random(5), duration=10 * 3600)
+    clock.run()
+    # 60 an hour over 60% of 10 hours: about 360.
+    assert 290 < len(h.orders) < 430
+
+
+def test_a_burst_arrives_in_one_second() -> None:
+    h, clock = world()
+    OrderStream(burst=Burst(at=7200, count=25)).schedule(h, clock, random.Random(1), DAY)
+    clock.run()
+    assert [o.created for o in h.orders.values()] == [7200] * 25
+
+
+def test_items_per_order_stay_in_range_and_use_it() -> None:
+    h, clock = world()
+    OrderStream(count=300, items=(2, 4)).schedule(h, clock, random.Random(1), DAY)
+    clock.run()
+    assert set(Counter(o.item_count for o in h.orders.values())) == {2, 3, 4}
+    assert all(len(o.items) == o.item_count for o in list(h.orders.values())[:20])
+
+
+def test_customers_cancel_inside_the_window_before_houzz_charges() -> None:
+    h, clock = world(era="2021")
+    OrderStream(count=100, cancel_probability=1.0).schedule(h, clock, random.Random(1), DAY)
+    clock.run()
+    assert statuses(h) == {"Cancelled": 100}
+    for order in h.orders.values():
+        time, actor, action, _ = order.history[-1]
+        assert (actor, action) == ("customer", "Cancel")
+        assert order.created <= time < order.created + WINDOW
+
+
+def test_some_customers_cancel() -> None:
+    h, clock = world(era="2021")
+    OrderStream(count=200, cancel_probability=0.25).schedule(h, clock, random.Random(1), DAY)
+    clock.run()
+    assert 25 < statuses(h)["Cancelled"] < 75
+
+
+@pytest.mark.parametrize(("probability", "expected"), [(1.0, "Charged"), (0.0, "FailedToCharge")])
+def test_held_orders_are_released_when_customers_fix_payment(
+    probability: float, expected: str
+) -> None:
+    h, clock = world(era="2021", charge_failure_rate=1.0)
+    stream = OrderStream(count=30, fix_payment_probability=probability, fix_payment_delay=(60, 600))
+    stream.schedule(h, clock, random.Random(1), DAY)
+    clock.run(until=DAY)  # before any authorization lapses
+    assert statuses(h) == {expected: 30}
+    if expected == "Charged":
+        for order in h.orders.values():
+            failed_at = order.created + WINDOW
+            assert failed_at + 60 <= order.charged_at <= failed_at + 600  # type: ignore[operator]
+
+
+def test_stream_refuses_impossible_settings() -> None:
+    with pytest.raises(ValueError):
+        OrderStream(items=(0, 2))
+    with pytest.raises(ValueError):
+        OrderStream(cancel_probability=2.0)
+    with pytest.raises(ValueError):
+        OrderStream(count=-1)
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+def staffed(staff: Staff, era: str = "legacy", count: int = 200) -> tuple[FakeHouzz, StaffAtWork]:
+    h, clock = world(era=era)
+    at_work = staff.attach(h, clock, random.Random(9))
+    OrderStream(count=count).schedule(h, clock, random.Random(2), 2 * DAY)
+    clock.run(until=2 * DAY)
+    return h, at_work
+
+
+def test_staff_who_always_process_process_every_order_in_legacy() -> None:
+    h, _ = staffed(Staff(process=Habit("always")))
+    assert statuses(h) == {"InProduction": 200}
+
+
+def test_staff_who_always_process_and_charge_charge_every_order() -> None:
+    h, _ = staffed(Staff(process=Habit("always"), charge=Habit("always", delay=(60, 600))))
+    assert statuses(h) == {"Charged": 200}
+    assert all(o.history[-1][1] == "staff" for o in h.orders.values())
+
+
+def test_staff_who_never_do_anything_leave_orders_new() -> None:
+    h, _ = staffed(Staff())
+    assert statuses(h) == {"New": 200}
+
+
+def test_staff_who_sometimes_process_process_some_orders() -> None:
+    h, _ = staffed(Staff(process=Habit("sometimes", probability=0.5)))
+    processed = statuses(h)["InProduction"]
+    assert 60 < processed < 140
+
+
+def test_staff_act_after_their_delay() -> None:
+    h, _ = staffed(Staff(process=Habit("always", delay=(600, 900))))
+    for order in h.orders.values():
+        processed_at = order.history[1][0]
+        assert order.created + 600 <= processed_at <= order.created + 900
+
+
+def test_staff_have_nothing_to_process_or_charge_in_2021() -> None:
+    h, at_work = staffed(Staff(process=Habit("always"), charge=Habit("always")), era="2021")
+    assert statuses(h) == {"Charged": 200}
+    assert all(actor != "staff" for o in h.orders.values() for _, actor, _, _ in o.history)
+    assert at_work.done == {} and at_work.skipped == {}
+
+
+def test_staff_quietly_skip_an_action_no_longer_possible() -> None:
+    timeline = Timeline()
+    h, clock = world(timeline=timeline)
+    at_work = Staff(process=Habit("always", delay=(3600, 3600))).attach(h, clock, random.Random(1))
+    oid = h.place_order()
+    clock.now = 60
+    h.act(oid, "Cancel", "customer")
+    clock.run()
+    assert h.order(oid).status == "Cancelled"
+    assert at_work.skipped == {"Process": 1}
+    assert [x.actor for x in timeline.of(oid)] == ["customer", "customer"]
+
+
+def test_staff_who_sometimes_cancel_cancel_some_orders() -> None:
+    h, _ = staffed(Staff(cancel=Habit("sometimes", probability=0.3)))
+    assert 30 < statuses(h)["Cancelled"] < 90
+
+
+# --- the warehouse -------------------------------------------------------------------------
+
+
+def warehouse(**kw: object) -> tuple[Warehouse, Clock]:
+    clock = Clock()
+    return Warehouse(clock=clock, rng=random.Random(1), **kw), clock  # type: ignore[arg-type]
+
+
+def test_warehouse_ships_after_its_delay_in_several_packages_with_tracking_numbers() -> None:
+    w, clock = warehouse(ship_delay=(3600, 7200), packages=(2, 3))
+    for n in range(40):
+        assert w.send_order(f"order-{n}").ok
+    clock.run(until=3599)
+    assert w.shipments() == []
+    clock.run(until=7200)
+    shipped = w.shipments()
+    assert len(shipped) == 40
+    assert w.shipments() == [], "each shipment is reported once"
+    assert {len(s.packages) for s in shipped} == {2, 3}
+    numbers = [p.tracking_number for s in shipped for p in s.packages]
+    assert len(set(numbers)) == len(numbers)
+    assert all(n.startswith("1Z") and len(n) == 18 for n in numbers)
+    assert all(p.shipping_method for s in shipped for p in s.packages)
+    assert set(w.shipped) == {f"order-{n}" for n in range(40)}
+
+
+def test_duplicate_receipts_are_counted_and_shipped_once() -> None:
+    w, clock = warehouse()
+    w.send_order("A")
+    clock.now = 10
+    w.send_order("A")
+    assert w.received == {"A": 2}
+    assert w.received_at == {"A": 0}
+    assert w.has_order("A") and not w.has_order("B")
+    clock.run()
+    assert [s.order_id for s in w.shipments()] == ["A"]
+
+
+def test_cancel_is_accepted_before_shipping_and_stops_the_shipment() -> None:
+    w, clock = warehouse(ship_delay=(100, 100))
+    w.send_order("A")
+    clock.now = 50
+    assert w.cancel_order("A").ok
+    clock.run()
+    assert w.shipments() == [] and "A" not in w.shipped
+    assert w.cancelled == {"A"}
+
+
+def test_cancel_after_shipping_is_refused_with_the_reason() -> None:
+    w, clock = warehouse(ship_delay=(100, 100))
+    w.send_order("A")
+    clock.run()
+    ack = w.cancel_order("A")
+    assert not ack.ok and "already shipped" in ack.reason
+    assert "A" not in w.cancelled
+    assert not w.cancel_order("never-sent").ok
+
+
+def test_a_lenient_warehouse_acknowledges_a_cancel_after_shipping() -> None:
+    w, clock = warehouse(ship_delay=(100, 100), refuse_cancel_after_ship=False)
+    w.send_order("A")
+    clock.run()
+    assert w.cancel_order("A").ok
+    assert "A" in w.cancelled and "A" in w.shipped
+
+
+def test_warehouse_is_deterministic_per_seed() -> None:
+    def numbers(seed: int) -> list[str]:
+        clock = Clock()
+        w = Warehouse(clock=clock, rng=random.Random(seed), packages=(1, 3))
+        for n in range(10):
+            w.send_order(str(n))
+        clock.run()
+        return [p.tracking_number for s in w.shipments() for p in s.packages]
+
+    assert numbers(1) == numbers(1)
+    assert numbers(1) != numbers(2)
