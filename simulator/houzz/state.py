@@ -310,7 +310,8 @@ class FakeHouzz:
     charges that fail: the 2021 auto-charge (the order is held, hidden, as FailedToCharge)
     and, in the legacy era, a Charge by staff or the connector (refused as declined; the
     order shows FailedToCharge). ``faults`` are applied to API calls only (getOrders,
-    updateOrder), never to ``act``/``place_order``.
+    updateOrder), never to ``act``/``place_order``. With ``own_clocks=False`` Houzz makes no
+    move by itself (no auto-charge, no lapse): a scripted world performs them with ``act``.
 
     Time comes from ``clock``; every random choice (order ids, charge failures) from ``rng``
     (``random.Random(0)`` by default). Every status change updates ``modified``, appends to
@@ -330,6 +331,7 @@ class FakeHouzz:
         connection: Program | None = None,
         faults: FaultPlan | None = None,
         charge_failure_rate: float = 0.0,
+        own_clocks: bool = True,
     ) -> None:
         machine = default_machine()
         if program not in machine.programs:
@@ -358,8 +360,9 @@ class FakeHouzz:
         self._cancel_action = timing.cancel_action
         self._window_actors = frozenset(timing.cancel_window_actors)
         moves = self.table.moves
-        self._auto_charge = (self.table.initial, AUTO_CHARGE) in moves
-        self._lapse = (CHARGED, AUTHORIZATION_LAPSE) in moves
+        # A scripted world (a replayed counterexample) makes Houzz's own moves itself.
+        self._auto_charge = own_clocks and (self.table.initial, AUTO_CHARGE) in moves
+        self._lapse = own_clocks and (CHARGED, AUTHORIZATION_LAPSE) in moves
         self._declines = charge_failure_rate > 0 and (IN_PRODUCTION, CHARGE_DECLINED) in moves
         self._filters = _status_filters(machine, self.table.hidden)
         self._by_modified = window_field == "modified"

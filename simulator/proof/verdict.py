@@ -7,7 +7,7 @@ assumptions (the rules propose, the explorer confirms).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.policy import Policy, parse_duration
@@ -28,6 +28,8 @@ INVARIANT_NAMES = {
 class Proof:
     verdict: str  # proven | counterexample | inconclusive
     exploration: Exploration
+    # The counterexample to show: the shortest one with the fewest orders.
+    witness: Exploration | None = None
     timeline: list[Line] = field(default_factory=list)
     nearest: dict[str, Any] | None = None  # proven settings (dotted keys) for the same world
     nearest_text: str = ""
@@ -39,7 +41,7 @@ class Proof:
 
     def story(self) -> list[str]:
         """The violating order's timeline (and the polls), numbered, in plain words."""
-        v = self.exploration.violation
+        v = self.witness.violation if self.witness else None
         if v is None:
             return []
         culprit = self.timeline[-1].order if self.timeline else 0
@@ -68,12 +70,14 @@ class Proof:
             "transitions": e.transitions,
             "depth": e.depth,
         }
-        if e.violation is not None:
+        w = self.witness
+        if w is not None and w.violation is not None:
             out["counterexample"] = {
-                "invariant": e.violation.invariant,
-                "message": e.violation.message,
+                "invariant": w.violation.invariant,
+                "message": w.violation.message,
+                "orders": w.bounds.orders,
                 "timeline": self.story(),
-                "events": len(e.path),
+                "events": len(w.path),
             }
         if self.nearest is not None:
             out["nearest_proven"] = {"patch": self.nearest, "fix": self.nearest_text}
@@ -87,7 +91,14 @@ def prove(policy: Policy, bounds: Bounds | None = None) -> Proof:
     result = explore(policy, bounds)
     proof = Proof(result.verdict, result)
     if result.verdict == "counterexample":
-        proof.timeline = replay(policy, result)
+        witness = result
+        for orders in range(1, bounds.orders):
+            fewer = explore(policy, replace(bounds, orders=orders))
+            if fewer.verdict == "counterexample":
+                witness = fewer
+                break
+        proof.witness = witness
+        proof.timeline = replay(policy, witness)
         nearest = nearest_safe(policy)
         if nearest is not None:
             changes, habits = nearest

@@ -34,6 +34,7 @@ class Warehouse:
         ship_delay: tuple[int, int] = (3600, 2 * 86400),
         packages: tuple[int, int] = (1, 1),
         refuse_cancel_after_ship: bool = True,
+        auto_ship: bool = True,
     ) -> None:
         if not 0 <= ship_delay[0] <= ship_delay[1]:
             raise ValueError("ship_delay must be a range (low, high) with 0 <= low <= high")
@@ -45,6 +46,8 @@ class Warehouse:
         self.ship_delay = ship_delay
         self.packages = packages
         self.refuse_cancel_after_ship = refuse_cancel_after_ship
+        # A scripted world (a replayed counterexample) decides when each order ships.
+        self.auto_ship = auto_ship
         self.received: dict[str, int] = {}  # order id -> how many times it was received
         self.received_at: dict[str, int] = {}  # order id -> when it was first received
         self.shipped: dict[str, Shipment] = {}
@@ -58,9 +61,10 @@ class Warehouse:
         self.received[order_id] = times
         if times == 1:
             self.received_at[order_id] = now
-            low, high = self.ship_delay
-            delay = low + int(self.rng.random() * (high - low + 1))
-            self.clock.at(now + delay, partial(self._ship, order_id))
+            if self.auto_ship:
+                low, high = self.ship_delay
+                delay = low + int(self.rng.random() * (high - low + 1))
+                self.clock.at(now + delay, partial(self._ship, order_id))
         if self.timeline is not None:
             detail = f"received again: {times} receipts of this order" if times > 1 else ""
             self.timeline.add(Happening(now, order_id, "backend", "Receive", detail))
@@ -92,8 +96,12 @@ class Warehouse:
         self._unreported = []
         return reported
 
+    def ship(self, order_id: str) -> None:
+        """Ship a received order now (unless it was cancelled or already shipped)."""
+        self._ship(order_id)
+
     def _ship(self, order_id: str) -> None:
-        if order_id in self.cancelled:
+        if order_id in self.cancelled or order_id in self.shipped:
             return
         rng = self.rng
         low, high = self.packages

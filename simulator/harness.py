@@ -1,0 +1,630 @@
+"""The Python API for testing a connector against a fake Houzz, from any test framework.
+
+``HouzzHarness`` is a thin, typed facade over the fake marketplace (``FakeHouzz``) and the
+world around it: create one, place orders (or attach an order stream), advance simulated
+time, act as staff or customer, inspect orders and their history, inject faults, reset.
+It is also a ``HouzzPort``: a connector under test can call ``get_orders`` /
+``update_order`` on it directly, or over HTTP through ``houzzflow serve`` (which wraps one).
+
+moto's lessons: one seeded ``random.Random`` per harness; ``reset()`` is one cheap call that
+rebuilds the world from its configuration; the state never sees the wire format.
+
+Fault rules (``FaultRule``) inject a fault into chosen API calls: an ``Ack: Error``
+(``ack_error``), an HTTP 5xx (``http_5xx``), a 429 with Retry-After (``rate_limit``), a reply
+lost after the request took effect (``timeout_after_write``) or a page that shifts under a
+pager (``page_drift``). They plug into the fake's fault injector next to a scenario's
+``FaultPlan``, so every fault is counted, seeded and written on the timeline in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal, NamedTuple, cast, get_args
+
+from engine.machine import Era, Program
+from engine.ports import Ack, Page, ReplyLost, TransientError
+from simulator.houzz.state import FakeHouzz, HouzzOrder, WindowField
+from simulator.houzz.wire import DEFAULT_EPOCH, canonical_status, houzz_time
+from simulator.runs.scenario import HabitSpec, Scenario, load_scenario
+from simulator.runs.timeline import Happening, Timeline
+from simulator.world.clock import Clock
+from simulator.world.customers import Burst, OrderStream
+from simulator.world.faults import ERROR, RATE_LIMIT, REPLY_LOST, FaultInjector, FaultPlan
+from simulator.world.staff import Habit, HabitMode, Staff, StaffAtWork
+
+FaultKind = Literal["ack_error", "http_5xx", "rate_limit", "timeout_after_write", "page_drift"]
+Operation = Literal["getOrders", "updateOrder", "updateInventory", "any"]
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
+OPERATIONS: tuple[Operation, ...] = get_args(Operation)
+# How the fault injector counts each rule kind (simulator.world.faults.KINDS).
+_INJECTOR_KIND = {"ack_error": ERROR, "http_5xx": ERROR, "rate_limit": RATE_LIMIT}
+_MAX_STEP = 10 * 366 * 86400  # one clock advance covers at most ten years
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRule:
+    """One fault to inject into Houzz API calls.
+
+    ``operation`` is the API method the rule watches (``any``: every one). The rule fires on
+    its ``call``-th matching call counted from when it was added (1 = the next one), or on
+    each matching call with ``probability`` (seeded), or, with neither, on every matching
+    call; ``times`` caps how often it fires. ``page_drift`` counts only continuation pages
+    (getOrders with ``Start`` > 0), the only pages that can shift. ``retry_after`` is the
+    rate limit's Retry-After in seconds; ``status`` the HTTP status of ``http_5xx``;
+    ``message`` replaces the default error text.
+    """
+
+    kind: FaultKind
+    operation: Operation = "any"
+    call: int | None = None
+    probability: float | None = None
+    times: int | None = None
+    retry_after: int = 30
+    status: int = 503
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}, not {self.kind!r}")
+        if self.operation not in OPERATIONS:
+            allowed = ", ".join(OPERATIONS)
+            raise ValueError(f"operation must be one of {allowed}, not {self.operation!r}")
+        if self.kind == "page_drift" and self.operation not in ("getOrders", "any"):
+            raise ValueError("page_drift shifts getOrders pages: use operation getOrders")
+        if self.call is not None and self.probability is not None:
+            raise ValueError("give call or probability, not both")
+        if self.call is not None and not _whole(self.call, 1):
+            raise ValueError("call counts matching calls from 1")
+        if self.probability is not None and not (
+            isinstance(self.probability, int | float) and 0.0 <= self.probability <= 1.0
+        ):
+            raise ValueError("probability must be between 0 and 1")
+        if self.times is not None and not _whole(self.times, 1):
+            raise ValueError("times must be 1 or more")
+        if not _whole(self.retry_after, 0):
+            raise ValueError("retry_after must be 0 or more seconds")
+        if not (_whole(self.status, 500) and self.status <= 599):
+            raise ValueError("status must be an HTTP 5xx status (500-599)")
+        if not isinstance(self.message, str):
+            raise ValueError("message must be text")
+
+    @classmethod
+    def from_json(cls, data: object) -> FaultRule:
+        """A rule from JSON data (the admin API's body); raises ``ValueError`` with the reason."""
+        if not isinstance(data, Mapping):
+            raise ValueError('a fault rule is a JSON object like {"kind": "ack_error"}')
+        names = tuple(cls.__dataclass_fields__)
+        unknown = sorted(str(key) for key in data if key not in names)
+        if unknown:
+            raise ValueError(f"unknown fault rule field {unknown[0]!r}; use {', '.join(names)}")
+        if "kind" not in data:
+            raise ValueError(f"a fault rule needs a kind: one of {', '.join(FAULT_KINDS)}")
+        try:
+            return cls(**{str(key): value for key, value in data.items()})
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+
+    def to_json(self) -> dict[str, Any]:
+        """The rule as JSON data: the fields that were set, and those its kind uses."""
+        data = {key: value for key, value in asdict(self).items() if value not in (None, "")}
+        if self.kind != "rate_limit":
+            del data["retry_after"]
+        if self.kind != "http_5xx":
+            del data["status"]
+        return data
+
+
+def _whole(value: object, lowest: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= lowest
+
+
+class InjectedFault(TransientError):
+    """A call failed by a ``FaultRule`` before it had any effect (``rule.kind`` says how)."""
+
+    def __init__(self, rule: FaultRule, message: str) -> None:
+        super().__init__(message, rule.retry_after if rule.kind == "rate_limit" else 0)
+        self.rule = rule
+
+
+@dataclass
+class _Armed:
+    """A rule with its own call counter, firing count and random stream."""
+
+    rule: FaultRule
+    rng: random.Random
+    calls: int = 0
+    fired: int = 0
+
+    def fires(self, operation: str) -> bool:
+        rule = self.rule
+        if rule.operation not in (operation, "any"):
+            return False
+        self.calls += 1
+        if rule.times is not None and self.fired >= rule.times:
+            return False
+        if rule.call is not None:
+            hit = self.calls == rule.call
+        elif rule.probability is not None:
+            hit = self.rng.random() < rule.probability
+        else:
+            hit = True
+        self.fired += hit
+        return hit
+
+
+class RuleInjector(FaultInjector):
+    """The fake's fault injector, extended with ``FaultRule``s beside the ``FaultPlan``.
+
+    The plan's faults are decided first, exactly as without rules; then every rule counts
+    the call, and the first one added among those that fire decides. A lost reply for
+    getOrders (which writes nothing) is left pending for the harness to raise once the page
+    is read.
+    """
+
+    def __init__(self, plan: FaultPlan, *, clock: Clock, timeline: Timeline, seed: int) -> None:
+        super().__init__(plan, clock=clock, timeline=timeline)
+        self.rules: list[_Armed] = []
+        self._seed = seed
+        self._lost_pending: FaultRule | None = None
+
+    def add(self, rule: FaultRule) -> None:
+        stream = random.Random(f"houzzflow-rule-{self._seed}-{len(self.rules)}-{rule.kind}")
+        self.rules.append(_Armed(rule, stream))
+
+    def clear(self) -> None:
+        self.rules.clear()
+
+    def before_call(self, method: str, order_id: str = "") -> None:
+        super().before_call(method, order_id)
+        self.rule_for(method, order_id)
+
+    def rule_for(self, method: str, order_id: str = "") -> None:
+        """Apply the first rule that fires on this call (raising when it fails the call)."""
+        self._lost_pending = None
+        # Every rule counts the call; when several fire, the first one added applies.
+        firing = [armed.rule for armed in self.rules if _fires_on_call(armed, method)]
+        if not firing:
+            return
+        fired = firing[0]
+        if fired.kind == "timeout_after_write":
+            self._lost_pending = fired
+            return
+        text = fired.message or _default_message(fired)
+        self._record(_INJECTOR_KIND[fired.kind], order_id, f"{method}: {text} (fault rule)")
+        raise InjectedFault(fired, f"{method} failed: {text}")
+
+    def after_write(self, order_id: str, action: str, took_effect: bool) -> None:
+        super().after_write(order_id, action, took_effect)
+        outcome = "took effect" if took_effect else "was refused"
+        self.lost_reply(f"updateOrder {action}", outcome, order_id)
+
+    def lost_reply(self, what: str, outcome: str = "was answered", order_id: str = "") -> None:
+        """Raise ``ReplyLost`` if a rule chose to lose this call's reply."""
+        rule, self._lost_pending = self._lost_pending, None
+        if rule is None:
+            return
+        self._record(REPLY_LOST, order_id, f"{what} {outcome}; the reply was lost (fault rule)")
+        raise ReplyLost(rule.message or f"{what} timed out; the request may have taken effect")
+
+    def page_drifts(self) -> bool:
+        planned = super().page_drifts()
+        # Every drift rule counts this page, whether or not an earlier one fired.
+        fired = [a.rule for a in self.rules if a.rule.kind == "page_drift" and a.fires("getOrders")]
+        return planned or bool(fired)
+
+
+def _fires_on_call(armed: _Armed, method: str) -> bool:
+    # Page drifts are decided on continuation pages only (see ``page_drifts``).
+    return armed.rule.kind != "page_drift" and armed.fires(method)
+
+
+def _default_message(rule: FaultRule) -> str:
+    if rule.kind == "rate_limit":
+        return f"rate limit exceeded; retry after {rule.retry_after} seconds"
+    if rule.kind == "http_5xx":
+        return f"HTTP {rule.status}, service unavailable"
+    return "internal error, please retry"
+
+
+class HistoryEntry(NamedTuple):
+    """One change in an order's life: when, who, what, and the Houzz status after it."""
+
+    time: int
+    actor: str
+    action: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class HarnessConfig:
+    """Everything a harness is built from; ``reset()`` rebuilds the world from it."""
+
+    program: Program = "seller"
+    era: Era = "2021"
+    seed: int = 0
+    epoch: dt.datetime = DEFAULT_EPOCH
+    window_field: WindowField = "modified"
+    connection: Program | None = None
+    faults: FaultPlan | None = None
+    charge_failure_rate: float = 0.0
+    # A world that comes back on every reset: customers placing orders over ``duration``
+    # seconds, and staff habits.
+    stream: OrderStream | None = None
+    staff: Staff | None = None
+    duration: int = 86400
+    # Orders already on Houzz at time 0: (count, placed within this many seconds before).
+    backlog: tuple[int, int] | None = None
+
+
+@dataclass
+class _World:
+    clock: Clock
+    rng: random.Random
+    timeline: Timeline
+    fake: FakeHouzz
+    injector: RuleInjector
+    inventory: dict[str, int] = field(default_factory=dict)
+
+
+class HouzzHarness:
+    """A fake Houzz account and its world, for tests (see the module docstring).
+
+    ``program`` (seller | vendor) and ``era`` (legacy | 2021) choose Houzz's lifecycle;
+    ``seed`` makes every random choice (order ids, charge failures, fault draws)
+    repeatable; ``epoch`` is the wall time of simulated second 0 (2026-01-01 00:00:00);
+    ``window_field`` is the time getOrders' From/To filter on; ``connection`` the program
+    the API client connected as (a mismatch lists nothing, silently); ``faults`` a
+    scenario's ``FaultPlan``; ``charge_failure_rate`` the share of charges that fail.
+    """
+
+    def __init__(
+        self,
+        *,
+        program: Program = "seller",
+        era: Era = "2021",
+        seed: int = 0,
+        epoch: dt.datetime = DEFAULT_EPOCH,
+        window_field: WindowField = "modified",
+        connection: Program | None = None,
+        faults: FaultPlan | None = None,
+        charge_failure_rate: float = 0.0,
+    ) -> None:
+        self.config = HarnessConfig(
+            program, era, seed, epoch, window_field, connection, faults, charge_failure_rate
+        )
+        self._world = self._build()
+
+    @classmethod
+    def from_config(cls, config: HarnessConfig) -> HouzzHarness:
+        harness = cls.__new__(cls)
+        harness.config = config
+        harness._world = harness._build()
+        return harness
+
+    def _build(self) -> _World:
+        c = self.config
+        clock = Clock()
+        rng = random.Random(c.seed)
+        timeline = Timeline()
+        fake = FakeHouzz(
+            program=c.program,
+            era=c.era,
+            clock=clock,
+            rng=rng,
+            timeline=timeline,
+            window_field=c.window_field,
+            connection=c.connection,
+            faults=c.faults,
+            charge_failure_rate=c.charge_failure_rate,
+        )
+        plan = c.faults or FaultPlan(seed=c.seed)
+        injector = RuleInjector(plan, clock=clock, timeline=timeline, seed=c.seed)
+        fake.faults = injector
+        world = _World(clock, rng, timeline, fake, injector)
+        if c.staff is not None:
+            c.staff.attach(fake, clock, rng)
+        if c.stream is not None:
+            c.stream.schedule(fake, clock, rng, c.duration)
+        if c.backlog is not None:
+            count, within = c.backlog
+            low = c.stream.items[0] if c.stream is not None else 1
+            for created in sorted(-1 - int(rng.random() * within) for _ in range(count)):
+                fake.place_order(items=low, created=created)
+        return world
+
+    def reset(self) -> None:
+        """Back to the start: time 0, no orders, no fault rules, empty inventory, same seed.
+
+        The world is rebuilt from the configuration: a ``stream`` or ``staff`` given there
+        comes back; one attached later with ``attach_stream`` / ``attach_staff`` does not.
+        """
+        self._world = self._build()
+
+    # --- the world's parts, for power users --------------------------------------------
+
+    @property
+    def fake(self) -> FakeHouzz:
+        """The fake marketplace itself (its state and rules)."""
+        return self._world.fake
+
+    @property
+    def clock(self) -> Clock:
+        return self._world.clock
+
+    @property
+    def timeline(self) -> Timeline:
+        """Everything that happened, by whom, in order (faults included)."""
+        return self._world.timeline
+
+    @property
+    def rng(self) -> random.Random:
+        """The harness's one random stream (order ids, charge failures)."""
+        return self._world.rng
+
+    @property
+    def program(self) -> Program:
+        return self.config.program
+
+    @property
+    def era(self) -> Era:
+        return self.config.era
+
+    @property
+    def epoch(self) -> dt.datetime:
+        return self.config.epoch
+
+    # --- time ----------------------------------------------------------------------------
+
+    @property
+    def now(self) -> int:
+        """Simulated seconds since the epoch."""
+        return self._world.clock.now
+
+    def time_text(self, seconds: int | None = None) -> str:
+        """A simulated second (now by default) as Houzz writes it: ``2026-01-01 00:30:00``."""
+        return houzz_time(self.now if seconds is None else seconds, self.config.epoch)
+
+    def advance(self, seconds: int) -> int:
+        """Let ``seconds`` of simulated time pass, running everything due (2021 auto-charges,
+        authorization lapses, an attached order stream); returns the new time."""
+        if not _whole(seconds, 0) or seconds > _MAX_STEP:
+            raise ValueError(f"seconds must be a whole number from 0 to {_MAX_STEP}")
+        self._world.clock.run(until=self.now + seconds)
+        return self.now
+
+    # --- orders --------------------------------------------------------------------------
+
+    def place_order(self, *, items: int | None = None, created: int | None = None) -> str:
+        """A customer places an order now (or at an earlier ``created`` second); its id."""
+        return self._world.fake.place_order(items=items, created=created)
+
+    def place_orders(self, count: int, *, items: int | None = None) -> list[str]:
+        """``count`` orders placed now; their ids in placement order."""
+        if not _whole(count, 0):
+            raise ValueError("count must be 0 or more")
+        return [self.place_order(items=items) for _ in range(count)]
+
+    def attach_stream(self, stream: OrderStream, *, duration: int = 86400) -> None:
+        """Customers place orders by ``stream`` over the next ``duration`` seconds, as the
+        clock advances (and cancel or fix payments as it says)."""
+        world = self._world
+        stream.schedule(world.fake, world.clock, world.rng, duration)
+
+    def attach_staff(self, staff: Staff) -> StaffAtWork:
+        """Staff act by hand by ``staff``'s habits from now on; returns them at work (their
+        ``done`` and ``skipped`` counters)."""
+        world = self._world
+        return staff.attach(world.fake, world.clock, world.rng)
+
+    def order(self, order_id: str) -> HouzzOrder:
+        """The order as Houzz holds it now (``KeyError`` when there is none)."""
+        return self._world.fake.order(order_id)
+
+    def orders(self, status: str = "All") -> list[HouzzOrder]:
+        """Every order in ``status`` (any public spelling, ``All`` or ``Active``), oldest
+        first; unlike getOrders this shows orders Houzz holds back (FailedToCharge in 2021)."""
+        wanted = canonical_status(status)
+        terminal = self._world.fake.table.terminal
+        found = [
+            order
+            for order in self._world.fake.orders.values()
+            if wanted == "All"
+            or (wanted == "Active" and order.status not in terminal)
+            or order.status == wanted
+        ]
+        return sorted(found, key=lambda order: (order.created, order.order_id))
+
+    def status(self, order_id: str) -> str:
+        """The order's canonical Houzz status now."""
+        return self.order(order_id).status
+
+    def history(self, order_id: str) -> list[HistoryEntry]:
+        """Every change in the order's life, oldest first."""
+        return [HistoryEntry(*entry) for entry in self.order(order_id).history]
+
+    def happenings(self, order_id: str | None = None) -> list[Happening]:
+        """The timeline (of one order, or all), with faults and their details."""
+        timeline = self._world.timeline
+        return list(timeline.happenings) if order_id is None else timeline.of(order_id)
+
+    # --- people --------------------------------------------------------------------------
+
+    def act(self, order_id: str, action: str, actor: str = "staff", **details: str) -> Ack:
+        """``actor`` performs ``action`` (Process, Charge, Ship, Cancel, PaymentFixed...) by
+        Houzz's rules; a refusal is ``Ack(False, reason)``. ``details``: tracking_number,
+        shipping_method, cancel_code, comments."""
+        return self._world.fake.act(order_id, action, actor, **details)
+
+    def staff(self, order_id: str, action: str, **details: str) -> Ack:
+        """Seller staff act by hand in Houzz's seller UI."""
+        return self.act(order_id, action, "staff", **details)
+
+    def customer_cancel(self, order_id: str) -> Ack:
+        """The customer cancels (allowed only within the cancel window)."""
+        return self.act(order_id, "Cancel", "customer")
+
+    def fix_payment(self, order_id: str) -> Ack:
+        """The customer fixes a failed payment."""
+        return self._world.fake.fix_payment(order_id)
+
+    # --- the API a connector calls (HouzzPort), with faults ----------------------------
+
+    def get_orders(
+        self, status: str, start_time: int, end_time: int, start: int, count: int
+    ) -> Page:
+        """getOrders, as the connector sees it (faults included)."""
+        world = self._world
+        page = world.fake.get_orders(status, start_time, end_time, start, count)
+        world.injector.lost_reply("getOrders")
+        return page
+
+    def update_order(
+        self,
+        order_id: str,
+        action: str,
+        *,
+        shipping_method: str = "",
+        tracking_number: str = "",
+        cancel_code: str = "",
+        comments: str = "",
+    ) -> Ack:
+        """updateOrder, as the connector sees it (faults included)."""
+        return self._world.fake.update_order(
+            order_id,
+            action,
+            shipping_method=shipping_method,
+            tracking_number=tracking_number,
+            cancel_code=cancel_code,
+            comments=comments,
+        )
+
+    def update_inventory(self, sku: str, quantity: int) -> Ack:
+        """updateInventory: set the stock Houzz shows for ``sku`` (faults included)."""
+        world = self._world
+        if not sku:
+            return Ack(False, "updateInventory needs a SKU")
+        if not _whole(quantity, 0):
+            return Ack(False, "Quantity must be 0 or more")
+        world.injector.rule_for("updateInventory")
+        world.inventory[sku] = quantity
+        world.injector.lost_reply("updateInventory", "took effect")
+        return Ack(True)
+
+    @property
+    def inventory(self) -> dict[str, int]:
+        """Stock by SKU, as set through updateInventory (a copy)."""
+        return dict(self._world.inventory)
+
+    # --- faults --------------------------------------------------------------------------
+
+    def add_fault(
+        self,
+        kind: FaultKind,
+        *,
+        operation: Operation = "any",
+        call: int | None = None,
+        probability: float | None = None,
+        times: int | None = None,
+        retry_after: int = 30,
+        status: int = 503,
+        message: str = "",
+    ) -> FaultRule:
+        """Add a ``FaultRule`` (see its docstring) and return it."""
+        rule = FaultRule(kind, operation, call, probability, times, retry_after, status, message)
+        self._world.injector.add(rule)
+        return rule
+
+    def add_faults(self, rules: Iterable[FaultRule]) -> None:
+        for rule in rules:
+            self._world.injector.add(rule)
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule (a scenario's ``FaultPlan`` stays)."""
+        self._world.injector.clear()
+
+    @property
+    def fault_rules(self) -> tuple[FaultRule, ...]:
+        return tuple(armed.rule for armed in self._world.injector.rules)
+
+    @property
+    def faults_injected(self) -> Counter[str]:
+        """Faults injected so far, by the fault injector's kinds (error, rate_limit, ...)."""
+        return Counter(self._world.injector.injected)
+
+    @property
+    def api_calls(self) -> int:
+        """getOrders and updateOrder calls Houzz has answered or failed so far."""
+        return self._world.injector.calls
+
+
+def scenario_config(scenario: Scenario, base: HarnessConfig | None = None) -> HarnessConfig:
+    """The world a loaded scenario describes, as a harness configuration.
+
+    The Houzz account (program, era, window field, charge failures), ``seed``, ``duration``,
+    the order stream, the backlog, staff habits (a habit the scenario leaves out follows the
+    policy's ``assume.staff``) and the fault plan, built the way ``houzzflow run`` builds
+    them; ``base`` keeps its epoch. The warehouse and the connector are left out: over HTTP,
+    the connector under test is the client.
+    """
+    base = base or HarnessConfig()
+    world = scenario.spec.world
+    policy = scenario.policy
+    o = world.orders
+    stream = OrderStream(
+        count=o.count,
+        rate_per_hour=o.rate_per_hour,
+        burst=Burst(o.burst.at, o.burst.count) if o.burst else None,
+        items=o.items,
+        cancel_probability=o.cancel_probability,
+        fix_payment_probability=o.fix_payment_probability,
+        fix_payment_delay=o.fix_payment_delay,
+        place_within=o.place_within,
+    )
+    staff = Staff(
+        process=_habit(world.staff.process, policy.staff_process),
+        charge=_habit(world.staff.charge, policy.staff_charge),
+        cancel=_habit(world.staff.cancel, policy.staff_cancel),
+    )
+    f = world.faults
+    plan = FaultPlan(
+        error_rate=f.error_rate,
+        fail_calls=f.fail_calls,
+        timeout_after_write_rate=f.timeout_after_write_rate,
+        rate_limit_rate=f.rate_limit_rate,
+        retry_after=f.retry_after,
+        page_drift_rate=f.page_drift_rate,
+        seed=f.seed,
+    )
+    backlog = world.backlog
+    return replace(
+        base,
+        program=scenario.program,
+        era=scenario.era,
+        seed=scenario.seed,
+        window_field=world.houzz.window_field,
+        faults=plan if plan.any_api_fault else None,
+        charge_failure_rate=world.houzz.charge_failure_rate,
+        stream=stream,
+        staff=staff,
+        duration=scenario.duration,
+        backlog=(backlog.count, backlog.within) if backlog and backlog.count else None,
+    )
+
+
+def _habit(spec: HabitSpec | None, assumed: str) -> Habit:
+    if spec is None:
+        mode = assumed if assumed in ("never", "always", "sometimes") else "never"
+        return Habit(mode=cast(HabitMode, mode))
+    return Habit(mode=spec.mode, probability=spec.probability, delay=spec.delay)
+
+
+def scenario_harness(
+    path: str, base: HarnessConfig | None = None, overrides: Sequence[str] = ()
+) -> HouzzHarness:
+    """A harness holding the world of a scenario file (``houzzflow serve --scenario``);
+    raises ``InputError`` (file:line:column for every mistake) when the file is unusable."""
+    return HouzzHarness.from_config(scenario_config(load_scenario(path, overrides), base))

@@ -1,0 +1,104 @@
+"""A counterexample as a scenario file: the explorer's path, replayable by ``houzzflow run``.
+
+The path becomes a ``world.script``: each event at its own simulated second (ten seconds
+apart), except that time jumps when the explorer let the customer's 30-minute cancel window
+close. Houzz's own moves, the warehouse's shipments, CartRover's polls and the faults all
+happen exactly where the path put them, so the run breaks the same invariant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from engine.machine import default_machine
+from engine.order_paths import WINDOW_CLOSES
+from engine.policy import Policy
+from simulator.proof.explorer import Exploration, Line, State, World, apply, initial_state
+
+STEP = 10  # seconds between two scripted events
+
+# What each explorer invariant is called in a scenario's `expect` block.
+EXPECT_KEYS = {
+    "lost": "lost",
+    "unaccounted": "unaccounted",
+    "unpaid_sent": "unpaid_shipped",
+    "cancelled_shipped": "cancelled_shipped",
+    "unconfirmed": "unconfirmed",
+    "duplicated": "duplicated",
+}
+
+
+def script_of(policy: Policy, exploration: Exploration) -> list[dict[str, Any]]:
+    """The path as script entries, with orders numbered 1, 2, ... in placement order."""
+    world = World(policy, exploration.bounds)
+    window = default_machine().timing.cancel_window
+    state = initial_state(world)
+    ids: list[int] = []
+    placed_at: dict[int, int] = {}
+    now = 0
+    script: list[dict[str, Any]] = []
+    for event in exploration.path:
+        orders, unplaced, faults, _, _ = apply(world, state, event)
+        if event.kind == "place":
+            ids.append(len(ids) + 1)
+        order_ids = list(ids)
+        number = order_ids[event.order] if event.order >= 0 else 0
+        if event.kind == "world" and event.action == WINDOW_CLOSES:
+            now = max(now, placed_at[number] + window)
+        else:
+            now += STEP
+            entry: dict[str, Any] = {"at": f"{now}s"}
+            if event.kind == "place":
+                number = ids[-1]
+                placed_at[number] = now
+                entry.update(order=number, actor="customer", action="Place")
+            elif event.kind == "world":
+                entry.update(order=number, actor=event.actor, action=event.action)
+            elif event.kind == "ship":
+                entry.update(order=number, actor="backend", action="Ship")
+            elif event.kind == "confirm":
+                entry.update(order=number, actor="connector", action="Confirm")
+            else:
+                entry.update(actor="connector", action="Poll")
+            if event.fault is not None:
+                index, write, kind = event.fault
+                entry["fault"] = {"order": order_ids[index], "write": write, "kind": kind}
+            script.append(entry)
+        ranked = sorted(range(len(orders)), key=lambda k: orders[k])
+        ids = [order_ids[k] for k in ranked]
+        state = State(tuple(orders[k] for k in ranked), unplaced, faults)
+    return script
+
+
+def scenario_of(
+    policy: Policy, exploration: Exploration, story: list[Line] | None = None, *, name: str
+) -> dict[str, Any]:
+    """A scenario mapping that replays the counterexample and expects its violation."""
+    script = script_of(policy, exploration)
+    violation = exploration.violation
+    expect: dict[str, Any] = {}
+    if violation is not None:
+        expect[EXPECT_KEYS[violation.invariant]] = ">= 1"
+    last = int(script[-1]["at"].rstrip("s")) if script else 0
+    return {
+        "name": name,
+        "description": (violation.message if violation else "no violation"),
+        "seed": 0,
+        "duration": f"{last + 3600}s",
+        "policy": policy.to_file_dict(),
+        "world": {"script": script},
+        "expect": expect,
+    }
+
+
+def scenario_yaml(scenario: dict[str, Any], story: list[str]) -> str:
+    """The scenario as YAML text, headed by the counterexample's story as comments."""
+    head = [
+        "# A counterexample found by `houzzflow validate`; replay it with `houzzflow run`.",
+        "#",
+    ]
+    head += [f"#   {line}" for line in story]
+    body = yaml.safe_dump(scenario, sort_keys=False, default_flow_style=None, width=100)
+    return "\n".join(head) + "\n" + body

@@ -1,0 +1,145 @@
+"""The "Testing your connector" docs run: every example in them is executed and checked.
+
+The section is read from README.md when it holds it, else from docs/testing-your-connector.md.
+Python blocks run (a block of pytest tests through pytester with the plugin); the yaml block
+is a scenario whose failure must read as the text block shows; the console blocks are a
+shell session: ``houzzflow serve`` is started in-process with the same options on a free
+port, and each curl command runs for real, its output matched against the one shown
+(``...`` stands for any text).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from simulator.houzz.server import ServerConfig, banner, serve
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADING = "## Testing your connector"
+FENCE = re.compile(r"^```([\w-]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+PLUGIN = ("-p", "simulator.pytest_plugin", "-W", "ignore::pytest.PytestAssertRewriteWarning")
+
+
+def section() -> str:
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    if f"\n{HEADING}\n" in f"\n{text}":
+        start = f"\n{text}".index(f"\n{HEADING}\n")
+        end = text.find("\n## ", start + len(HEADING))
+        return text[start:] if end < 0 else text[start:end]
+    return (ROOT / "docs" / "testing-your-connector.md").read_text(encoding="utf-8")
+
+
+BLOCKS = FENCE.findall(section())
+
+
+def blocks(language: str) -> list[str]:
+    return [body for lang, body in BLOCKS if lang == language]
+
+
+def shown(expected: str, actual: str) -> bool:
+    """Whether ``actual`` reads as ``expected``, where ``...`` stands for any text."""
+    pattern = ".*?".join(re.escape(part) for part in expected.strip().split("..."))
+    return re.fullmatch(pattern, actual.strip(), re.DOTALL) is not None
+
+
+def test_the_section_holds_a_pytest_example_and_an_http_example() -> None:
+    assert section().startswith(HEADING)
+    assert any("def test_" in body for body in blocks("python"))
+    assert any("curl " in body for body in blocks("console"))
+    assert {lang for lang, _ in BLOCKS} <= {"python", "console", "yaml", "text"}
+
+
+def test_the_plain_python_example_runs() -> None:
+    (example,) = [body for body in blocks("python") if "def test_" not in body]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(example, "testing-your-connector.md", "exec"), {})
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api\n", printed.getvalue())
+
+
+def test_the_pytest_example_passes_with_the_plugin(pytester: pytest.Pytester) -> None:
+    (example,) = [body for body in blocks("python") if "def test_" in body]
+    pytester.makepyfile(test_from_docs=example)
+    result = pytester.runpytest(*PLUGIN, "-W", "error::pytest.PytestUnknownMarkWarning")
+    result.assert_outcomes(passed=example.count("\ndef test_"))
+
+
+def test_the_scenario_example_fails_as_the_docs_show(pytester: pytest.Pytester) -> None:
+    (scenario,) = blocks("yaml")
+    (report,) = blocks("text")
+    path = scenario.splitlines()[0].removeprefix("# ")
+    (pytester.path / path).parent.mkdir(parents=True, exist_ok=True)
+    (pytester.path / path).write_text(scenario, encoding="utf-8")
+    result = pytester.runpytest(*PLUGIN, path)
+    result.assert_outcomes(failed=1)
+    failure = result.stdout.str()
+    report_start = failure.index(f"{path}:")
+    assert shown(report, failure[report_start:].split("\n=====")[0])
+    assert "Traceback" not in failure
+
+
+def commands_and_outputs(console: str) -> list[tuple[str, str]]:
+    """Each ``$ command`` (continuation lines joined) with the output shown under it."""
+    steps: list[tuple[str, str]] = []
+    lines = console.splitlines()
+    i = 0
+    while i < len(lines):
+        assert lines[i].startswith("$ "), f"not a command: {lines[i]!r}"
+        command = lines[i][2:]
+        while command.endswith("\\"):
+            i += 1
+            command = command[:-1] + lines[i].strip()
+        i += 1
+        output = []
+        while i < len(lines) and not lines[i].startswith("$ "):
+            output.append(lines[i])
+            i += 1
+        steps.append((command, "\n".join(output)))
+    return steps
+
+
+SERVE_OPTIONS = {
+    "--host": "host",
+    "--program": "program",
+    "--era": "era",
+    "--seed": "seed",
+    "--token": "token",
+    "--username": "username",
+    "--app-name": "app_name",
+}
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_http_session_runs_as_shown() -> None:
+    steps = [step for body in blocks("console") for step in commands_and_outputs(body)]
+    (serve_command, serve_output), *session = steps
+    words = shlex.split(serve_command)
+    assert words[:2] == ["houzzflow", "serve"]
+    options = dict(zip(words[2::2], words[3::2], strict=True))
+    doc_port = int(options.pop("--port"))
+    settings: dict[str, object] = {SERVE_OPTIONS[name]: value for name, value in options.items()}
+    settings["seed"] = int(str(settings["seed"]))
+    with serve(ServerConfig(port=0, **settings)) as server:  # type: ignore[arg-type]
+        here = f"127.0.0.1:{server.port}"
+        printed = "\n".join(banner(server, asked_port=doc_port))
+        assert printed == serve_output.replace(f"127.0.0.1:{doc_port}", here)
+        assert session, "the docs show no curl commands"
+        for command, output in session:
+            words = [w.replace(f"127.0.0.1:{doc_port}", here) for w in shlex.split(command)]
+            assert words[0] == "curl"
+            done = subprocess.run(words, capture_output=True, text=True, timeout=30, check=False)
+            assert done.returncode == 0, (command, done.stderr)
+            actual = done.stdout.replace("\r\n", "\n")
+            assert shown(output, actual), f"{command}\nshown:\n{output}\ngot:\n{actual}"
+        assert server.token not in "".join(e["body"] for e in server.journal())
