@@ -241,6 +241,73 @@ def matrix(
     ctx.exit(0 if all(c.agrees for c in cells) else 1)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="0 picks a free port and prints it.",
+)
+@click.option(
+    "--program", type=click.Choice(["seller", "vendor"]), default="seller", show_default=True
+)
+@click.option("--era", type=click.Choice(["legacy", "2021"]), default="2021", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--token",
+    envvar="HOUZZFLOW_TOKEN",
+    default="houzzflow-token",
+    help="X-HOUZZ-API-SSL-TOKEN the fake accepts (or $HOUZZFLOW_TOKEN); never printed.",
+)
+@click.option("--username", default="seller@example.com", show_default=True)
+@click.option("--app-name", default="houzzflow", show_default=True)
+@click.option(
+    "--scenario",
+    metavar="FILE",
+    type=click.Path(path_type=str),
+    help="Load a scenario's world (program, era, orders, staff, faults).",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    program: str,
+    era: str,
+    seed: int,
+    token: str,
+    username: str,
+    app_name: str,
+    scenario: str | None,
+) -> None:
+    """Serve a fake Houzz API over HTTP for connector tests (Ctrl-C stops it).
+
+    The Houzz seller API's wire format: GET /api?format=xml|json&method=getOrders,
+    POST /api?method=updateOrder with an UpdateOrderRequest body, updateInventory; plus
+    an admin API under /_houzzflow/ (orders, clock, faults, journal, reset, health).
+    """
+    import sys
+
+    from simulator.houzz.server import run_server
+
+    ctx.exit(
+        run_server(
+            host=host,
+            port=port,
+            program=program,  # type: ignore[arg-type]
+            era=era,  # type: ignore[arg-type]
+            seed=seed,
+            token=token,
+            username=username,
+            app_name=app_name,
+            scenario=scenario,
+            out=sys.stdout,
+        )
+    )
+
+
 def _console(*, stderr: bool = False) -> Console:
     from rich.console import Console
 
