@@ -51,14 +51,14 @@ def write(tmp_path: Path) -> Callable[[str | bytes], Path]:
 def test_a_safe_policy_is_proven_with_exit_0() -> None:
     result = houzzflow("validate", SAFE)
     assert result.exit_code == 0
-    assert result.output.splitlines()[0] == f"✔ {SAFE}: proven (rules)"
+    assert result.output.splitlines()[0] == f"✔ {SAFE}: proven (proof)"
 
 
 def test_a_policy_that_loses_orders_exits_1_with_code_location_and_fix() -> None:
     result = houzzflow("validate", LOSS)
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0] == f"✘ {LOSS}: counterexample (rules)"
+    assert lines[0] == f"✘ {LOSS}: counterexample (proof)"
     assert f"  {LOSS}:6:1 error HZ002 Houzz Vendor orders arrive Charged" in result.output
     assert "      fix: set order_status: charged" in lines
 
@@ -166,7 +166,7 @@ def test_json_lines_one_object_per_file_with_the_required_keys(
     reports = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["file"] for r in reports] == [str(SAFE), str(LOSS), str(bad)]
     assert [r["verdict"] for r in reports] == ["proven", "counterexample", "invalid"]
-    assert [r["tier"] for r in reports] == ["rules", "rules", "schema"]
+    assert [r["tier"] for r in reports] == ["proof", "proof", "schema"]
     for report in reports:
         for diagnostic in report["diagnostics"]:
             assert {"code", "severity", "message", "line", "column", "fix"} <= set(diagnostic)
@@ -199,14 +199,15 @@ def test_several_files_are_grouped_by_file_in_order(write: Callable[[str], Path]
     lines = result.output.splitlines()
     headers = [n for n, line in enumerate(lines) if not line.startswith(" ")]
     assert [lines[n] for n in headers] == [
-        f"✘ {LOSS}: counterexample (rules)",
+        f"✘ {LOSS}: counterexample (proof)",
         f"✘ {bad}: invalid (schema)",
-        f"✔ {SAFE}: proven (rules)",
+        f"✔ {SAFE}: proven (proof)",
         "3 files: 1 proven, 1 counterexample, 1 invalid",
     ]
     for start, end in itertools.pairwise(headers):
         file = lines[start].split(" ", 1)[1].rsplit(":", 1)[0]
-        located = [line.split()[0] for line in lines[start + 1 : end] if "fix:" not in line]
+        findings = [line for line in lines[start + 1 : end] if line.startswith("  /")]
+        located = [line.split()[0] for line in findings]
         assert located and all(where.startswith(file) for where in located)
 
 

@@ -67,8 +67,16 @@ def errors_in(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def report_for(name: str) -> ValidationReport:
-    (report,) = validate_paths([POLICIES / name])
+    (report,) = validate_paths([POLICIES / name], proof=False)
     return report
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_the_proof_tier_reaches_the_same_verdict_on_every_bundled_policy(name: str) -> None:
+    (report,) = validate_paths([POLICIES / name])
+    assert report.tier == "proof"
+    assert report.verdict == EXPECTED[name].verdict
+    assert not [d for d in report.diagnostics if d.code == "PROOF001"]
 
 
 def written_at(text: str, dotted: str) -> tuple[int, int] | None:
