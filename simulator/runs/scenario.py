@@ -1,0 +1,443 @@
+"""Scenario files: a policy, a world, a seed, a duration, and what the run should show.
+
+A scenario is a test written as data (DESIGN.md "The policy file" and "The simulator")::
+
+    name: seller-default
+    seed: 7
+    duration: 2d
+    policy: policies/seller-legacy-default.yaml     # or the policy inline, as a mapping
+    world:
+      houzz: {era: legacy}                          # program, era, window_field, ...
+      orders: {count: 2000, cancel_probability: 0.02}
+      backlog: {count: 20, within: 30d}             # orders already on Houzz at the start
+      staff: {process: sometimes}                   # or {mode, probability, delay}
+      backend: {ship_delay: [1h, 1d], packages: [1, 3]}
+      faults: {error_rate: 0.05, crash_every_polls: 7}
+    expect: {lost: 0, duplicated: 0, alerts: ["held in Error"]}
+
+Loading goes through ``engine.yamlsource`` so every mistake, in the scenario or in a policy
+file it names, is reported with file:line:column; ``--set dotted.key=value`` overrides any
+value (``policy.*`` reaches into a policy file the scenario names). Each expectation keeps
+where it was written, so a failed one cites its line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from engine.diagnostics import Diagnostic, InputError, Location, Severity
+from engine.machine import Era, Program
+from engine.policy import Duration, EraField, Policy, parse_duration
+from engine.validation import policy_from_doc
+from engine.yamlsource import (
+    SourceDoc,
+    apply_override,
+    load_yaml_file,
+    load_yaml_text,
+    validate_model,
+)
+
+
+def _seconds(value: object) -> int:
+    """A duration that may also be zero (the low end of a range)."""
+    if value == 0 and not isinstance(value, bool):
+        return 0
+    return parse_duration(value)
+
+
+def _range(value: object) -> object:
+    """``5m`` means exactly 5m; ``[5m, 2h]`` a uniform range."""
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value, value]
+
+
+def _int_range(value: object) -> object:
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value, value]
+
+
+Seconds = Annotated[int, BeforeValidator(_seconds)]
+SecondsRange = Annotated[tuple[Seconds, Seconds], BeforeValidator(_range)]
+CountRange = Annotated[tuple[int, int], BeforeValidator(_int_range)]
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _ordered(low_high: tuple[int, int], what: str) -> tuple[int, int]:
+    if low_high[0] > low_high[1]:
+        raise ValueError(f"{what} is a range [low, high] with low <= high")
+    return low_high
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HouzzWorld(_Strict):
+    """The Houzz account: its real program and era (default: the policy's assumptions)."""
+
+    program: Program | None = None
+    era: EraField | None = None
+    window_field: Literal["modified", "created"] = "modified"
+    charge_failure_rate: Rate = 0.0
+
+
+class BurstSpec(_Strict):
+    at: Seconds = 0
+    count: int = Field(ge=0)
+
+
+class OrdersSpec(_Strict):
+    """The customers: how many orders, when, and what they do afterwards."""
+
+    count: int | None = Field(default=None, ge=0)
+    rate_per_hour: float | None = Field(default=None, ge=0.0)
+    burst: BurstSpec | None = None
+    items: CountRange = (1, 3)
+    cancel_probability: Rate = 0.0
+    fix_payment_probability: Rate = 1.0
+    fix_payment_delay: SecondsRange = (3600, 86400)
+    place_within: float = Field(default=0.6, gt=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> OrdersSpec:
+        if self.items[0] < 1:
+            raise ValueError("items: an order has at least one item")
+        _ordered(self.items, "items")
+        _ordered(self.fix_payment_delay, "fix_payment_delay")
+        return self
+
+
+class BacklogSpec(_Strict):
+    """Orders already on Houzz when CartRover is switched on (created in the past)."""
+
+    count: int = Field(ge=0)
+    within: Duration = 30 * 86400  # created at random moments this long before the start
+
+
+class HabitSpec(_Strict):
+    mode: Literal["never", "always", "sometimes"] = "never"
+    probability: Rate = 0.5
+    delay: SecondsRange = (300, 7200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: object) -> object:
+        return {"mode": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check(self) -> HabitSpec:
+        _ordered(self.delay, "delay")
+        return self
+
+
+class StaffSpec(_Strict):
+    """Staff by hand; a habit left out follows the policy's ``assume.staff``."""
+
+    process: HabitSpec | None = None
+    charge: HabitSpec | None = None
+    cancel: HabitSpec | None = None
+
+
+class BackendSpec(_Strict):
+    ship_delay: SecondsRange = (3600, 2 * 86400)
+    packages: CountRange = (1, 1)
+    refuse_cancel_after_ship: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> BackendSpec:
+        _ordered(self.ship_delay, "ship_delay")
+        if self.packages[0] < 1:
+            raise ValueError("packages: a shipment has at least one package")
+        _ordered(self.packages, "packages")
+        return self
+
+
+class FaultsSpec(_Strict):
+    error_rate: Rate = 0.0
+    fail_calls: tuple[Annotated[int, Field(ge=1)], ...] = ()
+    timeout_after_write_rate: Rate = 0.0
+    rate_limit_rate: Rate = 0.0
+    retry_after: Seconds = 60
+    page_drift_rate: Rate = 0.0
+    crash_every_polls: int | None = Field(default=None, ge=1)
+    seed: int = 0
+
+
+class WorldSpec(_Strict):
+    houzz: HouzzWorld = HouzzWorld()
+    orders: OrdersSpec = OrdersSpec(count=100)
+    backlog: BacklogSpec | None = None
+    staff: StaffSpec = StaffSpec()
+    backend: BackendSpec = BackendSpec()
+    faults: FaultsSpec = FaultsSpec()
+
+
+class ConnectorSpec(_Strict):
+    """How the simulated CartRover pages and overlaps its polls."""
+
+    page_size: int = Field(default=1000, ge=1)
+    overlap: Seconds | None = None  # default: one poll interval
+
+
+# Overrides of these never appear in a report (credentials are secrets).
+_SECRET_KEY = re.compile("credential|token|password|secret|username|application_id", re.I)
+_COMPARISON = re.compile(r"^\s*(==|>=|<=|>|<)?\s*(\d+)\s*$")
+_BETWEEN = re.compile(r"^\s*(\d+)\s*\.\.\s*(\d+)\s*$")
+
+
+def _count_check(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("expected a count like 0, '>= 1' or '10..20'")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("a count is 0 or more")
+        return value
+    if isinstance(value, str) and (_COMPARISON.match(value) or _BETWEEN.match(value)):
+        return value.strip()
+    raise ValueError(f"expected a count like 0, '>= 1' or '10..20', not {value!r}")
+
+
+CountCheck = Annotated[int | str, BeforeValidator(_count_check)]
+
+
+class ExpectSpec(_Strict):
+    """Counts the run must show; only the ones written are checked."""
+
+    lost: CountCheck | None = None
+    duplicated: CountCheck | None = None
+    unpaid_shipped: CountCheck | None = None
+    cancelled_shipped: CountCheck | None = None
+    unconfirmed: CountCheck | None = None
+    unaccounted: CountCheck | None = None
+    held: CountCheck | None = None
+    skipped_by_design: CountCheck | None = None
+    loaded: CountCheck | None = None
+    alerts: CountCheck | list[str] | None = None
+
+
+class ScenarioFile(_Strict):
+    """A scenario file exactly as written (the policy is checked on its own)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = 0
+    duration: Duration
+    policy: dict[str, Any] | str
+    world: WorldSpec = WorldSpec()
+    connector: ConnectorSpec = ConnectorSpec()
+    expect: ExpectSpec | None = None
+
+
+EXPECT_KEYS = tuple(ExpectSpec.model_fields)
+# Without an ``expect`` section a run must keep every invariant.
+DEFAULT_EXPECT = {
+    "lost": 0,
+    "duplicated": 0,
+    "unpaid_shipped": 0,
+    "cancelled_shipped": 0,
+    "unconfirmed": 0,
+    "unaccounted": 0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    key: str
+    expected: int | str | list[str]
+    location: Location
+
+    def describe(self) -> str:
+        if isinstance(self.expected, list):
+            return f"{self.key} include " + ", ".join(repr(s) for s in self.expected)
+        if isinstance(self.expected, int):
+            return f"{self.key} = {self.expected}"
+        return f"{self.key} {self.expected}"
+
+    def met_by(self, count: int, messages: Sequence[str] = ()) -> bool:
+        expected = self.expected
+        if isinstance(expected, list):
+            return all(any(s in m for m in messages) for s in expected)
+        if isinstance(expected, int):
+            return count == expected
+        between = _BETWEEN.match(expected)
+        if between:
+            return int(between.group(1)) <= count <= int(between.group(2))
+        match = _COMPARISON.match(expected)
+        assert match is not None  # validated when loaded
+        op, number = match.group(1) or "==", int(match.group(2))
+        return {
+            "==": count == number,
+            ">=": count >= number,
+            "<=": count <= number,
+            ">": count > number,
+            "<": count < number,
+        }[op]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded scenario: the file's data, the resolved policy, and where things are written."""
+
+    file: str
+    spec: ScenarioFile
+    policy: Policy
+    expectations: tuple[Expectation, ...]
+    policy_doc: SourceDoc = field(repr=False)
+    policy_at: tuple[str | int, ...] = ()
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def shown_overrides(self) -> tuple[str, ...]:
+        """The ``--set`` overrides as they may be printed: secrets masked."""
+        return tuple(
+            f"{text.partition('=')[0]}=***" if _SECRET_KEY.search(text.partition("=")[0]) else text
+            for text in self.overrides
+        )
+
+    @property
+    def seed(self) -> int:
+        return self.spec.seed
+
+    @property
+    def duration(self) -> int:
+        return self.spec.duration
+
+    @property
+    def program(self) -> Program:
+        return self.spec.world.houzz.program or self.policy.account
+
+    @property
+    def era(self) -> Era:
+        return self.spec.world.houzz.era or self.policy.era
+
+
+def split_override(text: str) -> tuple[str, str]:
+    """``dotted.key=value`` as its two parts (the value is read as YAML later)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        message = f"'{text.split('=')[0]}...' is not dotted.key=value"
+        fix = "write --set world.orders.count=100000, for example"
+        raise InputError([Diagnostic("SET001", Severity.ERROR, message, Location("--set"), fix)])
+    return key.strip(), value
+
+
+def _override_texts(overrides: Sequence[str] | Mapping[str, Any]) -> list[str]:
+    if isinstance(overrides, Mapping):
+        return [
+            f"{key}={value if isinstance(value, str) else json.dumps(value)}"
+            for key, value in overrides.items()
+        ]
+    return list(overrides)
+
+
+def load_scenario(
+    source: str | Path | Mapping[str, Any],
+    overrides: Sequence[str] | Mapping[str, Any] = (),
+) -> Scenario:
+    """Read, override and validate one scenario; InputError with every mistake found.
+
+    ``source`` is a scenario file, or its content as a mapping (a policy path in it is then
+    relative to the working directory). ``overrides`` are ``dotted.key=value`` texts, as
+    ``--set`` takes them, or a mapping of dotted keys to values.
+    """
+    if isinstance(source, Mapping):
+        doc = load_yaml_text(yaml.safe_dump(dict(source), sort_keys=False), "<scenario>")
+    else:
+        doc = load_yaml_file(source)
+    overrides = _override_texts(overrides)
+    pairs = [split_override(text) for text in overrides]
+    raw_policy = doc.data.get("policy") if isinstance(doc.data, dict) else None
+    policy_pairs = []
+    for key, value in pairs:
+        if isinstance(raw_policy, str) and key.startswith("policy."):
+            policy_pairs.append((key.removeprefix("policy."), value))
+        else:
+            doc = apply_override(doc, key, value)
+    diagnostics: list[Diagnostic] = []
+    spec: ScenarioFile | None = None
+    try:
+        spec = validate_model(doc, ScenarioFile)
+    except InputError as exc:
+        diagnostics += exc.diagnostics
+    policy: Policy | None = None
+    policy_doc: SourceDoc = doc
+    policy_at: tuple[str | int, ...] = ("policy",)
+    raw_policy = doc.data.get("policy") if isinstance(doc.data, dict) else None
+    try:
+        if isinstance(raw_policy, str):
+            where = Path(doc.file).parent / raw_policy
+            try:
+                policy_doc = load_yaml_file(where)
+            except InputError as exc:
+                at = doc.locate(("policy",))
+                raise InputError(
+                    [
+                        Diagnostic(
+                            d.code,
+                            d.severity,
+                            f"{d.message} (the policy named at {at})",
+                            d.location,
+                            d.fix,
+                        )
+                        for d in exc.diagnostics
+                    ]
+                ) from None
+            for key, value in policy_pairs:
+                policy_doc = apply_override(policy_doc, key, value)
+            policy_at = ()
+            policy = policy_from_doc(policy_doc)
+        elif isinstance(raw_policy, dict):
+            policy = policy_from_doc(doc, policy_at)
+    except InputError as exc:
+        diagnostics += exc.diagnostics
+    if diagnostics or spec is None or policy is None:
+        raise InputError(_unique(diagnostics))
+    expect = spec.expect
+    if expect is None:
+        expectations = tuple(
+            Expectation(key, value, doc.locate(())) for key, value in DEFAULT_EXPECT.items()
+        )
+    else:
+        stated = [
+            Expectation(key, getattr(expect, key), doc.locate(("expect", key), key=True))
+            for key in EXPECT_KEYS
+            if getattr(expect, key) is not None
+        ]
+        # In the order they are written (an override's come after the file's).
+        expectations = tuple(
+            sorted(stated, key=lambda e: (e.location.line or 1 << 30, e.location.column))
+        )
+    return Scenario(
+        file=doc.file,
+        spec=spec,
+        policy=policy,
+        expectations=expectations,
+        policy_doc=policy_doc,
+        policy_at=policy_at,
+        overrides=tuple(overrides),
+    )
+
+
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for d in diagnostics:
+        key = (d.code, str(d.location), d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out

@@ -1,0 +1,540 @@
+"""CartRover at work (engine.connector), driven through tiny fakes of its ports.
+
+The fakes here are deliberately small and scripted: each test says which call fails and
+how, then checks what a merchant would see: what reached the warehouse, how often, what
+Houzz ended up showing, which orders are held or skipped and why, and the alerts raised.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from engine.connector import Connector, ConnectorState
+from engine.policy import Policy, PolicyFile, resolve
+from engine.ports import Ack, OrderView, Package, Page, ReplyLost, Shipment, TransientError
+from engine.table import Rejection, houzz_table
+
+HOUR = 3600
+
+
+def policy(**settings: object) -> Policy:
+    assume = settings.pop("assume", {"era": "legacy"})
+    return resolve(
+        PolicyFile.model_validate(
+            {"connection_type": "seller", "poll_interval": "15m", "assume": assume, **settings}
+        )
+    )
+
+
+@dataclass
+class Fault:
+    """One scripted failure: the next matching call raises ``error``; ``effect`` says
+    whether the call takes effect first (a lost reply)."""
+
+    method: str  # get_orders | Process | Charge | Ship | send | cancel
+    error: TransientError
+    effect: bool = False
+
+
+@dataclass
+class World:
+    now: int = 0
+    faults: list[Fault] = field(default_factory=list)
+
+    def fault_for(self, method: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method:
+                self.faults.remove(fault)
+                return fault
+        return None
+
+
+class TinyHouzz:
+    """A scripted Houzz: orders listed by modified time, actions by the compiled table."""
+
+    def __init__(self, world: World, program: str = "seller", era: str = "legacy") -> None:
+        self.world = world
+        self.table = houzz_table(program, era)
+        self.orders: dict[str, list[object]] = {}  # id -> [status, created, modified]
+        self.tracking: dict[str, tuple[str, str]] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.drop_once: str | None = None  # an order the next listing leaves out
+
+    def place(self, order_id: str, status: str = "New", created: int | None = None) -> None:
+        at = self.world.now if created is None else created
+        self.orders[order_id] = [status, at, at]
+
+    def act(self, order_id: str, action: str, actor: str) -> str | Rejection:
+        order = self.orders[order_id]
+        dest = self.table.step(str(order[0]), action, actor)
+        if not isinstance(dest, Rejection):
+            order[0] = dest
+            order[2] = self.world.now
+        return dest
+
+    def status(self, order_id: str) -> str:
+        return str(self.orders[order_id][0])
+
+    def get_orders(
+        self, status: str, start_time: int, end_time: int, start: int, count: int
+    ) -> Page:
+        assert status == "All"
+        self.calls.append(("get_orders", ""))
+        fault = self.world.fault_for("get_orders")
+        if fault is not None:
+            raise fault.error
+        found = sorted(
+            (int(o[2]), oid)
+            for oid, o in self.orders.items()
+            if start_time <= int(o[2]) <= end_time
+        )
+        views = [
+            OrderView(oid, str(self.orders[oid][0]), int(self.orders[oid][1]), modified)
+            for modified, oid in found[start : start + count]
+        ]
+        total = len(found)
+        if self.drop_once and any(v.order_id == self.drop_once for v in views):
+            views = [v for v in views if v.order_id != self.drop_once]
+            self.drop_once = None
+        return Page(views, total)
+
+    def update_order(
+        self,
+        order_id: str,
+        action: str,
+        *,
+        shipping_method: str = "",
+        tracking_number: str = "",
+        cancel_code: str = "",
+        comments: str = "",
+    ) -> Ack:
+        self.calls.append((action, order_id))
+        fault = self.world.fault_for(action)
+        if fault is not None and not fault.effect:
+            raise fault.error
+        dest = self.act(order_id, action, "connector")
+        if action == "Ship" and not isinstance(dest, Rejection):
+            self.tracking[order_id] = (tracking_number, shipping_method)
+        if fault is not None:
+            raise fault.error
+        return Ack(False, dest.reason) if isinstance(dest, Rejection) else Ack(True)
+
+    def writes(self, order_id: str) -> list[str]:
+        return [a for a, oid in self.calls if oid == order_id]
+
+
+class TinyWarehouse:
+    def __init__(self, world: World, refuse_cancel: bool = False) -> None:
+        self.world = world
+        self.received: Counter[str] = Counter()
+        self.cancelled: set[str] = set()
+        self.refuse_cancel = refuse_cancel
+        self.refuse_send: dict[str, str] = {}
+        self.ready: list[Shipment] = []
+
+    def send_order(self, order_id: str) -> Ack:
+        fault = self.world.fault_for("send")
+        if fault is not None and not fault.effect:
+            raise fault.error
+        if order_id in self.refuse_send:
+            return Ack(False, self.refuse_send[order_id])
+        self.received[order_id] += 1
+        if fault is not None:
+            raise fault.error
+        return Ack(True)
+
+    def has_order(self, order_id: str) -> bool:
+        return order_id in self.received
+
+    def cancel_order(self, order_id: str) -> Ack:
+        if self.refuse_cancel:
+            return Ack(False, "already shipped")
+        self.cancelled.add(order_id)
+        return Ack(True)
+
+    def ship(self, order_id: str, *tracking: tuple[str, str]) -> None:
+        packages = tuple(Package(number, method) for number, method in tracking)
+        self.ready.append(Shipment(order_id, packages))
+
+    def shipments(self) -> list[Shipment]:
+        ready, self.ready = self.ready, []
+        return ready
+
+
+class Rig:
+    """A connector wired to the tiny fakes, with a hand-driven clock."""
+
+    def __init__(self, pol: Policy, *, era: str = "legacy", program: str = "seller", **kw: object):
+        self.world = World()
+        self.houzz = TinyHouzz(self.world, program, era)
+        self.backend = TinyWarehouse(self.world, **kw)  # type: ignore[arg-type]
+        self.events: list[tuple[int, str, str, str]] = []
+        self.connector = Connector(
+            pol, self.houzz, self.backend, now=lambda: self.world.now, sink=self.record
+        )
+
+    def record(self, time: int, oid: str, action: str, detail: str, hz: str, cs: str) -> None:
+        self.events.append((time, oid, action, detail))
+
+    def tick_at(self, when: int) -> None:
+        self.world.now = when
+        self.connector.tick()
+
+    def run_until(self, end: int) -> None:
+        """Tick whenever the connector asks to, up to ``end``."""
+        while True:
+            due = self.connector.next_due()
+            if due > end:
+                self.world.now = end
+                return
+            self.tick_at(due)
+
+    def status(self, oid: str) -> str | None:
+        return self.connector.status_of(oid)
+
+
+def test_default_seller_order_is_processed_charged_sent_and_confirmed() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.tick_at(0)
+    assert rig.houzz.writes("A") == ["Process", "Charge"]
+    assert rig.houzz.status("A") == "Charged"
+    assert rig.backend.received == {"A": 1}
+    assert rig.status("A") == "AtWMS"
+    rig.backend.ship("A", ("1Z1", "UPS Ground"), ("1Z2", "FedEx"))
+    rig.tick_at(HOUR)
+    assert rig.status("A") == "Confirmed"
+    assert rig.houzz.status("A") == "Shipped"
+    # One Ship call for both packages: numbers joined by commas, the first package's method.
+    assert rig.houzz.writes("A").count("Ship") == 1
+    assert rig.houzz.tracking["A"] == ("1Z1,1Z2", "UPS Ground")
+
+
+def test_an_order_not_in_the_order_status_is_skipped_with_the_reason_then_repulled() -> None:
+    rig = Rig(policy(order_status="charged", mark_processed=False, mark_charged=False))
+    rig.houzz.place("A")
+    rig.tick_at(0)
+    assert rig.connector.state.skipped == {"A": "status New is not Charged (Order Status)"}
+    rig.world.now = 300
+    rig.houzz.act("A", "Process", "staff")
+    rig.tick_at(900)
+    assert rig.connector.state.skipped["A"] == "status In Production is not Charged (Order Status)"
+    rig.world.now = 1000
+    rig.houzz.act("A", "Charge", "staff")
+    rig.tick_at(1800)
+    assert "A" not in rig.connector.state.skipped
+    assert rig.backend.received == {"A": 1}
+
+
+def test_overlapping_polls_load_and_send_each_order_once() -> None:
+    rig = Rig(policy())
+    for i in range(5):
+        rig.houzz.place(f"O{i}", created=i * 100)
+    rig.run_until(10 * HOUR)
+    assert rig.connector.state.polls >= 40  # the same orders were listed again and again
+    assert rig.backend.received == {f"O{i}": 1 for i in range(5)}
+    loads = [e for e in rig.events if e[2] == "Load"]
+    assert len(loads) == 5
+
+
+def test_strict_mark_step_after_staff_did_it_holds_the_order_in_error() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.world.now = 60
+    rig.houzz.act("A", "Process", "staff")
+    rig.tick_at(120)
+    assert rig.status("A") == "Error"
+    reason = rig.connector.state.held["A"]
+    assert reason.startswith("Mark Orders as Processed was rejected by Houzz")
+    assert "In Production" in reason
+    assert not rig.backend.received
+    assert [a.kind for a in rig.connector.alerts] == ["held"]
+    # Held means held: later polls do not retry the refused step.
+    rig.run_until(5 * HOUR)
+    assert rig.houzz.writes("A") == ["Process"]
+
+
+def test_a_clean_refusal_is_not_reconciled_even_if_someone_does_the_step_later() -> None:
+    rig = Rig(policy(mark_processed=False))
+    rig.houzz.place("A")
+    rig.tick_at(0)  # Charge on a New order: refused (it needs In Production)
+    assert rig.status("A") == "Error"
+    rig.world.now = 100
+    rig.houzz.act("A", "Process", "staff")
+    rig.houzz.act("A", "Charge", "staff")
+    rig.run_until(5 * HOUR)
+    assert rig.status("A") == "Error"
+    assert not rig.backend.received
+
+
+def test_a_write_whose_reply_was_lost_is_re_read_not_repeated() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.world.faults.append(Fault("Process", ReplyLost("timeout"), effect=True))
+    rig.tick_at(0)
+    assert rig.houzz.status("A") == "InProduction"
+    assert rig.status("A") == "New"  # where it was: waiting to re-read
+    rig.run_until(2 * HOUR)
+    assert rig.houzz.writes("A") == ["Process", "Charge"]  # Process was never sent again
+    assert rig.backend.received == {"A": 1}
+    assert any(e[2] == "Reconciled" for e in rig.events)
+
+
+def test_a_write_that_failed_without_effect_is_retried_after_the_re_read() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.world.faults.append(Fault("Charge", TransientError("HTTP 503")))
+    rig.tick_at(0)
+    assert rig.houzz.status("A") == "InProduction"
+    rig.run_until(2 * HOUR)
+    assert rig.houzz.writes("A") == ["Process", "Charge", "Charge"]
+    assert rig.houzz.status("A") == "Charged"
+    assert rig.backend.received == {"A": 1}
+
+
+def test_staff_doing_the_step_while_a_retry_waits_counts_as_done() -> None:
+    rig = Rig(policy(), era="legacy")
+    rig.houzz.place("A")
+    rig.world.faults.append(Fault("Process", TransientError("HTTP 503")))
+    rig.tick_at(0)
+    rig.world.now = 200
+    rig.houzz.act("A", "Process", "staff")
+    rig.run_until(2 * HOUR)
+    assert rig.houzz.writes("A") == ["Process", "Charge"]
+    assert rig.status("A") == "AtWMS"
+
+
+def test_a_send_whose_reply_was_lost_is_checked_with_the_warehouse_never_sent_twice() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.world.faults.append(Fault("send", ReplyLost("timeout"), effect=True))
+    rig.tick_at(0)
+    assert rig.status("A") == "New"
+    rig.run_until(2 * HOUR)
+    assert rig.backend.received == {"A": 1}
+    assert rig.status("A") == "AtWMS"
+
+
+def test_a_send_that_failed_is_retried_after_a_re_read_and_no_sooner_than_asked() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.world.faults.append(Fault("send", TransientError("down", retry_after=1800)))
+    rig.tick_at(0)
+    assert rig.status("A") == "New"
+    assert rig.connector.next_due() == 900  # the next poll re-reads the order first
+    rig.run_until(3 * HOUR)
+    assert rig.backend.received == {"A": 1}
+    sent = [e[0] for e in rig.events if e[1] == "A" and e[2] == "Send"]
+    assert sent == [1800]
+
+
+def test_an_order_cancelled_while_its_send_waits_is_not_sent() -> None:
+    rig = Rig(policy(order_status="charged", mark_processed=False, mark_charged=False))
+    rig.houzz.place("A", status="Charged")
+    rig.world.faults.append(Fault("send", TransientError("down")))
+    rig.tick_at(0)
+    rig.world.now = 30
+    rig.houzz.act("A", "Cancel", "customer")
+    rig.run_until(2 * HOUR)
+    assert rig.status("A") == "CancelSending"
+    assert not rig.backend.received
+
+
+def test_a_rate_limit_is_honoured() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.world.faults.append(Fault("get_orders", TransientError("429", retry_after=600)))
+    rig.tick_at(0)
+    assert rig.connector.next_due() >= 600
+    rig.run_until(HOUR)
+    polls = [i for i, (name, _) in enumerate(rig.houzz.calls) if name == "get_orders"]
+    assert len(polls) >= 2
+    assert rig.backend.received == {"A": 1}
+
+
+def test_a_refused_send_holds_the_order_with_the_warehouse_reason() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.backend.refuse_send["A"] = "unknown SKU"
+    rig.tick_at(0)
+    assert rig.status("A") == "Error"
+    assert "unknown SKU" in rig.connector.state.held["A"]
+
+
+def test_cancelled_before_sending_is_not_sent() -> None:
+    rig = Rig(policy(order_status="charged", mark_processed=False, mark_charged=False))
+    rig.houzz.place("A")
+    rig.houzz.place("B")
+    rig.world.now = 100
+    rig.houzz.act("A", "Process", "staff")
+    rig.houzz.act("A", "Charge", "staff")
+    rig.world.faults.append(Fault("send", TransientError("down", retry_after=HOUR)))
+    rig.tick_at(200)  # loaded, the send failed: still New, retried in an hour
+    assert rig.status("A") == "New"
+    rig.world.now = 250
+    rig.houzz.act("A", "Cancel", "customer")
+    rig.run_until(2 * HOUR)
+    assert rig.status("A") == "CancelSending"
+    assert not rig.backend.received
+
+
+def test_cancelled_after_sending_is_cancelled_at_the_warehouse() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.tick_at(0)
+    rig.world.now = 600
+    rig.houzz.act("A", "Cancel", "customer")
+    rig.run_until(HOUR)
+    assert rig.status("A") == "Canceled"
+    assert rig.backend.cancelled == {"A"}
+    assert not rig.connector.alerts
+
+
+def test_a_refused_cancel_raises_an_alert() -> None:
+    rig = Rig(policy(), refuse_cancel=True)
+    rig.houzz.place("A")
+    rig.tick_at(0)
+    rig.world.now = 600
+    rig.houzz.act("A", "Cancel", "customer")
+    rig.run_until(3 * HOUR)
+    assert rig.status("A") == "AtWMS"
+    alerts = [a.message for a in rig.connector.alerts]
+    assert len(alerts) == 1  # once, although later polls list the order again
+    assert "shipped before the cancellation was seen" in alerts[0]
+
+
+def test_cancel_download_off_ignores_cancellations() -> None:
+    rig = Rig(policy(cancel_download=False))
+    rig.houzz.place("A")
+    rig.tick_at(0)
+    rig.world.now = 600
+    rig.houzz.act("A", "Cancel", "customer")
+    rig.run_until(HOUR)
+    assert rig.status("A") == "AtWMS"
+    assert not rig.backend.cancelled
+
+
+def test_earliest_order_date_skips_older_orders_by_design() -> None:
+    pol = policy(earliest_order_date="2026-01-01")
+    rig = Rig(pol)
+    rig.houzz.place("OLD", created=-2 * 86400)
+    rig.houzz.place("NEW", created=3600)
+    rig.world.now = 3600
+    rig.houzz.orders["OLD"][2] = 3000  # changed recently: inside the first window
+    rig.tick_at(3600)
+    assert rig.connector.state.skipped == {"OLD": "created before Earliest Order Date"}
+    assert rig.backend.received == {"NEW": 1}
+
+
+def test_without_earliest_order_date_the_first_download_starts_at_the_origin() -> None:
+    rig = Rig(policy())
+    rig.connector.origin = -10 * 86400
+    rig.houzz.place("OLD", created=-5 * 86400)
+    rig.tick_at(0)
+    assert rig.backend.received == {"OLD": 1}
+
+
+def test_a_page_that_drops_an_order_is_scanned_again() -> None:
+    rig = Rig(policy())
+    rig.connector.page_size = 2
+    for i in range(5):
+        rig.houzz.place(f"O{i}", created=i)
+    rig.houzz.drop_once = "O2"
+    rig.tick_at(10)
+    assert set(rig.backend.received) == {f"O{i}" for i in range(5)}
+
+
+def test_an_order_first_seen_charged_on_a_legacy_seller_connection_raises_the_smell() -> None:
+    rig = Rig(policy(order_status="charged", mark_processed=False, mark_charged=False))
+    rig.tick_at(0)
+    rig.houzz.place("A", status="Charged", created=100)
+    rig.tick_at(900)
+    assert rig.backend.received == {"A": 1}
+    assert [a.kind for a in rig.connector.alerts] == ["connection"]
+    assert "wrong connection type?" in rig.connector.alerts[0].message
+
+
+def test_the_ship_call_refused_holds_the_order() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.tick_at(0)
+    rig.world.now = 100
+    rig.houzz.act("A", "AuthorizationLapse", "houzz")
+    rig.backend.ship("A", ("1Z1", "UPS"))
+    rig.tick_at(900)
+    assert rig.status("A") == "Error"
+    assert "shipment confirmation" in rig.connector.state.held["A"]
+
+
+class Crash(BaseException):
+    """The connector's process dies mid-call (not an error it could handle)."""
+
+
+def crash_on(rig: Rig, method: str, effect: bool) -> None:
+    """Make the next ``method`` call take effect (or not) and then kill the connector."""
+    original: Callable[..., Ack]
+    if method == "send":
+        original = rig.backend.send_order
+
+        def send(order_id: str) -> Ack:
+            rig.backend.send_order = original  # type: ignore[method-assign]
+            if effect:
+                original(order_id)
+            raise Crash
+
+        rig.backend.send_order = send  # type: ignore[method-assign]
+    else:
+        update = rig.houzz.update_order
+
+        def write(order_id: str, action: str, **kw: str) -> Ack:
+            if action != method:
+                return update(order_id, action, **kw)
+            rig.houzz.update_order = update  # type: ignore[method-assign]
+            if effect:
+                rig.houzz.act(order_id, action, "connector")
+            raise Crash
+
+        rig.houzz.update_order = write  # type: ignore[method-assign]
+
+
+def restart(rig: Rig, state: ConnectorState) -> None:
+    rig.connector = Connector.restore(
+        state, rig.connector.policy, rig.houzz, rig.backend, now=lambda: rig.world.now
+    )
+
+
+@pytest.mark.parametrize("method", ["Process", "Charge", "send"])
+@pytest.mark.parametrize("effect", [True, False])
+def test_a_crash_mid_call_and_a_restart_lose_and_duplicate_nothing(
+    method: str, effect: bool
+) -> None:
+    rig = Rig(policy())
+    for i in range(3):
+        rig.houzz.place(f"O{i}", created=i)
+    crash_on(rig, method, effect)
+    with pytest.raises(Crash):
+        rig.tick_at(10)
+    restart(rig, rig.connector.snapshot())
+    rig.run_until(3 * HOUR)
+    assert rig.backend.received == {f"O{i}": 1 for i in range(3)}
+    assert all(rig.status(f"O{i}") == "AtWMS" for i in range(3))
+    assert all(rig.houzz.status(f"O{i}") == "Charged" for i in range(3))
+
+
+def test_snapshot_is_a_copy_and_restore_resumes_where_it_was() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    rig.world.faults.append(Fault("send", TransientError("down")))
+    rig.tick_at(0)
+    saved = rig.connector.snapshot()
+    rig.run_until(HOUR)
+    assert saved.ledger == {"A": "New"}  # the saved state did not follow the live one
+    assert rig.status("A") == "AtWMS"
+    restart(rig, saved)
+    rig.backend.received.clear()  # the restored connector has not sent it yet
+    rig.run_until(2 * HOUR)
+    assert rig.backend.received == {"A": 1}
