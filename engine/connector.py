@@ -262,6 +262,21 @@ class Connector:
         self._collect_shipments(now)
         self._work(now)
 
+    def drive(self, now: int, *, poll: bool = False, collect: bool = False) -> None:
+        """Do one thing now, by hand, whatever the schedule says (a scripted world).
+
+        ``poll`` polls Houzz, ``collect`` collects the warehouse's shipments; then every
+        pending order moves on as far as it goes, its backoff waived: a script's events
+        are the only moments anything happens.
+        """
+        if poll:
+            self.poll(now)
+        if collect:
+            self._collect_shipments(now)
+        for entry in self.state.work.values():
+            entry[DUE] = min(entry[DUE], now)
+        self._work(now)
+
     def poll(self, now: int) -> bool:
         """One poll of Houzz; True when it listed its whole window."""
         s = self.state

@@ -167,7 +167,7 @@ def validate(
     if save_dir is not None:
         from simulator.validate import save_counterexamples
 
-        saved = save_counterexamples(reports, save_dir)
+        saved = save_counterexamples(reports, save_dir, bounds)
     if output_format == "json":
         for report in reports:
             # ASCII escapes keep odd file names (undecodable bytes) printable anywhere.

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # Schema name -> "module:Model". A new file format (e.g. scenarios) is one more entry.
 SCHEMAS: dict[str, str] = {
     "policy": "engine.policy:PolicyFile",
+    "scenario": "simulator.runs.scenario:ScenarioFile",
 }
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -96,3 +97,38 @@ def json_schema(name: str) -> dict[str, Any]:
         "title": f"houzzflow {name} file",
     }
     return {**head, **{k: v for k, v in schema.items() if k not in head}}
+
+
+def save_counterexamples(
+    reports: Sequence[ValidationReport], directory: str | Path, bounds: Bounds | None = None
+) -> dict[str, str]:
+    """Write each report's counterexample as a replayable scenario file; file -> scenario path.
+
+    Files are written whole or not at all (to a temporary name, then renamed), so an
+    interrupted run leaves no half-written scenario behind.
+    """
+    import os
+    import tempfile
+
+    from simulator.proof.counterexample import scenario_of, scenario_yaml
+    from simulator.proof.verdict import prove
+
+    out = Path(directory)
+    saved: dict[str, str] = {}
+    for report in reports:
+        if report.policy is None or report.verdict != "counterexample":
+            continue
+        proof = prove(report.policy, bounds)
+        if proof.witness is None:
+            continue
+        stem = Path(report.file).stem
+        scenario = scenario_of(report.policy, proof.witness, name=f"counterexample-{stem}")
+        text = scenario_yaml(scenario, proof.story())
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / f"counterexample-{stem}.yaml"
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=".yaml")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+        saved[report.file] = str(target)
+    return saved

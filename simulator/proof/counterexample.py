@@ -69,6 +69,9 @@ def script_of(policy: Policy, exploration: Exploration) -> list[dict[str, Any]]:
         ranked = sorted(range(len(orders)), key=lambda k: orders[k])
         ids = [order_ids[k] for k in ranked]
         state = State(tuple(orders[k] for k in ranked), unplaced, faults)
+    # One more poll that changes nothing in the model: the run then knows every order's
+    # last change was seen, so what is missing is lost, not "still in flight".
+    script.append({"at": f"{now + STEP}s", "actor": "connector", "action": "Poll"})
     return script
 
 

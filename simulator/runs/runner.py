@@ -34,6 +34,7 @@ from engine.ports import Ack, BackendPort, HouzzPort, Page, Shipment, TransientE
 from simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
 from simulator.runs.invariants import INVARIANTS, Observations, Verdict, Violation, check
 from simulator.runs.scenario import Expectation, HabitSpec, Scenario
+from simulator.runs.script import ArmedFaults, ScriptedBackend, ScriptedHouzz, ScriptPlayer
 from simulator.runs.timeline import Happening, Timeline
 from simulator.world.backend import Warehouse
 from simulator.world.clock import Clock
@@ -262,6 +263,7 @@ class _Run:
         self.timeline = timeline
         self.clock = clock = Clock()
         rng = random.Random(spec.seed)
+        scripted = bool(world.script)
         self.houzz = houzz = FakeHouzz(
             program=scenario.program,
             era=scenario.era,
@@ -270,9 +272,14 @@ class _Run:
             timeline=timeline,
             window_field=world.houzz.window_field,
             connection=policy.connection_type,
-            faults=_fault_plan(scenario),
-            charge_failure_rate=world.houzz.charge_failure_rate,
+            faults=None if scripted else _fault_plan(scenario),
+            charge_failure_rate=0.0 if scripted else world.houzz.charge_failure_rate,
+            own_clocks=not scripted,
         )
+        self.player: ScriptPlayer | None = None
+        if scripted:
+            self._scripted(scenario, rng)
+            return
         staff = world.staff
         Staff(
             process=_habit(staff.process, policy.staff_process),
@@ -329,6 +336,43 @@ class _Run:
         self.poll_times: list[int] = []
         self.crashes = 0
         clock.at(0, self._tick)
+
+    def _scripted(self, scenario: Scenario, rng: random.Random) -> None:
+        """A scripted world: only the script's events happen (a replayed counterexample)."""
+        spec = scenario.spec
+        b = spec.world.backend
+        self.warehouse = _ObservedWarehouse(
+            self.houzz,
+            clock=self.clock,
+            rng=rng,
+            timeline=self.timeline,
+            packages=b.packages,
+            refuse_cancel_after_ship=b.refuse_cancel_after_ship,
+            auto_ship=False,
+        )
+        armed = ArmedFaults()
+        self.switch = None
+        self.ports = (ScriptedHouzz(self.houzz, armed), ScriptedBackend(self.warehouse, armed))
+        self.options = {
+            "now": lambda: self.clock.now,
+            "sink": _connector_sink(self.timeline) if self.timeline is not None else None,
+            "page_size": spec.connector.page_size,
+            "overlap": spec.connector.overlap,
+            "origin": 0,
+        }
+        self.connector = Connector(scenario.policy, *self.ports, **self.options)
+        self.saved = None
+        self.crashes = 0
+        self.player = ScriptPlayer(
+            spec.world.script,
+            clock=self.clock,
+            houzz=self.houzz,
+            warehouse=self.warehouse,
+            faults=armed,
+            timeline=self.timeline,
+        )
+        self.poll_times = self.player.polls
+        self.player.start(self.connector)
 
     def _tick(self) -> None:
         connector = self.connector

@@ -28,14 +28,21 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from engine.diagnostics import Diagnostic, InputError, Location, Severity
 from engine.machine import Era, Program
-from engine.policy import Duration, EraField, Policy, parse_duration
+from engine.policy import Duration, EraField, Policy, PolicyFile, parse_duration
 from engine.validation import policy_from_doc
 from engine.yamlsource import (
     SourceDoc,
@@ -66,9 +73,33 @@ def _int_range(value: object) -> object:
     return [value, value]
 
 
-Seconds = Annotated[int, BeforeValidator(_seconds)]
-SecondsRange = Annotated[tuple[Seconds, Seconds], BeforeValidator(_range)]
-CountRange = Annotated[tuple[int, int], BeforeValidator(_int_range)]
+# The JSON Schema (for editors) describes what users write, not the parsed value: `1h`, a
+# range `[1h, 1d]` or one value for both ends, a count check like ">= 1".
+_SECONDS_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^\s*0*[1-9][0-9]*\s*[smhd]\s*$"},
+        {"type": "integer", "minimum": 0},
+    ],
+    "examples": ["30s", "15m", "4h", "2d"],
+}
+
+
+def _pair_schema(one: dict[str, Any]) -> dict[str, Any]:
+    pair = {"type": "array", "prefixItems": [one, one], "minItems": 2, "maxItems": 2}
+    return {"anyOf": [one, pair]}
+
+
+Seconds = Annotated[int, BeforeValidator(_seconds), WithJsonSchema(_SECONDS_SCHEMA)]
+SecondsRange = Annotated[
+    tuple[Seconds, Seconds],
+    BeforeValidator(_range),
+    WithJsonSchema({**_pair_schema(_SECONDS_SCHEMA), "examples": ["5m", ["1h", "1d"]]}),
+]
+CountRange = Annotated[
+    tuple[int, int],
+    BeforeValidator(_int_range),
+    WithJsonSchema({**_pair_schema({"type": "integer"}), "examples": [1, [1, 3]]}),
+]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -124,8 +155,21 @@ class BacklogSpec(_Strict):
     within: Duration = 30 * 86400  # created at random moments this long before the start
 
 
+HabitMode = Literal["never", "always", "sometimes"]
+
+
+def _habit_or_mode(schema: dict[str, Any]) -> None:
+    # `process: sometimes` is shorthand for `process: {mode: sometimes}` (see _shorthand).
+    spelled_out = dict(schema)
+    schema.clear()
+    mode = {"type": "string", "enum": list(get_args(HabitMode))}
+    schema.update({"title": spelled_out.get("title", "HabitSpec"), "anyOf": [mode, spelled_out]})
+
+
 class HabitSpec(_Strict):
-    mode: Literal["never", "always", "sometimes"] = "never"
+    model_config = ConfigDict(json_schema_extra=_habit_or_mode)
+
+    mode: HabitMode = "never"
     probability: Rate = 0.5
     delay: SecondsRange = (300, 7200)
 
@@ -173,6 +217,48 @@ class FaultsSpec(_Strict):
     seed: int = 0
 
 
+# What each actor may do in a scripted world (a replayed counterexample).
+SCRIPT_ACTIONS: dict[str, tuple[str, ...]] = {
+    "customer": ("Place", "Cancel", "PaymentFixed"),
+    "staff": ("Process", "Charge", "Cancel"),
+    "houzz": ("AutoCharge", "ChargeFails", "ChargeDeclined", "AuthorizationLapse"),
+    "backend": ("Ship",),
+    "connector": ("Poll", "Confirm"),
+}
+
+
+class ScriptFault(_Strict):
+    """A one-shot fault on CartRover's next write of this kind for this order."""
+
+    order: int = Field(ge=1)
+    write: Literal["Process", "Charge", "Send", "Ship"]
+    kind: Literal["transient", "lost"]
+
+
+class ScriptStep(_Strict):
+    """One scripted event: at a simulated second, an actor does an action (to an order)."""
+
+    at: Seconds
+    actor: Literal["customer", "staff", "houzz", "backend", "connector"]
+    action: str
+    order: int | None = Field(default=None, ge=1)
+    fault: ScriptFault | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ScriptStep:
+        allowed = SCRIPT_ACTIONS[self.actor]
+        if self.action not in allowed:
+            raise ValueError(
+                f"{self.actor} cannot {self.action!r} in a script; expected one of "
+                + ", ".join(allowed)
+            )
+        if self.order is None and self.action != "Poll":
+            raise ValueError(f"{self.action} needs the order's number (order: 1, 2, ...)")
+        if self.fault is not None and self.action not in ("Poll", "Confirm"):
+            raise ValueError("a fault rides on CartRover's Poll or Confirm")
+        return self
+
+
 class WorldSpec(_Strict):
     houzz: HouzzWorld = HouzzWorld()
     orders: OrdersSpec = OrdersSpec(count=100)
@@ -180,6 +266,30 @@ class WorldSpec(_Strict):
     staff: StaffSpec = StaffSpec()
     backend: BackendSpec = BackendSpec()
     faults: FaultsSpec = FaultsSpec()
+    # A script replaces the order stream, staff, Houzz's own clocks, the warehouse's
+    # timing and CartRover's poll schedule: everything happens where the script says.
+    script: tuple[ScriptStep, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_script(self) -> WorldSpec:
+        placed = 0
+        last = -1
+        for k, step in enumerate(self.script):
+            if step.at < last:
+                raise ValueError(f"script step {k + 1} is earlier than the step before it")
+            last = step.at
+            if step.action == "Place":
+                placed += 1
+                if step.order != placed:
+                    raise ValueError(
+                        f"script step {k + 1}: orders are numbered in placement order; "
+                        f"this one is order {placed}"
+                    )
+            elif step.order is not None and step.order > placed:
+                raise ValueError(f"script step {k + 1}: order {step.order} is not placed yet")
+            if step.fault is not None and step.fault.order > placed:
+                raise ValueError(f"script step {k + 1}: order {step.fault.order} is not placed")
+        return self
 
 
 class ConnectorSpec(_Strict):
@@ -207,7 +317,19 @@ def _count_check(value: object) -> object:
     raise ValueError(f"expected a count like 0, '>= 1' or '10..20', not {value!r}")
 
 
-CountCheck = Annotated[int | str, BeforeValidator(_count_check)]
+_COUNT_CHECK_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {
+            "type": "string",
+            "pattern": r"^\s*((==|>=|<=|>|<)?\s*[0-9]+|[0-9]+\s*\.\.\s*[0-9]+)\s*$",
+        },
+    ],
+    "examples": [0, ">= 1", "10..20"],
+}
+CountCheck = Annotated[
+    int | str, BeforeValidator(_count_check), WithJsonSchema(_COUNT_CHECK_SCHEMA)
+]
 
 
 class ExpectSpec(_Strict):
@@ -225,6 +347,10 @@ class ExpectSpec(_Strict):
     alerts: CountCheck | list[str] | None = None
 
 
+def _as_written(value: object) -> object:
+    return value
+
+
 class ScenarioFile(_Strict):
     """A scenario file exactly as written (the policy is checked on its own)."""
 
@@ -232,7 +358,10 @@ class ScenarioFile(_Strict):
     description: str = ""
     seed: int = 0
     duration: Duration
-    policy: dict[str, Any] | str
+    # Editors check an inline policy as a policy file; a string is a policy file's path.
+    policy: Annotated[
+        dict[str, Any] | str, BeforeValidator(_as_written, json_schema_input_type=PolicyFile | str)
+    ]
     world: WorldSpec = WorldSpec()
     connector: ConnectorSpec = ConnectorSpec()
     expect: ExpectSpec | None = None

@@ -1,0 +1,155 @@
+"""Scripted worlds: a scenario's ``world.script`` played event by event.
+
+A script is how a counterexample found by the explorer becomes a run (``houzzflow validate
+--save-counterexample``): orders are placed, staff and the customer act, Houzz makes its own
+moves, the warehouse ships and CartRover polls or confirms exactly where the script says,
+and a fault hits exactly the write it names. Nothing else happens: no order stream, no
+staff habits, no Houzz clocks, no poll schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from engine.connector import Connector
+from engine.ports import Ack, Page, ReplyLost, Shipment, TransientError
+from simulator.houzz.state import FakeHouzz
+from simulator.runs.scenario import ScriptStep
+from simulator.runs.timeline import Happening, Timeline
+from simulator.world.backend import Warehouse
+from simulator.world.clock import Clock
+
+
+class ArmedFaults:
+    """One-shot faults waiting for a write: (order id, write) -> transient | lost."""
+
+    def __init__(self) -> None:
+        self.armed: dict[tuple[str, str], str] = {}
+        self.fired = 0
+
+    def take(self, order_id: str, write: str) -> str:
+        kind = self.armed.pop((order_id, write), "")
+        self.fired += bool(kind)
+        return kind
+
+
+class ScriptedHouzz:
+    """The fake Houzz as CartRover's port, with the script's faults on its writes."""
+
+    def __init__(self, inner: FakeHouzz, faults: ArmedFaults) -> None:
+        self.inner = inner
+        self.faults = faults
+
+    def get_orders(
+        self, status: str, start_time: int, end_time: int, start: int, count: int
+    ) -> Page:
+        return self.inner.get_orders(status, start_time, end_time, start, count)
+
+    def update_order(
+        self,
+        order_id: str,
+        action: str,
+        *,
+        shipping_method: str = "",
+        tracking_number: str = "",
+        cancel_code: str = "",
+        comments: str = "",
+    ) -> Ack:
+        kind = self.faults.take(order_id, action)
+        if kind == "transient":
+            raise TransientError(f"scripted fault: {action} failed")
+        ack = self.inner.update_order(
+            order_id,
+            action,
+            shipping_method=shipping_method,
+            tracking_number=tracking_number,
+            cancel_code=cancel_code,
+            comments=comments,
+        )
+        if kind == "lost":
+            raise ReplyLost(f"scripted fault: {action}'s reply was lost")
+        return ack
+
+
+class ScriptedBackend:
+    """The warehouse as CartRover's port, with the script's faults on sending."""
+
+    def __init__(self, inner: Warehouse, faults: ArmedFaults) -> None:
+        self.inner = inner
+        self.faults = faults
+
+    def send_order(self, order_id: str) -> Ack:
+        kind = self.faults.take(order_id, "Send")
+        if kind == "transient":
+            raise TransientError("scripted fault: sending failed")
+        ack = self.inner.send_order(order_id)
+        if kind == "lost":
+            raise ReplyLost("scripted fault: the warehouse's reply was lost")
+        return ack
+
+    def has_order(self, order_id: str) -> bool:
+        return self.inner.has_order(order_id)
+
+    def cancel_order(self, order_id: str) -> Ack:
+        return self.inner.cancel_order(order_id)
+
+    def shipments(self) -> Sequence[Shipment]:
+        return self.inner.shipments()
+
+
+class ScriptPlayer:
+    """Schedules every script step on the clock and performs it when its time comes."""
+
+    def __init__(
+        self,
+        script: Sequence[ScriptStep],
+        *,
+        clock: Clock,
+        houzz: FakeHouzz,
+        warehouse: Warehouse,
+        faults: ArmedFaults,
+        timeline: Timeline | None,
+    ) -> None:
+        self.script = script
+        self.clock = clock
+        self.houzz = houzz
+        self.warehouse = warehouse
+        self.faults = faults
+        self.timeline = timeline
+        self.ids: dict[int, str] = {}  # order number in the script -> Houzz order id
+        self.polls: list[int] = []
+        self.refused: list[str] = []  # steps the world would not perform: the replay diverged
+        self.connector: Connector | None = None
+
+    def start(self, connector: Connector) -> None:
+        self.connector = connector
+        for step in self.script:
+            self.clock.at(step.at, partial(self._perform, step))
+
+    def _perform(self, step: ScriptStep) -> None:
+        now = self.clock.now
+        if step.fault is not None:
+            f = step.fault
+            self.faults.armed[(self.ids[f.order], f.write)] = f.kind
+        if step.actor == "connector":
+            assert self.connector is not None
+            poll = step.action == "Poll"
+            self.connector.drive(now, poll=poll, collect=not poll)
+            if poll:
+                self.polls.append(now)
+            return
+        assert step.order is not None
+        if step.action == "Place":
+            self.ids[step.order] = self.houzz.place_order()
+            return
+        order_id = self.ids[step.order]
+        if step.actor == "backend":
+            self.warehouse.ship(order_id)
+            return
+        ack = self.houzz.act(order_id, step.action, step.actor)
+        if not ack.ok:
+            text = f"script step at {step.at}s: {step.actor} {step.action} refused: {ack.reason}"
+            self.refused.append(text)
+            if self.timeline is not None:
+                self.timeline.add(Happening(now, order_id, step.actor, step.action, text))
