@@ -150,3 +150,153 @@ def mutated_policies(*, code: str | None = None) -> st.SearchStrategy[tuple[dict
         return data, m[2]
 
     return st.sampled_from(chosen).map(build)
+
+
+def _check_range(name: str, low: float, high: float, value: float) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value!r}: expected a value from {low} to {high}")
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds}s"
+
+
+def orders(*, max_items: int = 5) -> st.SearchStrategy[dict[str, Any]]:
+    """One order as the harness places it: ``{"items": n}``."""
+    _check_range("max_items", 1, 100, max_items)
+    return st.builds(lambda n: {"items": n}, st.integers(1, max_items))
+
+
+def order_streams(
+    *, min_count: int = 1, max_count: int = 30, cancel_probability: float = 0.3
+) -> st.SearchStrategy[dict[str, Any]]:
+    """A scenario's ``world.orders``: a seeded stream of up to ``max_count`` orders."""
+    _check_range("min_count", 0, max_count, min_count)
+    _check_range("max_count", min_count, 1_000_000, max_count)
+    _check_range("cancel_probability", 0.0, 1.0, cancel_probability)
+    return st.fixed_dictionaries(
+        {
+            "count": st.integers(min_count, max_count),
+            "items": st.tuples(st.integers(1, 2), st.integers(2, 4)).map(list),
+            "cancel_probability": st.sampled_from(
+                [0.0, cancel_probability / 2, cancel_probability]
+            ),
+            "fix_payment_probability": st.sampled_from([0.0, 0.5, 1.0]),
+        }
+    )
+
+
+def _habit(mode: str) -> st.SearchStrategy[dict[str, Any]]:
+    low = st.integers(30, 3 * 3600)
+    delays = st.tuples(low, st.integers(0, 6 * 3600)).map(
+        lambda pair: [_duration(pair[0]), _duration(pair[0] + pair[1])]
+    )
+    probability = st.just(1.0) if mode == "always" else st.sampled_from([0.1, 0.5, 0.9])
+    return st.fixed_dictionaries(
+        {"mode": st.just(mode), "probability": probability, "delay": delays}
+    )
+
+
+def staff_habits(*, policy: Policy | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """A scenario's ``world.staff``: timings consistent with a policy's ``assume.staff``.
+
+    ``always`` habits act on every order (after a random delay), ``sometimes`` on some,
+    ``never`` on none. Without a policy, any habits.
+    """
+    if policy is not None and not isinstance(policy, Policy):
+        raise TypeError(f"policy={policy!r}: expected an engine.policy.Policy or None")
+
+    def habit(assumed: str | None, modes: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
+        if assumed is not None:
+            return _habit(assumed)
+        return st.sampled_from(modes).flatmap(_habit)
+
+    every = ("never", "always", "sometimes")
+    return st.fixed_dictionaries(
+        {
+            "process": habit(policy.staff_process if policy else None, every),
+            "charge": habit(policy.staff_charge if policy else None, every),
+            "cancel": habit(policy.staff_cancel if policy else None, ("never", "sometimes")),
+        }
+    )
+
+
+def backends(*, max_delay: int = 3 * 86400) -> st.SearchStrategy[dict[str, Any]]:
+    """A scenario's ``world.backend``: shipping delays (within the 7-day authorization)."""
+    _check_range("max_delay", 1, 6 * 86400, max_delay)
+    delays = st.tuples(st.integers(60, max_delay // 2), st.integers(0, max_delay // 2)).map(
+        lambda pair: [_duration(pair[0]), _duration(pair[0] + pair[1])]
+    )
+    return st.fixed_dictionaries(
+        {"ship_delay": delays, "packages": st.sampled_from([[1, 1], [1, 3], [2, 4]])}
+    )
+
+
+def fault_plans(
+    *, max_rate: float = 0.2, crashes: bool = True
+) -> st.SearchStrategy[dict[str, Any]]:
+    """A scenario's ``world.faults``: seeded API errors, lost replies, 429s, page drift and
+    connector crashes, at rates up to ``max_rate``."""
+    _check_range("max_rate", 0.0, 1.0, max_rate)
+    rate = st.sampled_from(sorted({0.0, max_rate / 4, max_rate}))
+    return st.fixed_dictionaries(
+        {
+            "error_rate": rate,
+            "timeout_after_write_rate": rate,
+            "rate_limit_rate": rate,
+            "retry_after": st.sampled_from(["30s", "2m"]),
+            "page_drift_rate": rate,
+            "crash_every_polls": st.none() | (st.integers(2, 9) if crashes else st.nothing()),
+            "seed": st.integers(0, 2**16),
+        }
+    )
+
+
+@st.composite
+def _scenarios(
+    draw: st.DrawFn,
+    policy: st.SearchStrategy[dict[str, Any]],
+    faults: st.SearchStrategy[dict[str, Any]],
+    max_orders: int,
+) -> dict[str, Any]:
+    policy_file = draw(policy)
+    resolved_policy = resolved(policy_file)
+    return {
+        "name": "hypothesis",
+        "seed": draw(st.integers(0, 2**16)),
+        "duration": "12d",
+        "policy": policy_file,
+        "world": {
+            "orders": {**draw(order_streams(max_count=max_orders)), "place_within": 0.1},
+            "staff": draw(staff_habits(policy=resolved_policy)),
+            "backend": draw(backends()),
+            "faults": draw(faults),
+        },
+    }
+
+
+def scenarios(
+    *,
+    policy: st.SearchStrategy[dict[str, Any]] | None = None,
+    faults: st.SearchStrategy[dict[str, Any]] | None = None,
+    max_orders: int = 30,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Whole scenario mappings (``load_scenario`` takes them; ``scenario_text`` prints them).
+
+    The world is consistent with the policy's assumptions; every order is placed early
+    enough to finish within the run. With no ``expect`` block a run must keep every
+    invariant.
+    """
+    _check_range("max_orders", 1, 100_000, max_orders)
+    return _scenarios(
+        policy if policy is not None else policy_files(safe=True),
+        faults if faults is not None else fault_plans(),
+        max_orders,
+    )
+
+
+def scenario_text(scenario: Mapping[str, Any]) -> str:
+    """A scenario mapping as a YAML file a user can save and ``houzzflow run``."""
+    import yaml
+
+    return yaml.safe_dump(dict(scenario), sort_keys=False, default_flow_style=None, width=100)
