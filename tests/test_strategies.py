@@ -1,0 +1,69 @@
+"""The public Hypothesis strategies behave like Hypothesis' own: eager argument checks, and
+draws that mean what they say."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+
+from engine.rules import find, is_safe
+from simulator.runs.scenario import load_scenario
+from simulator.strategies import (
+    backends,
+    fault_plans,
+    mutated_policies,
+    order_streams,
+    policy_files,
+    resolved,
+    scenario_text,
+    scenarios,
+    staff_habits,
+)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: policy_files(safe="yes"),  # type: ignore[arg-type]
+        lambda: policy_files(eras=("2020",)),
+        lambda: mutated_policies(code="HZ999"),
+        lambda: mutated_policies(code="HZ009"),
+        lambda: order_streams(max_count=-1),
+        lambda: backends(max_delay=30 * 86400),
+        lambda: fault_plans(max_rate=2.0),
+        lambda: staff_habits(policy="legacy"),  # type: ignore[arg-type]
+        lambda: scenarios(max_orders=0),
+    ],
+)
+def test_bad_arguments_fail_at_once_not_when_drawing(call: Any) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        call()
+
+
+@settings(max_examples=30, deadline=None)
+@given(policy=policy_files(safe=True))
+def test_safe_policies_validate_clean(policy: dict[str, Any]) -> None:
+    assert is_safe(resolved(policy))
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=mutated_policies())
+def test_each_mutation_triggers_its_code(case: tuple[dict[str, Any], str]) -> None:
+    policy, code = case
+    assert code in [f.code for f in find(resolved(policy)) if f.severity == "error"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(scenario=scenarios(max_orders=5))
+def test_scenarios_load_and_print_as_yaml_a_user_can_run(scenario: dict[str, Any]) -> None:
+    loaded = load_scenario(scenario)
+    assert loaded.spec.world.orders.count is not None
+    assert loaded.spec.world.orders.count <= 5
+    text = scenario_text(scenario)
+    assert text.startswith("name: hypothesis")
+    habits = scenario["world"]["staff"]
+    policy = resolved(scenario["policy"])
+    assert habits["process"]["mode"] == policy.staff_process
+    assert habits["cancel"]["mode"] == policy.staff_cancel
