@@ -526,37 +526,65 @@ def explore_reference(policy: Policy, bounds: Bounds | None = None) -> Explorati
 
 
 class _Memo:
-    """Per-order results, memoized: orders are independent but for polls and the budget."""
+    """Per-order results, memoized, with every distinct order interned as a small int.
+
+    Orders are independent but for polls and the fault budget, so what an event does to an
+    order is computed once per distinct order; a state is a sorted tuple of ints, cheap to
+    sort and to hash.
+    """
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self.moves: dict[Order, list[tuple[Event, bool, Order, Violation | None, bool]]] = {}
-        self.polls: dict[tuple[Order, tuple[str, str] | None], tuple[Order, Any, bool]] = {}
-        self.placed = Order(world.table.initial, True, True, "", "", "", "", "")
+        self.ids: dict[Order, int] = {}
+        self.orders: list[Order] = []
+        self.pollable: list[bool] = []
+        # id -> [(event, mandatory, new id, violation, fault used)]
+        self.moves: list[list[tuple[Event, bool, int, Violation | None, bool]] | None] = []
+        self.polls: dict[tuple[int, tuple[str, str] | None], tuple[int, Any, bool]] = {}
+        self.placed = self.intern(Order(world.table.initial, True, True, "", "", "", "", ""))
 
-    def order_moves(self, o: Order) -> list[tuple[Event, bool, Order, Violation | None, bool]]:
-        cached = self.moves.get(o)
+    def intern(self, o: Order) -> int:
+        known = self.ids.get(o)
+        if known is None:
+            known = self.ids[o] = len(self.orders)
+            self.orders.append(o)
+            self.pollable.append(bool((o.dirty or o.pending) and self.world.visible(o.houzz)))
+            self.moves.append(None)
+        return known
+
+    def order_moves(self, k: int) -> list[tuple[Event, bool, int, Violation | None, bool]]:
+        cached = self.moves[k]
         if cached is None:
-            alone = State((o,), 0, 1)
+            alone = State((self.orders[k],), 0, 1)
             cached = []
             for event, must in successors(self.world, alone):
                 if event.kind == "poll":
                     continue
-                orders, _, _, violation, used = apply(self.world, alone, event)
-                cached.append((event, must, orders[0], violation, used))
-            self.moves[o] = cached
+                after, _, _, violation, used = apply(self.world, alone, event)
+                cached.append((event, must, self.intern(after[0]), violation, used))
+            self.moves[k] = cached
         return cached
 
-    def poll(self, o: Order, fault: tuple[str, str] | None) -> tuple[Order, Any, bool]:
-        key = (o, fault)
+    def poll(self, k: int, fault: tuple[str, str] | None) -> tuple[int, Any, bool]:
+        key = (k, fault)
         cached = self.polls.get(key)
         if cached is None:
-            cached = self.polls[key] = _poll_one(self.world, o, fault, [])
+            after, violation, used = _poll_one(self.world, self.orders[k], fault, [])
+            cached = self.polls[key] = (self.intern(after), violation, used)
         return cached
+
+    def state(self, ints: tuple[int, ...], unplaced: int, faults: int) -> State:
+        """The explorer's state in Order terms, sorted as ``successors``/``apply`` expect."""
+        return State(tuple(sorted(self.orders[k] for k in ints)), unplaced, faults)
 
 
 PLACE = Event("place", -1)
 POLL = Event("poll", -1)
+
+# A state while searching: (sorted order ids, orders left to place, faults left).
+Packed = tuple[tuple[int, ...], int, int]
+# How a state was reached: (parent, event, id of the order the event is about or -1).
+Link = tuple[Packed, Event, int]
 
 
 def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
@@ -564,48 +592,43 @@ def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
     bounds = bounds or Bounds()
     world = World(policy, bounds)
     memo = _Memo(world)
-    visible = world.visible
+    pollable = memo.pollable
     writes = [(w, k) for w in world.writes for k in ("transient", "lost")]
-    start = tuple(initial_state(world))
-    parents: dict[Any, tuple[Any, Event] | None] = {start: None}
-    level: list[Any] = [start]
+    start: Packed = ((), bounds.orders, bounds.faults)
+    parents: dict[Packed, Link | None] = {start: None}
+    level: list[Packed] = [start]
     depth = 0
     transitions = 0
     limit = bounds.max_states
-
-    def found(state: Any, event: Event, violation: Violation) -> Exploration:
-        path = [*_path(parents, state), event]
-        return Exploration(
-            "counterexample", bounds, len(parents), transitions, depth + 1, violation, path
-        )
+    connected = world.connected
 
     while level:
-        nxt_level: list[Any] = []
+        nxt_level: list[Packed] = []
         for state in level:
             orders, unplaced, faults = state
             mandatory = False
-            # (event, order index for the event, orders after, faults left, violation)
-            candidates: list[tuple[Event, int, tuple[Order, ...], int, Violation | None]] = []
+            # (event, id of the order it is about or -1, orders after, faults left, violation
+            # with the order named by id)
+            candidates: list[tuple[Event, int, tuple[int, ...], int, Violation | None]] = []
             if unplaced:
                 mandatory = True
-                placed = tuple(sorted((*orders, memo.placed)))
-                candidates.append((PLACE, -1, placed, faults, None))
-            previous = None
-            for i, o in enumerate(orders):
-                if o == previous:
+                candidates.append((PLACE, -1, tuple(sorted((*orders, memo.placed))), faults, None))
+            previous = -1
+            for i, k in enumerate(orders):
+                if k == previous:
                     continue  # symmetry: identical orders have identical futures
-                previous = o
-                for event, must, new, violation, used in memo.order_moves(o):
+                previous = k
+                for event, must, new, violation, used in memo.order_moves(k):
                     if used and not faults:
                         continue
                     mandatory = mandatory or must
                     changed = list(orders)
                     changed[i] = new
                     if violation is not None:
-                        violation = replace(violation, order=i)
-                    candidates.append((event, i, tuple(sorted(changed)), faults - used, violation))
-            seen = [i for i, o in enumerate(orders) if (o.dirty or o.pending) and visible(o.houzz)]
-            if seen and world.connected:
+                        violation = replace(violation, order=k)
+                    candidates.append((event, k, tuple(sorted(changed)), faults - used, violation))
+            seen = [i for i, k in enumerate(orders) if pollable[k]]
+            if seen and connected:
                 mandatory = True
                 base = list(orders)
                 first: Violation | None = None
@@ -613,35 +636,38 @@ def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
                     new, violation, _ = memo.poll(orders[i], None)
                     base[i] = new
                     if violation and first is None:
-                        first = Violation(violation[0], i, violation[1])
+                        first = Violation(violation[0], orders[i], violation[1])
                 candidates.append((POLL, -1, tuple(sorted(base)), faults, first))
                 if faults:
-                    previous = None
+                    previous = -1
                     for i in seen:
-                        if orders[i] == previous:
+                        k = orders[i]
+                        if k == previous:
                             continue
-                        previous = orders[i]
+                        previous = k
+                        earlier = any(memo.poll(orders[j], None)[1] for j in seen if j < i)
                         for fault in writes:
-                            new, violation, used = memo.poll(orders[i], fault)
+                            new, violation, used = memo.poll(k, fault)
                             if not used:
                                 continue
                             changed = list(base)
                             changed[i] = new
                             v = first
-                            others = [k for k in seen if k < i and base[k] != orders[k]]
-                            if violation and not any(memo.poll(orders[k], None)[1] for k in others):
-                                v = Violation(violation[0], i, violation[1])
-                            elif not violation and first is not None and first.order == i:
+                            if violation and not earlier:
+                                v = Violation(violation[0], k, violation[1])
+                            elif not violation and first is not None and first.order == k:
                                 v = None
-                            event = Event("poll", -1, fault=(i, *fault))
+                            event = Event("poll", -1, fault=(k, *fault))
                             candidates.append((event, -1, tuple(sorted(changed)), faults - 1, v))
-            for event, i, new_orders, left, violation in candidates:
+            for event, k, new_orders, left, violation in candidates:
                 transitions += 1
                 if violation is not None:
-                    return found(state, event._replace(order=i) if i >= 0 else event, violation)
+                    return _found(
+                        memo, parents, state, event, k, violation, bounds, transitions, depth
+                    )
                 nxt = (new_orders, unplaced - (event is PLACE), left)
                 if nxt not in parents:
-                    parents[nxt] = (state, event._replace(order=i) if i >= 0 else event)
+                    parents[nxt] = (state, event, k)
                     if len(parents) > limit:
                         return Exploration(
                             "inconclusive",
@@ -653,20 +679,73 @@ def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
                         )
                     nxt_level.append(nxt)
             if not mandatory:
-                violation = quiescent_violation(world, State(*state))
-                if violation is not None:
+                found = quiescent_violation(world, memo.state(*state))
+                if found is not None:
                     return Exploration(
                         "counterexample",
                         bounds,
                         len(parents),
                         transitions,
                         depth,
-                        violation,
-                        _path(parents, state),
+                        found,
+                        _packed_path(memo, parents, state),
                     )
         level = nxt_level
         depth += 1 if level else 0
     return Exploration("proven", bounds, len(parents), transitions, depth)
+
+
+def _position(memo: _Memo, ints: tuple[int, ...], k: int) -> int:
+    """Where the order with id ``k`` stands among ``ints`` sorted in Order terms."""
+    ranked = sorted(memo.orders[j] for j in ints)
+    return ranked.index(memo.orders[k])
+
+
+def _event_at(memo: _Memo, state: Packed, event: Event, k: int) -> Event:
+    """The event with its order (and its fault's order) named by sorted position."""
+    if k >= 0:
+        event = event._replace(order=_position(memo, state[0], k))
+    if event.fault is not None:
+        fk, write, kind = event.fault
+        event = event._replace(fault=(_position(memo, state[0], fk), write, kind))
+    return event
+
+
+def _found(
+    memo: _Memo,
+    parents: dict[Packed, Link | None],
+    state: Packed,
+    event: Event,
+    k: int,
+    violation: Violation,
+    bounds: Bounds,
+    transitions: int,
+    depth: int,
+) -> Exploration:
+    """A violation on a transition: the path to it, with the order named by position."""
+    path = [*_packed_path(memo, parents, state), _event_at(memo, state, event, k)]
+    # ``apply`` reports a transition's violation by the order's index in the state before it.
+    at = _position(memo, state[0], violation.order)
+    return Exploration(
+        "counterexample",
+        bounds,
+        len(parents),
+        transitions,
+        depth + 1,
+        replace(violation, order=at),
+        path,
+    )
+
+
+def _packed_path(memo: _Memo, parents: dict[Packed, Link | None], state: Packed) -> list[Event]:
+    events: list[Event] = []
+    link = parents[state]
+    while link is not None:
+        prev, event, k = link
+        events.append(_event_at(memo, prev, event, k))
+        link = parents[prev]
+    events.reverse()
+    return events
 
 
 def _path(parents: dict[Any, tuple[Any, Event] | None], state: Any) -> list[Event]:
