@@ -41,7 +41,7 @@ def test_json_carries_the_proof_bounds_states_and_the_counterexample() -> None:
 def test_text_tells_the_story_and_the_nearest_proven_settings() -> None:
     code, out = houzzflow("validate", STAFF_FIRST)
     assert code == 1
-    assert "proof: counterexample within 2 orders, up to 1 API faults" in out
+    assert "proof: counterexample within 2 orders, up to 1 API fault;" in out
     assert "shortest way to break it:" in out
     assert "Mark Orders as Processed was rejected by Houzz" in out
     assert "nearest proven settings:" in out
