@@ -414,9 +414,12 @@ def _print_proof(console: Console, proof: dict[str, Any], scenario: str | None) 
     from rich.text import Text
 
     bounds = proof["bounds"]
-    within = f"{bounds['orders']} orders, up to {bounds['faults']} API faults" + (
-        ", authorization lapses" if bounds["lapse"] else ""
-    )
+
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'' if n == 1 else 's'}"
+
+    within = f"{count(bounds['orders'], 'order')}, up to {count(bounds['faults'], 'API fault')}"
+    within += ", authorization lapses" if bounds["lapse"] else ""
     head = Text("  proof: ")
     head.append(proof["verdict"], style=VERDICT_STYLES[proof["verdict"]])
     head.append(f" within {within}; {proof['states']:,} states explored")
