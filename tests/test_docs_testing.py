@@ -1,11 +1,10 @@
 """The "Testing your connector" docs run: every example in them is executed and checked.
 
-The section is read from README.md when it holds it, else from docs/testing-your-connector.md.
-Python blocks run (a block of pytest tests through pytester with the plugin); the yaml block
-is a scenario whose failure must read as the text block shows; the console blocks are a
-shell session: ``houzzflow serve`` is started in-process with the same options on a free
-port, and each curl command runs for real, its output matched against the one shown
-(``...`` stands for any text).
+The section is README.md's ``## Testing your connector``. Python blocks run (a block of
+pytest tests through pytester with the plugin); the yaml block is a scenario whose failure
+must read as the text block shows; the console blocks are a shell session: ``houzzflow
+serve`` is started in-process with the same options on a free port, and each curl command
+runs for real, its output matched against the one shown (``...`` stands for any text).
 """
 
 from __future__ import annotations
@@ -31,13 +30,10 @@ PLUGIN = ("-p", "simulator.pytest_plugin", "-W", "ignore::pytest.PytestAssertRew
 
 
 def section() -> str:
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    if f"\n{HEADING}\n" in f"\n{text}":
-        start = f"\n{text}".index(f"\n{HEADING}\n")
-        end = text.find("\n## ", start + len(HEADING))
-        return text[start:] if end < 0 else text[start:end]
-    return (ROOT / "docs" / "testing-your-connector.md").read_text(encoding="utf-8")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"\n{HEADING}\n") + 1
+    end = text.find("\n## ", start + len(HEADING))
+    return text[start:] if end < 0 else text[start:end]
 
 
 BLOCKS = FENCE.findall(section())

@@ -1,25 +1,43 @@
-"""The README cannot drift from the tool: its commands, tables and examples are checked here."""
+"""The README cannot drift from the tool: its commands, tables and examples are checked here.
+
+Every ``console`` example that runs a houzzflow command is run and compared with what the
+README shows. Numbers that depend on the simulation's random draws or the explorer's
+bookkeeping (order counts, order ids, state counts, times) are compared as "some number";
+``...`` on a line of its own stands for lines left out. The lines a reader relies on (the
+Quick start's PASS line and invariants, a validate example's verdict line, codes and fix)
+are compared exactly.
+"""
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
 import shlex
+from dataclasses import replace
 from pathlib import Path
 
+import click
 import pytest
+import yaml
 from click.testing import CliRunner
 from hypothesis import settings
 
 from engine.diagnostics import Severity
-from engine.policy import cartrover_defaults
+from engine.policy import Policy, cartrover_defaults
 from engine.rules import CODES
-from engine.validation import policy_from_doc, rules_report
-from engine.yamlsource import apply_override, load_yaml_text
+from engine.validation import policy_from_doc
+from engine.yamlsource import SourceDoc, apply_override, load_yaml_file
+from simulator import strategies
 from simulator.cli import main
+from simulator.runs.scenario import EXPECT_KEYS, ScenarioFile, WorldSpec, load_scenario
+from simulator.validate import SCHEMAS, validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 FENCE = re.compile(r"^```([\w-]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+# A number standing alone (not part of a code such as HZ007, nor a unit such as 2d).
+NUMBER = re.compile(r"(?<!\w)\d[\d,]*(?!\w)")
 
 
 def section(heading: str) -> str:
@@ -40,6 +58,10 @@ def table(text: str, header: str) -> list[list[str]]:
     return rows
 
 
+def first_column(text: str, header: str) -> set[str]:
+    return {row[0].strip("`") for row in table(text, header)}
+
+
 def quick_start() -> list[str]:
     blocks = FENCE.findall(section("## Quick start"))
     assert [language for language, _ in blocks] == ["bash", "bash"]
@@ -48,23 +70,63 @@ def quick_start() -> list[str]:
     return commands
 
 
+def quick_start_run() -> str:
+    """The houzzflow command at the end of the Quick start's first command."""
+    return quick_start()[0].rpartition(" && ")[2]
+
+
+def examples() -> dict[str, list[str]]:
+    """Each ``$ houzzflow ...`` console example outside the connector-testing section (its
+    own test runs that one), keyed by command, with the output the README shows."""
+    testing = section("## Testing your connector")
+    found: dict[str, list[str]] = {}
+    for language, body in FENCE.findall(README.replace(testing, "")):
+        if language == "console" and body.startswith("$ houzzflow "):
+            command, *shown = body.rstrip("\n").splitlines()
+            found[command.removeprefix("$ ")] = shown
+    return found
+
+
+def invoke(command: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[str]]:
+    program, *args = shlex.split(command)
+    assert program == "houzzflow"
+    if args[0] == "matrix":
+        args += ["--jobs", "1"]  # same cells, without a process pool inside the test run
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, args)
+    return result.exit_code, result.output.splitlines()
+
+
+def reads_as(shown: list[str], printed: list[str]) -> bool:
+    """Whether ``printed`` is what ``shown`` shows, a ``...`` line standing for any lines."""
+    if not shown:
+        return not printed
+    if shown[0].strip() == "...":
+        return any(reads_as(shown[1:], printed[k:]) for k in range(len(printed) + 1))
+    return bool(printed) and shown[0] == printed[0] and reads_as(shown[1:], printed[1:])
+
+
+def block(lines: list[str], title: str) -> list[str]:
+    """The indented lines under ``title`` (a line of the output), up to a blank line."""
+    start = lines.index(title) + 1
+    end = lines.index("", start)
+    return lines[start - 1 : end]
+
+
 def test_quick_start_holds_exactly_two_bash_commands_and_nothing_else_runnable() -> None:
     text = section("## Quick start")
     assert text.count("```") == 4
     assert len(quick_start()) == 2
 
 
-def test_quick_start_first_command_sets_up_and_validates_a_bundled_policy(
+def test_quick_start_first_command_sets_up_and_runs_the_bundled_scenario(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     setup, _, run = quick_start()[0].rpartition(" && ")
     assert "python3 -m venv .venv" in setup and "pip install -e ." in setup
-    program, *args = shlex.split(run)
-    assert program == "houzzflow" and args[0] == "validate"
-    assert all((ROOT / a).is_file() for a in args[1:])
-    monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
+    assert run == "houzzflow run scenarios/seller-default.yaml"
+    status, printed = invoke(run, monkeypatch)
+    assert status == 0, "\n".join(printed)
 
 
 def test_quick_start_second_command_installs_test_extras_and_runs_pytest() -> None:
@@ -73,11 +135,102 @@ def test_quick_start_second_command_installs_test_extras_and_runs_pytest() -> No
     assert run == "python -m pytest"
 
 
-def test_ci_runs_the_readme_install_and_test_command() -> None:
+def test_ci_runs_the_readme_install_test_and_quick_start_commands() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install -e '.[test]'" in script
     assert "python -m pytest" in script
     assert "set -euo pipefail" in script
+    assert f"\n{quick_start_run()}\n" in script
+
+
+def test_the_quick_start_output_shown_is_what_it_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown = examples()[quick_start_run()]
+    _, printed = invoke(quick_start_run(), monkeypatch)
+    assert shown[0] == printed[0]
+    assert shown[0].startswith("PASS  seller-default")
+    assert block(shown, "  Invariants") == block(printed, "  Invariants")
+    assert len(block(printed, "  Invariants")) == 7
+
+
+@pytest.mark.parametrize("command", sorted(examples()))
+def test_every_example_output_is_what_the_tool_prints(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown = examples()[command]
+    _, printed = invoke(command, monkeypatch)
+    masked_shown = [NUMBER.sub("#", line) for line in shown]
+    masked_printed = [NUMBER.sub("#", line) for line in printed]
+    diff = "\n".join(difflib.unified_diff(masked_shown, masked_printed, "README", "printed"))
+    assert reads_as(masked_shown, masked_printed), f"{command}: update README.md\n{diff}"
+
+
+def test_the_validate_examples_come_from_the_proof_tier(monkeypatch: pytest.MonkeyPatch) -> None:
+    validations = {c: s for c, s in examples().items() if c.startswith("houzzflow validate ")}
+    verdicts = set()
+    for command, shown in validations.items():
+        status, printed = invoke(command, monkeypatch)
+        verdict = printed[0]
+        assert shown[0] == verdict
+        assert verdict.endswith(("proven (proof)", "counterexample (proof)"))
+        assert status == (0 if verdict.endswith("proven (proof)") else 1)
+        finding = re.compile(r"\b(error|warning|info) ([A-Z]+\d{3})\b")
+        assert finding.findall("\n".join(shown)) == finding.findall("\n".join(printed))
+        fixes = [line for line in printed if "nearest proven settings:" in line]
+        assert fixes == [line for line in shown if "nearest proven settings:" in line]
+        verdicts.add(verdict.rsplit(": ", 1)[1])
+    assert verdicts == {"proven (proof)", "counterexample (proof)"}
+
+
+def test_the_counterexample_fix_is_the_proven_example() -> None:
+    """The README says the nearest proven settings, applied, are the proven example."""
+    text = section("## Validating a configuration")
+    loss, safe = re.findall(r"\$ houzzflow validate (\S+)", text)
+    (report,) = validate_paths([ROOT / loss])
+    assert report.proof is not None
+    fixed = load_yaml_file(ROOT / loss)
+    for key, value in report.proof["nearest_proven"]["patch"].items():
+        fixed = apply_override(fixed, key, json.dumps(value))
+
+    def settings_of(doc: SourceDoc) -> Policy:
+        return replace(policy_from_doc(doc), explicit=frozenset())
+
+    assert settings_of(fixed) == settings_of(load_yaml_file(ROOT / safe))
+
+
+def test_every_houzzflow_command_in_the_readme_exists() -> None:
+    code = "\n".join(re.findall(r"`([^`\n]+)`", README))
+    code += "\n" + "\n".join(body for _, body in FENCE.findall(README))
+    named = re.findall(r"\bhouzzflow ([a-z][\w-]*)(?: ([a-z]+))?", code)
+    assert named
+    for command, argument in named:
+        assert command in main.commands, f"houzzflow {command} does not exist"
+        if command == "schema" and argument:
+            assert argument in SCHEMAS, f"houzzflow schema {argument} does not exist"
+    assert {c for c, _ in named} == set(main.commands), "every command is documented"
+
+
+def test_every_option_in_the_readme_exists() -> None:
+    options = {
+        option
+        for command in main.commands.values()
+        for param in command.params
+        if isinstance(param, click.Option)
+        for option in param.opts
+    }
+    bench = (ROOT / "bench" / "__main__.py").read_text(encoding="utf-8")
+    options |= set(re.findall(r'add_argument\("(--[\w-]+)"', bench))
+    pieces = re.findall(r"`([^`\n]+)`", README)
+    pieces += [line for _, body in FENCE.findall(README) for line in body.splitlines()]
+    ours = [p for p in pieces if p.strip().startswith("--") or re.search(r"houzzflow |bench", p)]
+    used = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", "\n".join(ours)))
+    assert used
+    assert used <= options, f"not an option of houzzflow or bench: {sorted(used - options)}"
+
+
+def test_exit_status_table_covers_every_command() -> None:
+    rows = table(section("## Exit status"), "| command |")
+    documented = {row[0].strip("`").removeprefix("houzzflow ") for row in rows}
+    assert documented == set(main.commands)
 
 
 def test_rule_table_matches_the_rule_codes() -> None:
@@ -109,27 +262,42 @@ def policy_example() -> str:
     return example
 
 
-def test_policy_example_is_a_valid_policy_with_the_verdict_the_readme_states() -> None:
-    doc = load_yaml_text(policy_example(), "README.md")
-    report = rules_report(policy_from_doc(doc), doc)
-    errors = sorted(d.code for d in report.diagnostics if d.severity is Severity.ERROR)
-    assert errors == ["HZ006", "HZ007"]
-    assert "`HZ006` and `HZ007`" in section("## The policy file")
-    legacy = apply_override(doc, "assume.era", "legacy")
-    assert rules_report(policy_from_doc(legacy), legacy).verdict == "proven"
+def test_policy_example_gets_the_verdict_the_readme_states(tmp_path: Path) -> None:
+    written = tmp_path / "as-written.yaml"
+    written.write_text(policy_example(), encoding="utf-8")
+    legacy = tmp_path / "legacy.yaml"
+    legacy.write_text(policy_example().replace('era: "2021" ', "era: legacy "), encoding="utf-8")
+    as_written, in_legacy = validate_paths([written, legacy])
+    errors = sorted(d.code for d in as_written.diagnostics if d.severity is Severity.ERROR)
+    assert (as_written.verdict, errors) == ("counterexample", ["HZ006", "HZ007"])
+    assert "counterexample with `HZ006` and `HZ007`" in section("## The policy file")
+    assert in_legacy.policy is not None and in_legacy.policy.era == "legacy"
+    assert in_legacy.verdict == "proven"
 
 
-def test_validate_example_output_is_what_the_tool_prints(monkeypatch: pytest.MonkeyPatch) -> None:
-    blocks = [
-        b for lang, b in FENCE.findall(section("## Validating policies")) if lang == "console"
+def test_scenario_tables_name_the_scenario_file_keys() -> None:
+    text = section("### The scenario file")
+    assert first_column(text, "| key |") == set(ScenarioFile.model_fields)
+    assert first_column(text, "| `expect` key |") == set(EXPECT_KEYS)
+    world = first_column(text, "| `world.` key |")
+    assert world <= set(WorldSpec.model_fields)
+    # A scripted world (how a saved counterexample replays) is documented on its own.
+    assert set(WorldSpec.model_fields) - world <= {"script"}
+
+
+def test_the_scenario_example_is_a_valid_scenario() -> None:
+    (example,) = [
+        b for lang, b in FENCE.findall(section("### The scenario file")) if lang == "yaml"
     ]
-    (example,) = blocks
-    command, *expected = example.splitlines()
-    program, *args = shlex.split(command.removeprefix("$ "))
-    assert program == "houzzflow"
-    monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(main, args)
-    assert result.output.splitlines() == expected
+    scenario = load_scenario(yaml.safe_load(example))
+    assert scenario.name == "seller-default" and scenario.duration == 2 * 86400
+
+
+def test_the_strategies_named_in_the_readme_exist() -> None:
+    (paragraph,) = [p for p in section("## Development").split("\n\n") if "strategies.py" in p]
+    named = re.findall(r"`(\w+)`", paragraph)
+    assert len(named) >= 5
+    assert all(callable(getattr(strategies, name, None)) for name in named), named
 
 
 def test_file_error_codes_named_in_the_readme_exist() -> None:
@@ -141,6 +309,7 @@ def test_file_error_codes_named_in_the_readme_exist() -> None:
 
 def test_hypothesis_profiles_in_the_readme_are_registered() -> None:
     development = section("## Development")
+    assert "HYPOTHESIS_PROFILE=thorough python -m pytest" in development
     for profile in ("ci", "thorough"):
         assert f"`{profile}`" in development
         settings.get_profile(profile)  # raises when the profile does not exist
