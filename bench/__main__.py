@@ -1,124 +1,193 @@
-"""Simulation benchmark: ``scenarios/seller-default.yaml`` at 10,000 and 100,000 orders.
+"""``python -m bench``: houzzflow against what users would write instead, in one run.
 
-Each size runs in a fresh Python process (``--child N``), so one size's memory never counts
-against another's: the child loads the scenario, notes its peak resident memory, runs the
-simulation through the library (as ``houzzflow run --set world.orders.count=N`` would),
-and reports the wall time and the growth of its peak memory. The parent prints orders per
-second, peak memory per order, and whether the goals hold (>= 150,000 orders/s, <= 1 KB per
-order, cost linear in the number of orders). ``--quick`` runs small sizes in seconds;
-``--profile N`` prints where the time goes at N orders (cProfile).
+Prints a table (``--markdown`` for Markdown) and writes the figures as JSON
+(``bench/results.json``, or ``--json PATH``):
 
-Timing figures depend on the machine and on what else runs on it: they are reported, never
-asserted by the test suite.
+* simulation: ``scenarios/seller-default.yaml`` at 10k, 100k and 1M orders: the whole
+  ``houzzflow run`` process and the library run, orders per second, peak memory per order;
+* baseline A: the same scenario with ``transitions``, one model per order (2k, 10k, 20k);
+* baseline B: the same scenario in SimPy, one process per order (10k, 100k);
+* the proof tier: explorer throughput, ``validate``, the whole ``matrix``, start-up;
+* every goal of the project, met or not.
+
+Each baseline replays houzzflow's own plan for the seed and must reach the same outcomes;
+when one does not, or a houzzflow run fails its scenario, the bench exits 1.
+``--quick`` runs tiny sizes once (seconds; the test suite runs it). ``--write-results``
+regenerates the table section of ``bench/RESULTS.md``; ``--from-json`` renders a saved run
+instead of running. Progress goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
-import pstats
-import resource
-import subprocess
+import os
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "scenarios" / "seller-default.yaml"
-GOAL_RATE = 150_000  # orders per second
-GOAL_BYTES = 1024  # peak memory per order
-LINEAR_SLACK = 1.5  # cost per order at the large size may be this much of the small one's
+RESULTS_JSON = ROOT / "bench" / "results.json"
+RESULTS_MD = ROOT / "bench" / "RESULTS.md"
+SECTIONS = ("simulation", "transitions", "simpy", "proof")
+SIZES: dict[str, dict[str, list[int]]] = {
+    "full": {
+        "simulation": [10_000, 100_000, 1_000_000],
+        "transitions": [2_000, 10_000, 20_000],
+        "simpy": [10_000, 100_000],
+    },
+    "quick": {"simulation": [1_000, 3_000], "transitions": [200, 500], "simpy": [1_000, 3_000]},
+}
+TITLES = {
+    "transitions": "Baseline A: transitions, one Machine model per order (add_model is "
+    "quadratic: watch µs/order grow)",
+    "simpy": "Baseline B: SimPy, one process per order",
+}
 
 
-def _peak_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+def _progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-def child(count: int) -> dict[str, float]:
-    """One measured run in this process (the parent starts a fresh one per size)."""
-    from simulator.runs.runner import run_scenario
-    from simulator.runs.scenario import load_scenario
+def _baseline(name: str, sizes: list[int], runs: int) -> dict[str, Any]:
+    from bench.interleave import side_by_side
 
-    scenario = load_scenario(SCENARIO, [f"world.orders.count={count}"])
-    run_scenario(load_scenario(SCENARIO, ["world.orders.count=200"]))  # warm the imports
-    before = _peak_bytes()
-    start = time.perf_counter()
-    result = run_scenario(scenario)
-    seconds = time.perf_counter() - start
-    grown = max(0, _peak_bytes() - before)
-    if not result.ok:
-        raise SystemExit(f"seller-default at {count} orders did not meet its expectations")
-    return {"orders": result.placed, "seconds": seconds, "bytes": grown}
+    section: dict[str, Any] = {"name": name, "title": TITLES[name], "rows": []}
+    if name == "simpy":
+        from bench.baselines import simpy_model
 
+        reason = simpy_model.unavailable()
+        if reason:
+            _progress(reason)
+            return {**section, "skipped": reason}
+        section["rows"] = side_by_side(name, simpy_model.run, sizes, runs, _progress)
+    else:
+        from bench.baselines import transitions_model
 
-def measure(count: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench", "--child", str(count)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    figures: dict[str, float] = json.loads(out.stdout)
-    return figures
+        section["rows"] = side_by_side(name, transitions_model.run, sizes, runs, _progress)
+    return section
 
 
-def profile(count: int) -> None:
-    from simulator.runs.runner import run_scenario
-    from simulator.runs.scenario import load_scenario
+def _proof(quick: bool) -> dict[str, Any]:
+    from bench import proof_bench
 
-    scenario = load_scenario(SCENARIO, [f"world.orders.count={count}"])
-    profiler = cProfile.Profile()
-    profiler.runcall(run_scenario, scenario)
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    _progress("explorer throughput")
+    explorer = proof_bench.explorer_throughput(quick=quick)
+    _progress("houzzflow validate")
+    validate = proof_bench.validate_wall(quick=quick)
+    _progress("houzzflow matrix")
+    matrix = proof_bench.matrix_wall(quick=quick)
+    _progress("houzzflow --help")
+    startup = proof_bench.startup_wall(quick=quick)
+    return {"explorer": explorer, "validate": validate, "matrix": matrix, "startup": startup}
 
 
-def report(sizes: list[int]) -> str:
-    rows = [measure(n) for n in sizes]
-    lines = [
-        f"houzzflow simulation benchmark: {SCENARIO.relative_to(ROOT)}",
-        f"  {'orders':>9}  {'seconds':>8}  {'orders/s':>9}  {'peak memory/order':>18}",
-    ]
-    for row in rows:
-        rate = row["orders"] / row["seconds"]
-        per = row["bytes"] / row["orders"]
-        lines.append(
-            f"  {int(row['orders']):>9,}  {row['seconds']:>8.2f}  {rate:>9,.0f}  {per:>16,.0f} B"
+def _problems(results: dict[str, Any]) -> list[str]:
+    found = []
+    for row in (results.get("simulation") or {}).get("rows", []):
+        if row["problem"]:
+            found.append(f"simulation at {row['orders']:,} orders: {row['problem']}")
+    for section in (results.get("baselines") or {}).values():
+        for row in section.get("rows", []):
+            if row["problem"]:
+                found.append(f"{section['name']} at {row['orders']:,} orders: {row['problem']}")
+    for key, wall in (results.get("proof") or {}).items():
+        if key != "explorer" and wall["problem"]:
+            found.append(f"{wall['command']}: {wall['problem']}")
+    return found
+
+
+def run(sections: list[str], *, quick: bool, runs: int, largest_runs: int) -> dict[str, Any]:
+    """Run the chosen sections; the results dictionary (what the JSON holds)."""
+    from bench import meta
+
+    sizes = SIZES["quick" if quick else "full"]
+    results: dict[str, Any] = {
+        "meta": meta.describe(quick=quick, runs=runs, largest_runs=largest_runs)
+    }
+    if "simulation" in sections:
+        from bench.simulation import simulation
+
+        results["simulation"] = simulation(sizes["simulation"], runs, largest_runs, _progress)
+    baselines = {}
+    for name in ("transitions", "simpy"):
+        if name in sections:
+            baselines[name] = _baseline(name, sizes[name], runs)
+    if baselines:
+        results["baselines"] = baselines
+    if "proof" in sections:
+        results["proof"] = _proof(quick)
+    results["meta"]["load_after"] = list(os.getloadavg())
+    results["problems"] = _problems(results)
+    from bench.targets import evaluate
+
+    results["targets"] = evaluate(results)
+    return results
+
+
+def _sections(text: str) -> list[str]:
+    chosen = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}"
         )
-    big = rows[-1]
-    rate = big["orders"] / big["seconds"]
-    per_order = big["bytes"] / big["orders"]
-    cost = [row["seconds"] / row["orders"] for row in rows]
-    growth = cost[-1] / cost[0] if len(cost) > 1 else 1.0
-
-    def mark(ok: bool) -> str:
-        return "✔" if ok else "✘"
-
-    lines.append(
-        f"goals at {int(big['orders']):,} orders: "
-        f"{mark(rate >= GOAL_RATE)} >= {GOAL_RATE:,} orders/s ({rate:,.0f}); "
-        f"{mark(per_order <= GOAL_BYTES)} <= 1 KB per order ({per_order:,.0f} B); "
-        f"{mark(growth <= LINEAR_SLACK)} linear (cost per order {growth:.2f}x that at "
-        f"{int(rows[0]['orders']):,})"
-    )
-    return "\n".join(lines)
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="houzzflow against what users would write instead, side by side.",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one run: seconds")
+    parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 3)")
+    parser.add_argument(
+        "--largest-runs",
+        type=int,
+        default=None,
+        help="runs at the largest simulation size (default 1: a 1M-order run takes minutes)",
+    )
+    parser.add_argument(
+        "--only", type=_sections, default=list(SECTIONS), help=f"of {','.join(SECTIONS)}"
+    )
+    parser.add_argument("--json", type=Path, default=RESULTS_JSON, help="where to write JSON")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument(
+        "--write-results", action="store_true", help="regenerate bench/RESULTS.md's table"
+    )
+    parser.add_argument("--from-json", type=Path, help="render a saved run instead of running")
     parser.add_argument("--profile", type=int, metavar="N", help="cProfile a run of N orders")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child is not None:
-        print(json.dumps(child(args.child)))
-        return 0
     if args.profile is not None:
+        from bench.simulation import profile
+
         profile(args.profile)
         return 0
-    print(report([1_000, 5_000] if args.quick else [10_000, 100_000]))
-    return 0
+    if args.from_json is not None:
+        results = json.loads(args.from_json.read_text(encoding="utf-8"))
+    else:
+        runs = args.runs or (1 if args.quick else 3)
+        largest = args.largest_runs or 1
+        if runs < 1 or largest < 1:
+            parser.error("--runs and --largest-runs must be 1 or more")
+        from bench.plan import PlanError
+
+        try:
+            results = run(args.only, quick=args.quick, runs=runs, largest_runs=largest)
+        except PlanError as exc:
+            _progress(f"cannot compare houzzflow with the baselines: {exc}")
+            return 1
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        _progress(f"figures written to {args.json}")
+    from bench.report import render, write_results
+
+    print(render(results, markdown=args.markdown), end="")
+    if args.write_results:
+        write_results(RESULTS_MD, results)
+        _progress(f"table section of {RESULTS_MD.relative_to(ROOT)} regenerated")
+    return 1 if results.get("problems") else 0
 
 
 if __name__ == "__main__":
