@@ -218,7 +218,7 @@ def test_every_option_in_the_readme_exists() -> None:
         for option in param.opts
     }
     bench = (ROOT / "bench" / "__main__.py").read_text(encoding="utf-8")
-    options |= set(re.findall(r'add_argument\("(--[\w-]+)"', bench))
+    options |= set(re.findall(r'add_argument\(\s*"(--[\w-]+)"', bench))
     pieces = re.findall(r"`([^`\n]+)`", README)
     pieces += [line for _, body in FENCE.findall(README) for line in body.splitlines()]
     ours = [p for p in pieces if p.strip().startswith("--") or re.search(r"houzzflow |bench", p)]
