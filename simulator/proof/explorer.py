@@ -590,12 +590,23 @@ Link = tuple[Packed, Event, int]
 def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
     """Explore every interleaving within ``bounds``; breadth first, so paths are shortest."""
     bounds = bounds or Bounds()
+    # Most policies are proven and need no path: search with a plain set first, and only
+    # when a violation turns up search again (deterministically) keeping every state's parent.
+    result = _search(policy, bounds, track=False)
+    if result.verdict == "counterexample":
+        result = _search(policy, bounds, track=True)
+    return result
+
+
+def _search(policy: Policy, bounds: Bounds, *, track: bool) -> Exploration:
     world = World(policy, bounds)
     memo = _Memo(world)
     pollable = memo.pollable
     writes = [(w, k) for w in world.writes for k in ("transient", "lost")]
     start: Packed = ((), bounds.orders, bounds.faults)
     parents: dict[Packed, Link | None] = {start: None}
+    visited: set[Packed] = {start}
+    remember = visited.add
     level: list[Packed] = [start]
     depth = 0
     transitions = 0
@@ -662,17 +673,21 @@ def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
             for event, k, new_orders, left, violation in candidates:
                 transitions += 1
                 if violation is not None:
+                    if not track:
+                        return Exploration("counterexample", bounds, len(visited), transitions, 0)
                     return _found(
                         memo, parents, state, event, k, violation, bounds, transitions, depth
                     )
                 nxt = (new_orders, unplaced - (event is PLACE), left)
-                if nxt not in parents:
-                    parents[nxt] = (state, event, k)
-                    if len(parents) > limit:
+                if nxt not in visited:
+                    remember(nxt)
+                    if track:
+                        parents[nxt] = (state, event, k)
+                    if len(visited) > limit:
                         return Exploration(
                             "inconclusive",
                             bounds,
-                            len(parents),
+                            len(visited),
                             transitions,
                             depth,
                             cut_by=f"max_states={limit}",
@@ -681,10 +696,12 @@ def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
             if not mandatory:
                 found = quiescent_violation(world, memo.state(*state))
                 if found is not None:
+                    if not track:
+                        return Exploration("counterexample", bounds, len(visited), transitions, 0)
                     return Exploration(
                         "counterexample",
                         bounds,
-                        len(parents),
+                        len(visited),
                         transitions,
                         depth,
                         found,
@@ -692,7 +709,7 @@ def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
                     )
         level = nxt_level
         depth += 1 if level else 0
-    return Exploration("proven", bounds, len(parents), transitions, depth)
+    return Exploration("proven", bounds, len(visited), transitions, depth)
 
 
 def _position(memo: _Memo, ints: tuple[int, ...], k: int) -> int:
