@@ -208,10 +208,14 @@ def _after_marks(
             sources = frozenset(paths.table.sources.get(step, ()))
             name = SETTING_NAMES[setting[step]]
             if not sources:
+                which = (
+                    "Houzz Vendor orders (they arrive charged)"
+                    if policy.account == "vendor"
+                    else f"Houzz Seller orders in the {policy.era} era (Houzz charges them itself)"
+                )
                 message = (
-                    f"{name} is on, but Houzz does not accept {step} on "
-                    f"{PROGRAM_NAMES[policy.account]} orders in the {policy.era} era (it "
-                    "charges them itself); every loaded order is held in Error"
+                    f"{name} is on, but Houzz does not accept {step} on {which}; every "
+                    "loaded order is held in Error"
                 )
                 add(Finding("HZ007", setting[step], message))
             elif paths.leads_to(here, sources):
