@@ -397,8 +397,23 @@ def validate_model(doc: SourceDoc, model: type[M], *, context: dict[str, Any] | 
                 merged[key], message=f"{merged[key].message}, or {reason}"
             )
         merged.setdefault(key, diagnostic)
-    diagnostics = sorted(merged.values(), key=lambda d: (d.location.line, d.location.column))
+    diagnostics = _one_per_typo(list(merged.values()))
+    diagnostics.sort(key=lambda d: (d.location.line, d.location.column))
     raise InputError(diagnostics)
+
+
+def _one_per_typo(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """A misspelt required key is one mistake: drop 'missing X' where a typo means X."""
+    meant = {
+        (d.location.path[:-1], d.fix.removeprefix("did you mean '").removesuffix("'?"))
+        for d in diagnostics
+        if d.code == "SCHEMA001" and d.fix.startswith("did you mean '")
+    }
+    return [
+        d
+        for d in diagnostics
+        if not (d.code == "SCHEMA002" and (d.location.path[:-1], str(d.location.path[-1])) in meant)
+    ]
 
 
 def apply_override(doc: SourceDoc, dotted: str, value: str) -> SourceDoc:

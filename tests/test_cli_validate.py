@@ -150,8 +150,7 @@ def test_every_mistake_in_a_file_is_reported_at_once(write: Callable[[str], Path
     assert result.exit_code == 2
     located = [line.split() for line in result.output.splitlines() if line.startswith("  /")]
     assert [(where, code) for where, _, code, *_ in located] == [
-        (f"{path}:1:1", "SCHEMA002"),  # connection_type is missing...
-        (f"{path}:1:1", "SCHEMA001"),  # ...because it is misspelt
+        (f"{path}:1:1", "SCHEMA001"),  # connection_type misspelt: one finding, not "missing" too
         (f"{path}:2:15", "SCHEMA003"),
         (f"{path}:4:8", "SCHEMA003"),
     ]

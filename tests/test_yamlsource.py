@@ -324,3 +324,16 @@ def test_bad_override_path(dotted: str) -> None:
 def test_sourcedoc_can_be_built_directly() -> None:
     doc = SourceDoc("x.yaml", {"a": 1})
     assert str(doc.locate(["a"])) == "x.yaml"
+
+
+def test_a_misspelt_required_key_is_reported_once_with_its_correction() -> None:
+    class Needs(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        connection_type: str
+
+    doc = load_yaml_text("conection_type: seller\n", "p.yaml")
+    with pytest.raises(InputError) as caught:
+        validate_model(doc, Needs)
+    (only,) = caught.value.diagnostics
+    assert only.code == "SCHEMA001"
+    assert only.fix == "did you mean 'connection_type'?"
