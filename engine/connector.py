@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, NamedTuple, Protocol
 
 from engine.decisions import (
@@ -84,6 +85,8 @@ ST, DUE, TRIES, SINCE, WAIT, CHECK, HZ, EXTRA = range(8)
 # "re-read before retrying").
 # CHECK: a send is in flight or its reply was lost: ask ``has_order`` before sending again.
 # HZ: the Houzz status CartRover last saw (or made). EXTRA: a Ship's (tracking, method).
+
+_order_id = attrgetter("order_id")
 
 ALERT_HELD = "held"
 ALERT_CONNECTION = "connection"
@@ -201,6 +204,16 @@ class Connector:
         self.houzz_table: Table = houzz_table(policy.account, policy.era)
         self.targets = _write_targets()
         self._decided: dict[tuple[str, str | None, bool], Seen] = {}
+        # Most orders a poll lists are loaded and need nothing: for each status CartRover
+        # has an order in, the Houzz statuses about which ``decide`` says so, asked once.
+        self._quiet: dict[str, frozenset[str]] = {
+            known: frozenset(
+                status
+                for status in self.houzz_table.states
+                if self._decide(status, known, False).decision is Decision.NOTHING
+            )
+            for known in self.table.states
+        }
         self._moves: dict[tuple[str, str, str], str] = {}
         # Legacy Seller orders are charged only by hand or by CartRover: one that shows up
         # already Charged smells of a Vendor account behind a Seller connection.
@@ -333,8 +346,7 @@ class Connector:
         stable = True
         while True:
             page = self._page(get_orders, start, end, offset, count)
-            for view in page.orders:
-                views[view.order_id] = view
+            views.update(zip(map(_order_id, page.orders), page.orders, strict=True))
             if first_total is None:
                 first_total = page.total
             elif page.total != first_total:
@@ -370,9 +382,13 @@ class Connector:
         load = Decision.LOAD
         nothing = Decision.NOTHING
         decided = self._decided
+        quiet = self._quiet
+        never: frozenset[str] = frozenset()  # a status from a restored ledger, unknown here
         for oid, view in views.items():
-            status = view.status
             known = ledger.get(oid)
+            status = view.status
+            if known is not None and status in quiet.get(known, never) and oid not in work:
+                continue  # loaded, nothing to do, no write waiting for this re-read
             if known is None:
                 before = earliest is not None and view.created < earliest
                 seen = decided.get((status, None, before)) or self._decide(status, None, before)
@@ -392,11 +408,13 @@ class Connector:
                         action = "Skip" if seen.decision is Decision.SKIP else "SkipByDesign"
                         sink(now, oid, action, seen.reason, status, "")
                 continue
-            entry = work.get(oid)
+            entry = work.get(oid) if work else None
             if entry is not None and entry[WAIT]:
                 entry[HZ] = status  # the re-read a failed write waits for
                 entry[WAIT] = False
                 entry[DUE] = max(entry[DUE], now)
+            if status in quiet.get(known, never):
+                continue
             seen = decided.get((status, known, False)) or self._decide(status, known, False)
             if seen.decision is nothing:
                 continue
@@ -552,7 +570,8 @@ class Connector:
             return
         entry[CHECK] = entry[WAIT] = False
         if ack.ok:
-            self._sent(now, oid, "sent to the warehouse")
+            del self.state.work[oid]
+            self._move(now, oid, "Send", "connector", "sent to the warehouse")
             return
         del self.state.work[oid]
         self._hold(now, oid, f"the warehouse refused it: {ack.reason}")
@@ -615,10 +634,10 @@ class Connector:
         s = self.state
         oid = shipment.order_id
         known = s.ledger.get(oid)
-        pending = s.work.get(oid)
+        pending = s.work.get(oid) if s.work else None
         if (
-            known == self.initial
-            and pending is not None
+            pending is not None
+            and known == self.initial
             and pending[CHECK]
             and pending[ST] in (SEND, WITHDRAW)
         ):
@@ -651,7 +670,8 @@ class Connector:
                 ALERT_CANCEL,
                 "cancelled in Houzz, but the warehouse shipped it before the cancellation was seen",
             )
-        self._move(now, oid, "ShipFromBackend", "backend", f"shipped: {tracking} ({method})")
+        told = f"shipped: {tracking} ({method})" if self.sink is not None else ""
+        self._move(now, oid, "ShipFromBackend", "backend", told)
         s.work[oid] = [SHIP, now, 0, 0, False, False, "Charged", (tracking, method)]
 
     # -- helpers -----------------------------------------------------------------------------
@@ -660,16 +680,15 @@ class Connector:
         self, now: int, oid: str, action: str, actor: str, detail: str, houzz: str = ""
     ) -> None:
         """A connector status move, through the compiled table."""
-        s = self.state
-        known = s.ledger.get(oid, self.initial)
-        key = (known, action, actor)
+        ledger = self.state.ledger
+        key = (ledger.get(oid, self.initial), action, actor)
         result = self._moves.get(key)
         if result is None:
-            step = self.table.step(known, action, actor)
+            step = self.table.step(*key)
             if isinstance(step, Rejection):  # pragma: no cover - the pipeline never asks this
                 raise AssertionError(f"order {oid}: {step.reason}")
             result = self._moves[key] = step
-        s.ledger[oid] = result
+        ledger[oid] = result
         if self.sink is not None:
             self.sink(now, oid, action, detail, houzz, result)
 

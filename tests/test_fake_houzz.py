@@ -5,10 +5,13 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.machine import default_machine
 from engine.ports import OrderView
 from engine.table import Rejection, houzz_table
+from simulator.houzz import state
 from simulator.houzz.ids import is_order_id
 from simulator.houzz.state import BadRequest, FakeHouzz
 from simulator.runs.timeline import Timeline
@@ -385,3 +388,88 @@ def test_reset_forgets_orders_and_pending_charges_but_keeps_configuration() -> N
     h.clock.run(until=100 + WINDOW)
     assert h.order(new).status == "Charged"
     assert h.window_field == "created" and h.era == "2021"
+
+
+@pytest.mark.parametrize("compact_early", [False, True])
+def test_an_order_changed_twice_in_one_second_is_listed_once_at_its_place(
+    compact_early: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if compact_early:
+        monkeypatch.setattr(state, "REBUILD_AFTER", 0)
+    h = houzz(era="legacy", rng=random.Random(2))
+    h.clock.now = 10
+    first, second = h.place_order(), h.place_order()
+    h.update_order(first, "Process")  # the same second, another order in between
+    h.update_order(second, "Process")
+    h.update_order(first, "Charge")
+    shown = h.get_orders("All", 0, 10, 0, 10).orders
+    assert [(v.order_id, v.status) for v in shown] == sorted(
+        [(first, "Charged"), (second, "InProduction")]
+    )
+
+
+# --- listing stays exact whatever happened before ----------------------------------------
+
+_STEP = st.one_of(
+    st.tuples(st.just("place"), st.integers(0, 40)),  # how long ago it was created
+    st.tuples(st.sampled_from(["Process", "Charge", "Ship", "Cancel"]), st.integers(0, 10**6)),
+    st.tuples(st.just("wait"), st.sampled_from([0, 0, 1, 5, 60, 1800])),
+    st.tuples(st.just("list"), st.integers(0, 10**6)),
+)
+
+
+@settings(max_examples=60)
+@given(
+    steps=st.lists(_STEP, max_size=80),
+    window_field=st.sampled_from(["modified", "created"]),
+    era=st.sampled_from(["legacy", "2021"]),
+    compact_early=st.booleans(),
+)
+def test_every_listing_is_exactly_the_orders_in_its_window_in_time_then_id_order(
+    steps: list[tuple[str, int]],
+    window_field: str,
+    era: str,
+    compact_early: bool,
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        if compact_early:  # compact the listing index at every chance, not only when big
+            patch.setattr(state, "REBUILD_AFTER", 0)
+        _play(steps, houzz(era=era, window_field=window_field, rng=random.Random(1)))
+
+
+def _play(steps: list[tuple[str, int]], h: FakeHouzz) -> None:
+    window_field = h.window_field
+    listable = set(h.table.states) - h.table.hidden
+    shows = {
+        "All": listable,
+        "Active": listable - h.table.terminal,
+        "New": {"New"},
+        "Charged": {"Charged"},
+    }
+    ids: list[str] = []
+    for what, n in steps:
+        now = h.clock.now
+        if what == "place":
+            ids.append(h.place_order(created=max(0, now - n) if n > 30 else None))
+        elif what == "wait":
+            h.clock.run(until=now + n)
+        elif what == "list":
+            start = n % (now + 2) - 1
+            end = start + n % 2000
+            for status, wanted in shows.items():
+                expected = sorted(
+                    (getattr(o, window_field), o.order_id, o.status, o.created, o.modified)
+                    for o in h.orders.values()
+                    if start <= getattr(o, window_field) <= end and o.status in wanted
+                )
+                seen = [
+                    (getattr(v, window_field), v.order_id, v.status, v.created, v.modified)
+                    for offset in range(0, len(expected) + 3, 3)
+                    for v in h.get_orders(status, start, end, offset, 3).orders
+                ]
+                assert seen == expected
+        elif ids:
+            # Mostly recent orders: several changes to one order in one second are the case
+            # the listing index has to get right.
+            recent = ids[-4:] if n % 5 else ids
+            h.update_order(recent[n % len(recent)], what, tracking_number="1Z1,1Z2")

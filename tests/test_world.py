@@ -6,12 +6,14 @@ import random
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.machine import default_machine
 from simulator.houzz.state import FakeHouzz
 from simulator.runs.timeline import Timeline
 from simulator.world.backend import Warehouse
-from simulator.world.clock import Clock
+from simulator.world.clock import SPAN, Clock
 from simulator.world.customers import Burst, OrderStream
 from simulator.world.staff import Habit, Staff, StaffAtWork
 
@@ -260,3 +262,86 @@ def test_warehouse_is_deterministic_per_seed() -> None:
 
     assert numbers(1) == numbers(1)
     assert numbers(1) != numbers(2)
+
+
+def test_the_warehouse_remembers_each_shipment_as_it_reported_it() -> None:
+    w, clock = warehouse(ship_delay=(10, 5000), packages=(1, 3))
+    for n in range(60):
+        w.send_order(f"order-{n}")
+    clock.run()
+    reported = {s.order_id: s for s in w.shipments()}
+    assert len(reported) == 60 and len(w.shipped) == 60
+    assert dict(w.shipped) == reported
+    assert w.shipped.get("never-sent") is None and "never-sent" not in w.shipped
+
+
+# --- the clock ------------------------------------------------------------------------------
+
+
+@settings(max_examples=100)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(  # when: anywhere, or about the edge of one of the clock's stretches
+                st.integers(0, 20_000),
+                st.builds(lambda k, d: k * SPAN + d, st.integers(1, 20), st.integers(-1, 1)),
+            ),
+            st.integers(-2, 2),  # priority
+            st.integers(0, 3),  # follow-up events this one schedules when it runs
+            st.integers(0, 5_000),  # their delay
+        ),
+        max_size=60,
+    ),
+    st.lists(st.integers(0, 25_000), max_size=4),
+)
+def test_events_run_in_time_then_priority_then_scheduling_order(
+    plan: list[tuple[int, int, int, int]], stops: list[int]
+) -> None:
+    clock = Clock()
+    ran: list[tuple[int, int, int]] = []
+    expected: list[tuple[int, int, int]] = []  # (when, priority, scheduling number)
+    scheduled = 0
+
+    def schedule(when: int, priority: int, follow: int, delay: int) -> None:
+        nonlocal scheduled
+        scheduled += 1
+        number = scheduled
+        due = max(when, clock.now)
+
+        def run() -> None:
+            assert clock.now == due
+            ran.append((due, priority, number))
+            for _ in range(follow):
+                schedule(clock.now + delay, priority, 0, 0)
+
+        expected.append((due, priority, number))
+        clock.at(when, run, priority)
+
+    for event in plan:
+        schedule(*event)
+    for stop in sorted(stops):
+        clock.run(until=stop)
+        assert clock.now == max(stop, max((r[0] for r in ran), default=0))
+        assert all(when <= stop for when, _, _ in ran)
+        assert clock.pending() == len(expected) - len(ran)
+    clock.run()
+    assert clock.next_time() is None and clock.pending() == 0
+    # Each event ran at its second, and no event ran before one that sorts before it.
+    assert ran == sorted(ran)
+    assert sorted(ran) == sorted(expected)
+
+
+def test_an_event_scheduled_late_for_a_busy_second_runs_after_those_scheduled_before_it() -> None:
+    clock = Clock()
+    ran: list[str] = []
+    edge = 2 * SPAN  # a second the clock keeps in a later stretch at first
+
+    def early() -> None:
+        ran.append("early")
+        clock.at(edge, lambda: ran.append("late"))  # scheduled last: runs last at ``edge``
+
+    clock.at(edge, lambda: ran.append("first"))
+    clock.at(SPAN + 5, early)
+    clock.at(edge + 1, lambda: ran.append("after"))
+    clock.run()
+    assert ran == ["early", "first", "late", "after"]

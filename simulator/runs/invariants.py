@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine.connector import ConnectorState
@@ -30,6 +30,7 @@ from engine.ports import Shipment
 from engine.table import Table
 from simulator.houzz.state import CANCEL, CANCELLED, SHIPPED, HouzzOrder
 from simulator.runs.timeline import Happening, clock_text, describe
+from simulator.world.backend import ShipmentLog
 
 # Invariant keys (as in a scenario's ``expect``) and their names.
 INVARIANTS: dict[str, str] = {
@@ -114,21 +115,22 @@ def check(obs: Observations) -> Verdict:
     by_design = 0
     confirmed = 0
     unpaid_at_send, unpaid_at_ship = obs.unpaid_at_send, obs.unpaid_at_ship
+    tracking_of = _tracking_lookup(shipped)
     for oid, order in obs.orders.items():
         status = order.status
         known = ledger.get(oid)
         times = received.get(oid, 0)
-        if known == "Confirmed" and times == 1 and status == SHIPPED:
+        if (
+            known == "Confirmed"
+            and times == 1
+            and status == SHIPPED
+            and order.tracking == tracking_of(oid)
+            and oid not in unpaid_at_send
+            and oid not in unpaid_at_ship
+        ):
             # The common case, cheaply: sent once, paid, confirmed with every number.
-            shipment = shipped.get(oid)
-            if (
-                shipment is not None
-                and order.tracking_numbers == tuple([p.tracking_number for p in shipment.packages])
-                and oid not in unpaid_at_send
-                and oid not in unpaid_at_ship
-            ):
-                confirmed += 1
-                continue
+            confirmed += 1
+            continue
         # Still moving: a write being retried, or changed since CartRover last listed it all.
         moving = oid in work or last_poll is None or order.modified >= last_poll
         # Older than Earliest Order Date: never loaded, by design (listed or not).
@@ -196,6 +198,20 @@ def check(obs: Observations) -> Verdict:
     if confirmed:
         outcomes[CONNECTOR_OUTCOMES["Confirmed"]] += confirmed
     return Verdict(violations, outcomes, in_flight, by_design)
+
+
+def _tracking_lookup(shipped: Mapping[str, Shipment]) -> Callable[[str], str | None]:
+    """order id -> the tracking numbers it shipped with, comma-joined (None: not shipped)."""
+    if isinstance(shipped, ShipmentLog):
+        return shipped.tracking  # kept joined: no Shipment built per order
+
+    def tracking(order_id: str) -> str | None:
+        shipment = shipped.get(order_id)
+        if shipment is None:
+            return None
+        return ",".join([p.tracking_number for p in shipment.packages])
+
+    return tracking
 
 
 def _cancel_time(order: HouzzOrder) -> int:

@@ -121,17 +121,17 @@ class _ObservedWarehouse(Warehouse):
             order = self._houzz.orders.get(order_id)
             if order is not None and order.status != CHARGED:
                 self.unpaid_at_send[order_id] = (self.clock.now, order.status)
-        return super().send_order(order_id)
+        return Warehouse.send_order(self, order_id)
 
-    def _ship(self, order_id: str) -> None:
-        super()._ship(order_id)
-        if order_id not in self.shipped:
-            return  # cancelled in time: nothing left
+    def _ship(self, order_id: str) -> bool:
+        if not Warehouse._ship(self, order_id):
+            return False  # cancelled in time, or shipped already: nothing happened
         status = self._houzz.orders[order_id].status
         if status == CANCELLED:
             self.cancelled_at_ship[order_id] = self.clock.now
         elif status != CHARGED:
             self.unpaid_at_ship[order_id] = (self.clock.now, status)
+        return True
 
 
 class _CrashSwitch:

@@ -10,7 +10,7 @@ cancel is accepted until the order ships and refused afterwards (or, with
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
 from engine.ports import Ack, Package, Shipment
@@ -18,7 +18,71 @@ from simulator.runs.timeline import Happening, Timeline
 from simulator.world.clock import Clock
 
 SHIPPING_METHODS = ("UPS Ground", "UPS 2nd Day Air", "UPS Next Day Air")
+_METHODS = len(SHIPPING_METHODS)
+_METHOD_CODES = tuple(chr(48 + i) for i in range(_METHODS))  # one character each: "0", "1"...
+_TRACKING = "1Z%016X"  # UPS-style: 1Z and 16 hex digits (%-formatting is the fastest here)
+_ONE_PACKAGE = tuple(";" + code for code in _METHOD_CODES)  # a one-package record's ending
 _OK = Ack(True)
+
+# Package and Shipment are frozen dataclasses, whose generated __init__ makes one
+# object.__setattr__ call per field; every order ships once, so they are filled through
+# their slots directly (the same objects, a third of the cost).
+_new = object.__new__
+_set_tracking = vars(Package)["tracking_number"].__set__
+_set_method = vars(Package)["shipping_method"].__set__
+_set_shipment_order = vars(Shipment)["order_id"].__set__
+_set_packages = vars(Shipment)["packages"].__set__
+
+
+def _package(tracking_number: str, shipping_method: str) -> Package:
+    package: Package = _new(Package)
+    _set_tracking(package, tracking_number)
+    _set_method(package, shipping_method)
+    return package
+
+
+def _shipment(order_id: str, packages: tuple[Package, ...]) -> Shipment:
+    shipment: Shipment = _new(Shipment)
+    _set_shipment_order(shipment, order_id)
+    _set_packages(shipment, packages)
+    return shipment
+
+
+class ShipmentLog(Mapping[str, Shipment]):
+    """Every order the warehouse shipped -> its ``Shipment`` (a read-only mapping).
+
+    Memory: a run keeps every shipment to its end, so each is kept as one string, its
+    tracking numbers comma-joined, then ``;`` and one character per package naming its
+    shipping method ("0" for the first of ``SHIPPING_METHODS``): about 90 bytes, where a
+    Shipment with its tuple, Package objects and numbers takes about 340. The ``Shipment``
+    is rebuilt when asked for.
+    """
+
+    __slots__ = ("_records",)
+
+    def __init__(self) -> None:
+        self._records: dict[str, str] = {}
+
+    def __getitem__(self, order_id: str) -> Shipment:
+        numbers, _, methods = self._records[order_id].rpartition(";")
+        packages = zip(numbers.split(","), methods, strict=True)
+        return Shipment(
+            order_id, tuple(Package(n, SHIPPING_METHODS[ord(m) - 48]) for n, m in packages)
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._records
+
+    def tracking(self, order_id: str) -> str | None:
+        """The order's tracking numbers, comma-joined (None when it did not ship)."""
+        record = self._records.get(order_id)
+        return None if record is None else record[: record.rindex(";")]
 
 
 class Warehouse:
@@ -50,7 +114,8 @@ class Warehouse:
         self.auto_ship = auto_ship
         self.received: dict[str, int] = {}  # order id -> how many times it was received
         self.received_at: dict[str, int] = {}  # order id -> when it was first received
-        self.shipped: dict[str, Shipment] = {}
+        self.shipped = ShipmentLog()
+        self._records = self.shipped._records
         self.cancelled: set[str] = set()
         self._unreported: list[Shipment] = []
 
@@ -80,13 +145,13 @@ class Warehouse:
             return Ack(False, f"order {order_id} was never received")
         if order_id in self.cancelled:
             return _OK
-        shipment = self.shipped.get(order_id)
-        if shipment is not None and self.refuse_cancel_after_ship:
-            tracking = ", ".join(p.tracking_number for p in shipment.packages)
+        tracking = self.shipped.tracking(order_id)
+        if tracking is not None and self.refuse_cancel_after_ship:
+            tracking = tracking.replace(",", ", ")
             self._record(order_id, "CancelRefused", f"already shipped ({tracking})")
             return Ack(False, f"order {order_id} has already shipped ({tracking})")
         self.cancelled.add(order_id)
-        detail = "after shipping: the parcel has already left" if shipment is not None else ""
+        detail = "after shipping: the parcel has already left" if tracking is not None else ""
         self._record(order_id, "Cancel", detail)
         return _OK
 
@@ -100,25 +165,35 @@ class Warehouse:
         """Ship a received order now (unless it was cancelled or already shipped)."""
         self._ship(order_id)
 
-    def _ship(self, order_id: str) -> None:
-        if order_id in self.cancelled or order_id in self.shipped:
-            return
+    def _ship(self, order_id: str) -> bool:
+        """Ship the order now; False when it was cancelled or has already shipped."""
+        records = self._records
+        if order_id in records or order_id in self.cancelled:
+            return False
         rng = self.rng
+        draw = rng.random
+        bits = rng.getrandbits
         low, high = self.packages
-        count = low + int(rng.random() * (high - low + 1))
-        packages = tuple(
-            Package(
-                f"1Z{rng.getrandbits(64):016X}",
-                SHIPPING_METHODS[int(rng.random() * len(SHIPPING_METHODS))],
-            )
-            for _ in range(count)
-        )
-        shipment = Shipment(order_id, packages)
-        self.shipped[order_id] = shipment
-        self._unreported.append(shipment)
+        count = low + int(draw() * (high - low + 1))
+        if count == 1:  # the draws below, unrolled for the common case
+            number = _TRACKING % bits(64)
+            method = int(draw() * _METHODS)
+            packages: tuple[Package, ...] = (_package(number, SHIPPING_METHODS[method]),)
+            records[order_id] = number + _ONE_PACKAGE[method]
+        else:
+            numbers = []
+            methods = []
+            for _ in range(count):
+                numbers.append(_TRACKING % bits(64))
+                methods.append(int(draw() * _METHODS))
+            packages = tuple(map(_package, numbers, [SHIPPING_METHODS[m] for m in methods]))
+            codes = "".join([_METHOD_CODES[m] for m in methods])
+            records[order_id] = f"{','.join(numbers)};{codes}"
+        self._unreported.append(_shipment(order_id, packages))
         if self.timeline is not None:
             tracking = ", ".join(p.tracking_number for p in packages)
             self._record(order_id, "Ship", f"{count} package(s): {tracking}")
+        return True
 
     def _record(self, order_id: str, action: str, detail: str) -> None:
         if self.timeline is not None:

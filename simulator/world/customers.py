@@ -9,6 +9,7 @@ shipped before the run ends. All choices come from the run's seeded random gener
 from __future__ import annotations
 
 import random
+from array import array
 from dataclasses import dataclass
 from functools import partial
 
@@ -90,7 +91,7 @@ class OrderStream:
         customers = _Customers(
             self, houzz, clock, rng, self.arrival_times(rng, clock.now, duration)
         )
-        houzz.subscribe(customers.on_change)
+        houzz.subscribe(customers.on_change, statuses=(FAILED_TO_CHARGE,))
         customers.arm()
 
 
@@ -112,7 +113,8 @@ class _Customers:
         self._houzz = houzz
         self._clock = clock
         self._rng = rng
-        self._times = times
+        # Kept to the end of the run: plain 8-byte numbers, not an int object each.
+        self._times = array("q", times)
         self._next = 0
 
     def arm(self) -> None:
@@ -121,21 +123,25 @@ class _Customers:
 
     def _arrive(self) -> None:
         times = self._times
-        now = self._clock.now
+        clock = self._clock
+        now = clock.now
         stream = self._stream
         low, high = stream.items
+        spread = high - low + 1
         draw = self._rng.random
+        place = self._houzz.place_order
         cancel_probability = stream.cancel_probability
         window = self._houzz.cancel_window
         i = self._next
-        while i < len(times) and times[i] <= now:
+        end = len(times)
+        while i < end and times[i] <= now:
             i += 1
-            items = low if low == high else low + int(draw() * (high - low + 1))
-            order_id = self._houzz.place_order(items=items)
+            order_id = place(items=low if spread == 1 else low + int(draw() * spread))
             if cancel_probability and draw() < cancel_probability:
-                self._clock.at(now + int(draw() * window), partial(self._cancel, order_id))
+                clock.at(now + int(draw() * window), partial(self._cancel, order_id))
         self._next = i
-        self.arm()
+        if i < end:
+            clock.at(times[i], self._arrive)
 
     def _cancel(self, order_id: str) -> None:
         self._houzz.act(order_id, CANCEL, "customer")

@@ -65,7 +65,7 @@ class Staff:
         """Put staff to work on ``houzz``: they react to every placed order and status
         change from now on. Returns the working staff (to read what they did)."""
         at_work = StaffAtWork(self, houzz, clock, rng)
-        houzz.subscribe(at_work.on_change)
+        houzz.subscribe(at_work.on_change, statuses=at_work.statuses())
         return at_work
 
 
@@ -86,6 +86,13 @@ class StaffAtWork:
         )
         self._habits = ((PROCESS, staff.process), (CHARGE, staff.charge))
         self._active = any(h.mode != "never" for h in (staff.process, staff.charge, staff.cancel))
+
+    def statuses(self) -> frozenset[str]:
+        """The statuses in which staff may act by their habits (nothing else concerns them)."""
+        active = {name for name, habit in self._habits if habit.mode != "never"}
+        if self.staff.cancel.mode != "never":
+            active.add(CANCEL)
+        return frozenset(status for status, action in self._allowed if action in active)
 
     def on_change(self, order: HouzzOrder, action: str) -> None:
         """React to an order reaching a status: decide now, act after the habit's delay."""
