@@ -79,6 +79,8 @@ HOUZZ_WRITES = frozenset({"Process", "Charge", SHIP})
 
 # A work entry is a small list, mutated in place: cheap, and plain enough to copy.
 ST, DUE, TRIES, SINCE, WAIT, CHECK, HZ, EXTRA = range(8)
+# What one Houzz write came to.
+NOT_DONE, WRITTEN, RECONCILED = range(3)
 # TRIES: attempts at (or postponements of) the current stage; a step tried before counts
 # as done if a re-read shows the order got there. WAIT: a write is in flight, failed or was
 # put off: wait for the next full poll to re-read the order before going on (the explorer's
@@ -484,14 +486,20 @@ class Connector:
                     entry[WAIT] = True
                     entry[TRIES] = max(entry[TRIES], 1)
                     return
-                if not self._houzz_write(now, oid, entry, stage):
+                done = self._houzz_write(now, oid, entry, stage)
+                if done == NOT_DONE:
                     return
                 if stage == SHIP:
                     del s.work[oid]
                     self._move(now, oid, "Confirm", "connector", "tracking posted to Houzz")
                     return
+                # Once a fault interrupted the pipeline, every later step re-reads first: a
+                # step someone did meanwhile (staff charging by hand) counts as done instead
+                # of being refused. The explorer's resumed pipeline does the same.
+                resumed = done == RECONCILED or entry[TRIES] > 1 or entry[SINCE]
                 entry[ST] = self.next_stage[stage]
-                entry[TRIES] = entry[SINCE] = 0
+                entry[TRIES] = 1 if resumed else 0
+                entry[SINCE] = 0
             elif stage == SEND:
                 if not entry[WAIT]:
                     self._send(now, oid, entry)
@@ -506,12 +514,13 @@ class Connector:
             else:  # pragma: no cover - entries are only ever made with the stages above
                 raise AssertionError(f"unknown pipeline stage {stage!r}")
 
-    def _houzz_write(self, now: int, oid: str, entry: list[Any], action: str) -> bool:
-        """One Houzz write; True when it is done (accepted, or found done on a re-read)."""
+    def _houzz_write(self, now: int, oid: str, entry: list[Any], action: str) -> int:
+        """One Houzz write: WRITTEN (accepted), RECONCILED (a re-read found it done) or
+        NOT_DONE (failed, refused, or waiting)."""
         if entry[TRIES] and reached(self.houzz_table, self.targets[action], entry[HZ]):
             if self.sink is not None:
                 self.sink(now, oid, "Reconciled", f"re-read: {action} had taken effect", "", "")
-            return True
+            return RECONCILED
         entry[WAIT] = True  # in flight: if this call never answers, re-read before retrying
         entry[TRIES] += 1
         extra = entry[EXTRA]
@@ -527,14 +536,14 @@ class Connector:
             self._retry_later(now, oid, entry, action, exc)
             if not isinstance(exc, ReplyLost):
                 self._block_houzz(now, exc)
-            return False
+            return NOT_DONE
         entry[WAIT] = False
         if ack.ok:
             target = entry[HZ] = self.targets[action]
             if self.sink is not None:
                 detail = f"{action} accepted" + (f": {extra[0]} ({extra[1]})" if extra else "")
                 self.sink(now, oid, action, detail, target, "")
-            return True
+            return WRITTEN
         known = entry[HZ]
         del self.state.work[oid]
         if action == SHIP:
@@ -544,7 +553,7 @@ class Connector:
         if self.sink is not None:
             self.sink(now, oid, action, f"{action} refused: {ack.reason}", "", "")
         self._hold(now, oid, reason)
-        return False
+        return NOT_DONE
 
     def _send(self, now: int, oid: str, entry: list[Any]) -> None:
         backend = self.backend
