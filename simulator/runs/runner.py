@@ -30,11 +30,12 @@ from engine.connector import (
     epoch_seconds,
 )
 from engine.diagnostics import Location
-from engine.ports import Ack, BackendPort, HouzzPort, Page, Shipment, TransientError
+from engine.ports import Ack, BackendPort, HouzzPort, TransientError
 from simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
+from simulator.runs.guarded import GuardedBackend, GuardedHouzz
 from simulator.runs.invariants import INVARIANTS, Observations, Verdict, Violation, check
 from simulator.runs.scenario import Expectation, HabitSpec, Scenario
-from simulator.runs.script import ArmedFaults, ScriptedBackend, ScriptedHouzz, ScriptPlayer
+from simulator.runs.script import ArmedFaults, ScriptPlayer
 from simulator.runs.timeline import Happening, Timeline
 from simulator.world.backend import Warehouse
 from simulator.world.clock import Clock
@@ -149,7 +150,7 @@ class _CrashSwitch:
             self.armed = True
             self.countdown = self.rng.randint(1, 10)
 
-    def write(self, call: Callable[[], _T]) -> _T:
+    def write(self, order_id: str, action: str, call: Callable[[], _T]) -> _T:
         """Make one write through the switch: it may be the one the connector dies in."""
         if self.armed:
             self.countdown -= 1
@@ -160,57 +161,6 @@ class _CrashSwitch:
                         call()
                 raise ConnectorCrash
         return call()
-
-
-class _CrashingHouzz:
-    def __init__(self, inner: HouzzPort, switch: _CrashSwitch) -> None:
-        self.inner = inner
-        self.switch = switch
-
-    def get_orders(
-        self, status: str, start_time: int, end_time: int, start: int, count: int
-    ) -> Page:
-        return self.inner.get_orders(status, start_time, end_time, start, count)
-
-    def update_order(
-        self,
-        order_id: str,
-        action: str,
-        *,
-        shipping_method: str = "",
-        tracking_number: str = "",
-        cancel_code: str = "",
-        comments: str = "",
-    ) -> Ack:
-        def write() -> Ack:
-            return self.inner.update_order(
-                order_id,
-                action,
-                shipping_method=shipping_method,
-                tracking_number=tracking_number,
-                cancel_code=cancel_code,
-                comments=comments,
-            )
-
-        return self.switch.write(write)
-
-
-class _CrashingBackend:
-    def __init__(self, inner: BackendPort, switch: _CrashSwitch) -> None:
-        self.inner = inner
-        self.switch = switch
-
-    def send_order(self, order_id: str) -> Ack:
-        return self.switch.write(lambda: self.inner.send_order(order_id))
-
-    def has_order(self, order_id: str) -> bool:
-        return self.inner.has_order(order_id)
-
-    def cancel_order(self, order_id: str) -> Ack:
-        return self.switch.write(lambda: self.inner.cancel_order(order_id))
-
-    def shipments(self) -> list[Shipment]:
-        return list(self.inner.shipments())
 
 
 def _habit(spec: HabitSpec | None, assumed: str) -> Habit:
@@ -319,8 +269,8 @@ class _Run:
         houzz_port: HouzzPort = houzz
         backend_port: BackendPort = self.warehouse
         if self.switch is not None:
-            houzz_port = _CrashingHouzz(houzz, self.switch)
-            backend_port = _CrashingBackend(self.warehouse, self.switch)
+            houzz_port = GuardedHouzz(houzz, self.switch)
+            backend_port = GuardedBackend(self.warehouse, self.switch)
         self.options: dict[str, Any] = {
             "now": lambda: clock.now,
             "sink": _connector_sink(timeline) if timeline is not None else None,
@@ -352,7 +302,7 @@ class _Run:
         )
         armed = ArmedFaults()
         self.switch = None
-        self.ports = (ScriptedHouzz(self.houzz, armed), ScriptedBackend(self.warehouse, armed))
+        self.ports = (GuardedHouzz(self.houzz, armed), GuardedBackend(self.warehouse, armed))
         self.options = {
             "now": lambda: self.clock.now,
             "sink": _connector_sink(self.timeline) if self.timeline is not None else None,

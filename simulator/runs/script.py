@@ -9,16 +9,19 @@ staff habits, no Houzz clocks, no poll schedule.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
+from typing import TypeVar
 
 from engine.connector import Connector
-from engine.ports import Ack, Page, ReplyLost, Shipment, TransientError
+from engine.ports import ReplyLost, TransientError
 from simulator.houzz.state import FakeHouzz
 from simulator.runs.scenario import ScriptStep
 from simulator.runs.timeline import Happening, Timeline
 from simulator.world.backend import Warehouse
 from simulator.world.clock import Clock
+
+T = TypeVar("T")
 
 
 class ArmedFaults:
@@ -28,74 +31,16 @@ class ArmedFaults:
         self.armed: dict[tuple[str, str], str] = {}
         self.fired = 0
 
-    def take(self, order_id: str, write: str) -> str:
-        kind = self.armed.pop((order_id, write), "")
+    def write(self, order_id: str, action: str, call: Callable[[], T]) -> T:
+        """CartRover's write, failed or with its reply lost when the script armed a fault."""
+        kind = self.armed.pop((order_id, action), "")
         self.fired += bool(kind)
-        return kind
-
-
-class ScriptedHouzz:
-    """The fake Houzz as CartRover's port, with the script's faults on its writes."""
-
-    def __init__(self, inner: FakeHouzz, faults: ArmedFaults) -> None:
-        self.inner = inner
-        self.faults = faults
-
-    def get_orders(
-        self, status: str, start_time: int, end_time: int, start: int, count: int
-    ) -> Page:
-        return self.inner.get_orders(status, start_time, end_time, start, count)
-
-    def update_order(
-        self,
-        order_id: str,
-        action: str,
-        *,
-        shipping_method: str = "",
-        tracking_number: str = "",
-        cancel_code: str = "",
-        comments: str = "",
-    ) -> Ack:
-        kind = self.faults.take(order_id, action)
         if kind == "transient":
             raise TransientError(f"scripted fault: {action} failed")
-        ack = self.inner.update_order(
-            order_id,
-            action,
-            shipping_method=shipping_method,
-            tracking_number=tracking_number,
-            cancel_code=cancel_code,
-            comments=comments,
-        )
+        result = call()
         if kind == "lost":
             raise ReplyLost(f"scripted fault: {action}'s reply was lost")
-        return ack
-
-
-class ScriptedBackend:
-    """The warehouse as CartRover's port, with the script's faults on sending."""
-
-    def __init__(self, inner: Warehouse, faults: ArmedFaults) -> None:
-        self.inner = inner
-        self.faults = faults
-
-    def send_order(self, order_id: str) -> Ack:
-        kind = self.faults.take(order_id, "Send")
-        if kind == "transient":
-            raise TransientError("scripted fault: sending failed")
-        ack = self.inner.send_order(order_id)
-        if kind == "lost":
-            raise ReplyLost("scripted fault: the warehouse's reply was lost")
-        return ack
-
-    def has_order(self, order_id: str) -> bool:
-        return self.inner.has_order(order_id)
-
-    def cancel_order(self, order_id: str) -> Ack:
-        return self.inner.cancel_order(order_id)
-
-    def shipments(self) -> Sequence[Shipment]:
-        return self.inner.shipments()
+        return result
 
 
 class ScriptPlayer:
