@@ -19,10 +19,10 @@ Outcomes are counted in one vocabulary for houzzflow and the baselines (``outcom
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from unittest import mock
 
 from engine.decisions import decide
@@ -249,3 +249,28 @@ def disagreement(expected: Outcomes, got: Outcomes) -> str:
         for key in keys
         if expected[key] != got[key]
     )
+
+
+class BaselineOrder(Protocol):
+    """What a baseline knows of one order at the end of its run."""
+
+    cartrover: str  # CartRover's status ("" = never loaded)
+    tracking: list[str]
+    skipped: bool
+
+
+def count_baseline(orders: Sequence[BaselineOrder], planned: int) -> Outcomes:
+    """A baseline's outcomes, in the vocabulary houzzflow's are counted in."""
+    counted: Outcomes = Counter()
+    for order in orders:
+        if order.cartrover == "Confirmed":
+            counted[CONFIRMED] += 1
+            counted[TRACKING_POSTED] += len(order.tracking)
+        elif order.cartrover == "Canceled":
+            counted[CANCELLED_AT_WAREHOUSE] += 1
+        elif order.cartrover:
+            counted[UNFINISHED] += 1
+        else:
+            counted[SKIPPED_CANCELLED if order.skipped else NOT_SEEN] += 1
+    counted[NOT_SEEN] += planned - len(orders)
+    return +counted

@@ -12,20 +12,14 @@ skips this baseline and says so.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Generator
 from typing import Any
 
 from bench.plan import (
-    CANCELLED_AT_WAREHOUSE,
-    CONFIRMED,
-    NOT_SEEN,
-    SKIPPED_CANCELLED,
-    TRACKING_POSTED,
-    UNFINISHED,
     OrderPlan,
     Outcomes,
     Plan,
+    count_baseline,
 )
 
 try:
@@ -140,19 +134,7 @@ class _World:
                 order.cartrover = "Confirmed"
 
     def outcomes(self) -> Outcomes:
-        counted: Outcomes = Counter()
-        for order in self.orders:
-            if order.cartrover == "Confirmed":
-                counted[CONFIRMED] += 1
-                counted[TRACKING_POSTED] += len(order.tracking)
-            elif order.cartrover == "Canceled":
-                counted[CANCELLED_AT_WAREHOUSE] += 1
-            elif order.cartrover:
-                counted[UNFINISHED] += 1
-            else:
-                counted[SKIPPED_CANCELLED if order.skipped else NOT_SEEN] += 1
-        counted[NOT_SEEN] += len(self.plan.orders) - len(self.orders)
-        return +counted
+        return count_baseline(self.orders, len(self.plan.orders))
 
 
 def run(plan: Plan) -> Outcomes:

@@ -14,21 +14,15 @@ That cost grows with the square of the number of orders: ``add_model`` checks
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from typing import Any
 
 from transitions import Machine, MachineError
 
 from bench.plan import (
-    CANCELLED_AT_WAREHOUSE,
-    CONFIRMED,
-    NOT_SEEN,
-    SKIPPED_CANCELLED,
-    TRACKING_POSTED,
-    UNFINISHED,
     OrderPlan,
     Outcomes,
     Plan,
+    count_baseline,
 )
 
 NAME = "transitions"
@@ -146,19 +140,7 @@ class _World:
             self.schedule(now + order.plan.ship_delay, SHIP, order.number)
 
     def outcomes(self) -> Outcomes:
-        counted: Outcomes = Counter()
-        for order in self.orders:
-            if order.cartrover == "Confirmed":
-                counted[CONFIRMED] += 1
-                counted[TRACKING_POSTED] += len(order.tracking)
-            elif order.cartrover == "Canceled":
-                counted[CANCELLED_AT_WAREHOUSE] += 1
-            elif order.cartrover:
-                counted[UNFINISHED] += 1
-            else:
-                counted[SKIPPED_CANCELLED if order.skipped else NOT_SEEN] += 1
-        counted[NOT_SEEN] += len(self.plan.orders) - len(self.orders)
-        return +counted
+        return count_baseline(self.orders, len(self.plan.orders))
 
 
 def run(plan: Plan) -> Outcomes:
