@@ -19,16 +19,6 @@ from simulator.proof.explorer import Exploration, Line, State, World, apply, ini
 
 STEP = 10  # seconds between two scripted events
 
-# What each explorer invariant is called in a scenario's `expect` block.
-EXPECT_KEYS = {
-    "lost": "lost",
-    "unaccounted": "unaccounted",
-    "unpaid_sent": "unpaid_shipped",
-    "cancelled_shipped": "cancelled_shipped",
-    "unconfirmed": "unconfirmed",
-    "duplicated": "duplicated",
-}
-
 
 def script_of(policy: Policy, exploration: Exploration) -> list[dict[str, Any]]:
     """The path as script entries, with orders numbered 1, 2, ... in placement order."""
@@ -83,7 +73,7 @@ def scenario_of(
     violation = exploration.violation
     expect: dict[str, Any] = {}
     if violation is not None:
-        expect[EXPECT_KEYS[violation.invariant]] = ">= 1"
+        expect[violation.invariant] = ">= 1"
     last = int(script[-1]["at"].rstrip("s")) if script else 0
     return {
         "name": name,

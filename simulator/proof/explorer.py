@@ -80,7 +80,7 @@ class Bounds:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    invariant: str  # lost | unpaid_sent | cancelled_shipped | unconfirmed | unaccounted
+    invariant: str  # a key of simulator.runs.invariants.INVARIANTS
     order: int  # index into the state's orders
     message: str
 
@@ -218,7 +218,7 @@ def apply(
             return orders, unplaced, faults, _cancelled_shipped(event.order), False
         if o.houzz != "Charged":
             why = f"it is {label[o.houzz]} in Houzz: its authorization lapsed"
-            return orders, unplaced, faults, Violation("unpaid_sent", event.order, why), False
+            return orders, unplaced, faults, Violation("unpaid_shipped", event.order, why), False
         return orders, unplaced, faults, None, False
     if event.kind == "confirm":
         return _confirm(world, orders, unplaced, faults, event, narrator)
@@ -393,7 +393,7 @@ def _send(
     violation = None
     if o.houzz != "Charged":
         violation = (
-            "unpaid_sent",
+            "unpaid_shipped",
             f"CartRover sent it to the warehouse while it was {label[o.houzz]} in Houzz, "
             "not Charged",
         )

@@ -13,15 +13,7 @@ from typing import Any
 from engine.policy import Policy, parse_duration
 from engine.rules import describe_fix, fix_patch, nearest_safe
 from simulator.proof.explorer import Bounds, Exploration, Line, explore, replay
-
-INVARIANT_NAMES = {
-    "lost": "nothing lost",
-    "unpaid_sent": "paid before sent",
-    "cancelled_shipped": "cancelled not shipped",
-    "unconfirmed": "confirmed",
-    "unaccounted": "accounted",
-    "duplicated": "exactly once",
-}
+from simulator.runs.invariants import INVARIANTS
 
 
 @dataclass(slots=True)
@@ -52,7 +44,7 @@ class Proof:
             if line.order in (0, culprit):
                 who = "" if line.order == 0 else f"order #{line.order}: "
                 out.append(f"{who}{line.text}")
-        name = INVARIANT_NAMES.get(v.invariant, v.invariant)
+        name = INVARIANTS[v.invariant]
         out.append(f"=> order #{culprit} breaks '{name}': {v.message}")
         return out
 
