@@ -6,7 +6,8 @@
   and never ships one whose authorization has lapsed;
 * **cancelled not shipped** - once CartRover has polled after a cancellation in Houzz, the
   backend does not ship the order (whether Order Cancel Download is on or off: with it off,
-  a cancellation after loading is exactly what goes wrong);
+  a cancellation after loading is exactly what goes wrong); a poll cut short by a connector
+  crash does not count, since CartRover never got to act on what it listed;
 * **confirmed** - every shipped order ends Shipped in Houzz with all its tracking numbers
   (orders cancelled in Houzz are exempt: CartRover alerts on them instead);
 * **accounted** - every order never loaded is in the skipped log with a reason.
