@@ -23,18 +23,19 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal, NamedTuple, cast, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 from engine.machine import Era, Program
 from engine.ports import Ack, Page, ReplyLost, TransientError
 from simulator.houzz.state import FakeHouzz, HouzzOrder, WindowField
 from simulator.houzz.wire import DEFAULT_EPOCH, canonical_status, houzz_time
-from simulator.runs.scenario import HabitSpec, Scenario, load_scenario
+from simulator.runs import world_of
+from simulator.runs.scenario import Scenario, load_scenario
 from simulator.runs.timeline import Happening, Timeline
 from simulator.world.clock import Clock
-from simulator.world.customers import Burst, OrderStream
+from simulator.world.customers import OrderStream
 from simulator.world.faults import ERROR, RATE_LIMIT, REPLY_LOST, FaultInjector, FaultPlan
-from simulator.world.staff import Habit, HabitMode, Staff, StaffAtWork
+from simulator.world.staff import Staff, StaffAtWork
 
 FaultKind = Literal["ack_error", "http_5xx", "rate_limit", "timeout_after_write", "page_drift"]
 Operation = Literal["getOrders", "updateOrder", "updateInventory", "any"]
@@ -573,32 +574,7 @@ def scenario_config(scenario: Scenario, base: HarnessConfig | None = None) -> Ha
     base = base or HarnessConfig()
     world = scenario.spec.world
     policy = scenario.policy
-    o = world.orders
-    stream = OrderStream(
-        count=o.count,
-        rate_per_hour=o.rate_per_hour,
-        burst=Burst(o.burst.at, o.burst.count) if o.burst else None,
-        items=o.items,
-        cancel_probability=o.cancel_probability,
-        fix_payment_probability=o.fix_payment_probability,
-        fix_payment_delay=o.fix_payment_delay,
-        place_within=o.place_within,
-    )
-    staff = Staff(
-        process=_habit(world.staff.process, policy.staff_process),
-        charge=_habit(world.staff.charge, policy.staff_charge),
-        cancel=_habit(world.staff.cancel, policy.staff_cancel),
-    )
-    f = world.faults
-    plan = FaultPlan(
-        error_rate=f.error_rate,
-        fail_calls=f.fail_calls,
-        timeout_after_write_rate=f.timeout_after_write_rate,
-        rate_limit_rate=f.rate_limit_rate,
-        retry_after=f.retry_after,
-        page_drift_rate=f.page_drift_rate,
-        seed=f.seed,
-    )
+    plan = world_of.fault_plan(world.faults)
     backlog = world.backlog
     return replace(
         base,
@@ -606,20 +582,13 @@ def scenario_config(scenario: Scenario, base: HarnessConfig | None = None) -> Ha
         era=scenario.era,
         seed=scenario.seed,
         window_field=world.houzz.window_field,
-        faults=plan if plan.any_api_fault else None,
+        faults=None if plan is None else replace(plan, crash_every_polls=None),
         charge_failure_rate=world.houzz.charge_failure_rate,
-        stream=stream,
-        staff=staff,
+        stream=world_of.order_stream(world.orders),
+        staff=world_of.staff(world.staff, policy),
         duration=scenario.duration,
         backlog=(backlog.count, backlog.within) if backlog and backlog.count else None,
     )
-
-
-def _habit(spec: HabitSpec | None, assumed: str) -> Habit:
-    if spec is None:
-        mode = assumed if assumed in ("never", "always", "sometimes") else "never"
-        return Habit(mode=cast(HabitMode, mode))
-    return Habit(mode=spec.mode, probability=spec.probability, delay=spec.delay)
 
 
 def scenario_harness(

@@ -32,16 +32,14 @@ from engine.connector import (
 from engine.diagnostics import Location
 from engine.ports import Ack, BackendPort, HouzzPort, TransientError
 from simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
+from simulator.runs import world_of
 from simulator.runs.guarded import GuardedBackend, GuardedHouzz
 from simulator.runs.invariants import INVARIANTS, Observations, Verdict, Violation, check
-from simulator.runs.scenario import Expectation, HabitSpec, Scenario
+from simulator.runs.scenario import Expectation, Scenario
 from simulator.runs.script import ArmedFaults, ScriptPlayer
 from simulator.runs.timeline import Happening, Timeline
 from simulator.world.backend import Warehouse
 from simulator.world.clock import Clock
-from simulator.world.customers import Burst, OrderStream
-from simulator.world.faults import FaultPlan
-from simulator.world.staff import Habit, Staff
 
 Progress = Callable[[int, int], None]  # (simulated now, end)
 _T = TypeVar("_T")
@@ -163,27 +161,6 @@ class _CrashSwitch:
         return call()
 
 
-def _habit(spec: HabitSpec | None, assumed: str) -> Habit:
-    if spec is None:
-        return Habit(mode=assumed)  # type: ignore[arg-type]
-    return Habit(mode=spec.mode, probability=spec.probability, delay=spec.delay)
-
-
-def _fault_plan(scenario: Scenario) -> FaultPlan | None:
-    f = scenario.spec.world.faults
-    plan = FaultPlan(
-        error_rate=f.error_rate,
-        fail_calls=f.fail_calls,
-        timeout_after_write_rate=f.timeout_after_write_rate,
-        rate_limit_rate=f.rate_limit_rate,
-        retry_after=f.retry_after,
-        page_drift_rate=f.page_drift_rate,
-        crash_every_polls=f.crash_every_polls,
-        seed=f.seed,
-    )
-    return plan if plan.any_api_fault else None
-
-
 def _connector_sink(timeline: Timeline) -> EventSink:
     """The connector's events onto the timeline, minus the writes the fake Houzz records."""
 
@@ -222,7 +199,7 @@ class _Run:
             timeline=timeline,
             window_field=world.houzz.window_field,
             connection=policy.connection_type,
-            faults=None if scripted else _fault_plan(scenario),
+            faults=None if scripted else world_of.fault_plan(world.faults),
             charge_failure_rate=0.0 if scripted else world.houzz.charge_failure_rate,
             own_clocks=not scripted,
         )
@@ -230,23 +207,9 @@ class _Run:
         if scripted:
             self._scripted(scenario, rng)
             return
-        staff = world.staff
-        Staff(
-            process=_habit(staff.process, policy.staff_process),
-            charge=_habit(staff.charge, policy.staff_charge),
-            cancel=_habit(staff.cancel, policy.staff_cancel),
-        ).attach(houzz, clock, rng)
+        world_of.staff(world.staff, policy).attach(houzz, clock, rng)
         o = world.orders
-        OrderStream(
-            count=o.count,
-            rate_per_hour=o.rate_per_hour,
-            burst=Burst(o.burst.at, o.burst.count) if o.burst else None,
-            items=o.items,
-            cancel_probability=o.cancel_probability,
-            fix_payment_probability=o.fix_payment_probability,
-            fix_payment_delay=o.fix_payment_delay,
-            place_within=o.place_within,
-        ).schedule(houzz, clock, rng, spec.duration)
+        world_of.order_stream(o).schedule(houzz, clock, rng, spec.duration)
         origin = 0
         if world.backlog is not None and world.backlog.count:
             within = world.backlog.within
