@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, WithJsonSchema
@@ -237,5 +237,3 @@ def resolve(policy_file: PolicyFile) -> Policy:
         explicit=explicit,
     )
 
-
-POLICY_FIELDS = tuple(f.name for f in fields(Policy))

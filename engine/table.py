@@ -59,9 +59,6 @@ class Table:
             return Rejection(state, action, actor, f"{action} is done by {who}, not {actor}")
         return move.dest
 
-    def actions_from(self, state: str) -> tuple[str, ...]:
-        return tuple(sorted(a for (s, a) in self.moves if s == state))
-
     def _why_not(self, state: str, action: str) -> str:
         here = self.labels.get(state, state)
         allowed = self.sources.get(action)

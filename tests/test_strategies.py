@@ -17,6 +17,7 @@ from simulator.strategies import (
     order_streams,
     policy_files,
     resolved,
+    safe_setups,
     scenario_text,
     scenarios,
     staff_habits,
@@ -67,3 +68,9 @@ def test_scenarios_load_and_print_as_yaml_a_user_can_run(scenario: dict[str, Any
     policy = resolved(scenario["policy"])
     assert habits["process"]["mode"] == policy.staff_process
     assert habits["cancel"]["mode"] == policy.staff_cancel
+
+
+@settings(max_examples=10, deadline=None)
+@given(policy=safe_setups())
+def test_the_documented_safe_setups_validate_clean(policy: dict[str, Any]) -> None:
+    assert is_safe(resolved(policy))
