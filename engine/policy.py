@@ -236,4 +236,3 @@ def resolve(policy_file: PolicyFile) -> Policy:
         earliest_order_date=policy_file.earliest_order_date,
         explicit=explicit,
     )
-
