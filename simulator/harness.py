@@ -33,7 +33,7 @@ from simulator.runs import world_of
 from simulator.runs.scenario import Scenario, load_scenario
 from simulator.runs.timeline import Happening, Timeline
 from simulator.world.clock import Clock
-from simulator.world.customers import OrderStream
+from simulator.world.customers import OrderStream, place_backlog
 from simulator.world.faults import ERROR, RATE_LIMIT, REPLY_LOST, FaultInjector, FaultPlan
 from simulator.world.staff import Staff, StaffAtWork
 
@@ -333,8 +333,7 @@ class HouzzHarness:
         if c.backlog is not None:
             count, within = c.backlog
             low = c.stream.items[0] if c.stream is not None else 1
-            for created in sorted(-1 - int(rng.random() * within) for _ in range(count)):
-                fake.place_order(items=low, created=created)
+            place_backlog(fake, rng, count=count, within=within, items=low)
         return world
 
     def reset(self) -> None:

@@ -40,6 +40,7 @@ from simulator.runs.script import ArmedFaults, ScriptPlayer
 from simulator.runs.timeline import Happening, Timeline
 from simulator.world.backend import Warehouse
 from simulator.world.clock import Clock
+from simulator.world.customers import place_backlog
 
 Progress = Callable[[int, int], None]  # (simulated now, end)
 _T = TypeVar("_T")
@@ -214,9 +215,7 @@ class _Run:
         if world.backlog is not None and world.backlog.count:
             within = world.backlog.within
             origin = -within
-            created = sorted(-1 - int(rng.random() * within) for _ in range(world.backlog.count))
-            for when in created:
-                houzz.place_order(items=o.items[0], created=when)
+            place_backlog(houzz, rng, count=world.backlog.count, within=within, items=o.items[0])
         b = world.backend
         self.warehouse = _ObservedWarehouse(
             houzz,

@@ -159,3 +159,12 @@ class _Customers:
 
     def _fix(self, order_id: str) -> None:
         self._houzz.fix_payment(order_id)
+
+
+def place_backlog(
+    houzz: FakeHouzz, rng: random.Random, *, count: int, within: int, items: int = 1
+) -> None:
+    """Place ``count`` orders created at random moments in the ``within`` seconds before 0:
+    what is already on Houzz when CartRover is switched on."""
+    for created in sorted(-1 - int(rng.random() * within) for _ in range(count)):
+        houzz.place_order(items=items, created=created)
