@@ -159,15 +159,17 @@ def validate(
     bounds cut the proof short), 2 when a file cannot be read or is not a valid policy.
     """
     from simulator.proof.explorer import Bounds
-    from simulator.validate import exit_code, validate_paths
+    from simulator.validate import exit_code, proven_paths, save_counterexamples, validate_paths
 
     bounds = Bounds(orders=orders, faults=faults, lapse=lapse, max_states=max_states)
-    reports = validate_paths(files, proof=not no_proof, bounds=bounds)
     saved: dict[str, str] = {}
-    if save_dir is not None:
-        from simulator.validate import save_counterexamples
-
-        saved = save_counterexamples(reports, save_dir, bounds)
+    if no_proof:
+        reports = validate_paths(files, proof=False)
+    else:
+        proven = proven_paths(files, bounds)
+        reports = [report for report, _ in proven]
+        if save_dir is not None:
+            saved = save_counterexamples(proven, save_dir)
     if output_format == "json":
         for report in reports:
             # ASCII escapes keep odd file names (undecodable bytes) printable anywhere.

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from engine.policy import Policy
     from engine.validation import ValidationReport
     from simulator.proof.explorer import Bounds
+    from simulator.proof.verdict import Proof
 
 # Schema name -> "module:Model". A new file format (e.g. scenarios) is one more entry.
 SCHEMAS: dict[str, str] = {
@@ -39,16 +40,23 @@ def validate_paths(
     """
     from engine.validation import validate_policy_file
 
+    if not proof:
+        return [validate_policy_file(path) for path in paths]
+    return [report for report, _ in proven_paths(paths, bounds)]
+
+
+def proven_paths(
+    paths: Iterable[str | Path], bounds: Bounds | None = None
+) -> list[tuple[ValidationReport, Proof | None]]:
+    """Each file's report with its proof (None for a file that is not a valid policy)."""
+    from engine.validation import validate_policy_file
+
     reports = [validate_policy_file(path) for path in paths]
-    if proof:
-        for report in reports:
-            if report.policy is not None:
-                add_proof(report, bounds)
-    return reports
+    return [(r, add_proof(r, bounds) if r.policy is not None else None) for r in reports]
 
 
-def add_proof(report: ValidationReport, bounds: Bounds | None = None) -> None:
-    """Explore the report's policy and let the proof decide the verdict."""
+def add_proof(report: ValidationReport, bounds: Bounds | None = None) -> Proof:
+    """Explore the report's policy and let the proof decide the verdict; the proof."""
     from engine.diagnostics import Diagnostic, Severity
     from simulator.proof.verdict import prove
 
@@ -74,6 +82,7 @@ def add_proof(report: ValidationReport, bounds: Bounds | None = None) -> None:
                 "should know every way the proof finds",
             )
         )
+    return result
 
 
 def exit_code(reports: Sequence[ValidationReport]) -> int:
@@ -104,9 +113,9 @@ def json_schema(name: str) -> dict[str, Any]:
 
 
 def save_counterexamples(
-    reports: Sequence[ValidationReport], directory: str | Path, bounds: Bounds | None = None
+    proven: Sequence[tuple[ValidationReport, Proof | None]], directory: str | Path
 ) -> dict[str, str]:
-    """Write each report's counterexample as a replayable scenario file; file -> scenario path.
+    """Write each counterexample as a replayable scenario file; file -> scenario path.
 
     Files are written whole or not at all (to a temporary name, then renamed), so an
     interrupted run leaves no half-written scenario behind.
@@ -115,15 +124,11 @@ def save_counterexamples(
     import tempfile
 
     from simulator.proof.counterexample import scenario_of, scenario_yaml
-    from simulator.proof.verdict import prove
 
     out = Path(directory)
     saved: dict[str, str] = {}
-    for report in reports:
-        if report.policy is None or report.verdict != "counterexample":
-            continue
-        proof = prove(report.policy, bounds)
-        if proof.witness is None:
+    for report, proof in proven:
+        if report.policy is None or proof is None or proof.witness is None:
             continue
         stem = Path(report.file).stem
         scenario = scenario_of(report.policy, proof.witness, name=f"counterexample-{stem}")

@@ -18,13 +18,17 @@ from simulator.runs.invariants import INVARIANTS
 
 @dataclass(slots=True)
 class Proof:
-    verdict: str  # proven | counterexample | inconclusive
     exploration: Exploration
     # The counterexample to show: the shortest one with the fewest orders.
     witness: Exploration | None = None
     timeline: list[Line] = field(default_factory=list)
     nearest: dict[str, Any] | None = None  # proven settings (dotted keys) for the same world
     nearest_text: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """proven | counterexample | inconclusive: the exploration's."""
+        return self.exploration.verdict
 
     @property
     def invariant(self) -> str:
@@ -81,7 +85,7 @@ class Proof:
 def prove(policy: Policy, bounds: Bounds | None = None) -> Proof:
     bounds = bounds or Bounds()
     result = explore(policy, bounds)
-    proof = Proof(result.verdict, result)
+    proof = Proof(result)
     if result.verdict == "counterexample":
         witness = result
         for orders in range(1, bounds.orders):
