@@ -20,8 +20,8 @@ from typing import TypedDict
 
 from bench.plan import Outcomes, Plan, disagreement, extract_plan, outcomes
 from bench.simulation import SCENARIO, overrides
-from simulator.runs.runner import run_scenario
-from simulator.runs.scenario import load_scenario
+from houzzflow.simulator.runs.runner import run_scenario
+from houzzflow.simulator.runs.scenario import load_scenario
 
 Baseline = Callable[[Plan], Outcomes]
 Progress = Callable[[str], None]

@@ -25,12 +25,12 @@ from functools import partial
 from typing import NamedTuple, Protocol
 from unittest import mock
 
-from engine.decisions import decide
-from simulator.runs import runner
-from simulator.runs.invariants import CONNECTOR_OUTCOMES
-from simulator.runs.runner import RunResult
-from simulator.runs.scenario import Scenario
-from simulator.world.clock import Callback, Clock
+from houzzflow.engine.decisions import decide
+from houzzflow.simulator.runs import runner
+from houzzflow.simulator.runs.invariants import CONNECTOR_OUTCOMES
+from houzzflow.simulator.runs.runner import RunResult
+from houzzflow.simulator.runs.scenario import Scenario
+from houzzflow.simulator.world.clock import Callback, Clock
 
 # The outcome vocabulary every model counts in.
 CONFIRMED = "confirmed"

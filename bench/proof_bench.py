@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import TypedDict
 
-from simulator.proof.explorer import Bounds, explore
-from simulator.strategies import SAFE_SETUPS, resolved
+from houzzflow.simulator.proof.explorer import Bounds, explore
+from houzzflow.simulator.strategies import SAFE_SETUPS, resolved
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATED = ROOT / "scenarios" / "policies" / "seller-legacy-default.yaml"
@@ -70,7 +70,7 @@ def explorer_throughput(*, quick: bool = False) -> ExplorerFigures:
 
 
 def houzzflow_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "simulator.cli", *args]
+    return [sys.executable, "-m", "houzzflow.simulator.cli", *args]
 
 
 def _wall(args: list[str], runs: int, expected_status: int = 0) -> WallFigures:

@@ -2,7 +2,7 @@
 
 For each size:
 
-* the whole ``houzzflow run`` process (``python -m simulator.cli run ... --format json``):
+* the whole ``houzzflow run`` process (``python -m houzzflow.simulator.cli run ... --format json``):
   its wall time, start-up and report included, and the outcomes it printed;
 * the library run (``run_scenario``) in a fresh process: its time, and its peak resident
   memory (``ru_maxrss``) minus that of an idle interpreter with the same imports and the
@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from bench.plan import TRACKING_POSTED, canonical, outcomes, skip_label
-from simulator.runs.runner import run_scenario
-from simulator.runs.scenario import load_scenario
+from houzzflow.simulator.runs.runner import run_scenario
+from houzzflow.simulator.runs.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "seller-default.yaml"
@@ -108,7 +108,7 @@ def _process_run(count: int) -> tuple[float, dict[str, Any], int]:
     cmd = [
         sys.executable,
         "-m",
-        "simulator.cli",
+        "houzzflow.simulator.cli",
         "run",
         str(SCENARIO.relative_to(ROOT)),
         "--set",

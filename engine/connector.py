@@ -1,7 +1,7 @@
 """CartRover at work: polls Houzz, loads orders, marks them, sends them, confirms shipments.
 
 The connector talks to the world only through ``engine.ports`` (the fake Houzz, a real HTTP
-client, any backend) and takes every decision from ``engine.decisions`` and its own status
+client, any backend) and takes every decision from ``houzzflow.engine.decisions`` and its own status
 moves from the compiled connector table, so the simulation and the explorer's proof share
 one definition of CartRover's behaviour.
 
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, NamedTuple, Protocol
 
-from engine.decisions import (
+from houzzflow.engine.decisions import (
     CANCELLED,
     Decision,
     Seen,
@@ -50,8 +50,8 @@ from engine.decisions import (
     mark_steps,
     reached,
 )
-from engine.policy import Policy
-from engine.ports import (
+from houzzflow.engine.policy import Policy
+from houzzflow.engine.ports import (
     BackendPort,
     HouzzPort,
     OrderView,
@@ -60,7 +60,7 @@ from engine.ports import (
     Shipment,
     TransientError,
 )
-from engine.table import Rejection, Table, connector_table, houzz_table
+from houzzflow.engine.table import Rejection, Table, connector_table, houzz_table
 
 DEFAULT_EPOCH = dt.date(2026, 1, 1)  # the calendar date of simulated second 0
 PAGE_SIZE = 1000

@@ -1,6 +1,6 @@
 """What CartRover decides about one order it sees in a poll: pure functions over plain data.
 
-The connector runtime (``engine.connector``) and the explorer both call these, so the
+The connector runtime (``houzzflow.engine.connector``) and the explorer both call these, so the
 simulation and the proof share one definition of the connector's behaviour (XState's
 lesson: a pure transition function beside the effectful runtime).
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NamedTuple
 
-from engine.policy import LOADS, STATUS_NAMES, Policy
-from engine.table import Rejection, Table
+from houzzflow.engine.policy import LOADS, STATUS_NAMES, Policy
+from houzzflow.engine.table import Rejection, Table
 
 CANCELLED = "Cancelled"
 

@@ -16,11 +16,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from engine.decisions import apply_marks, mark_steps
-from engine.machine import LifecycleDef, MachineDef, default_machine
-from engine.policy import LOADS, PROGRAM_NAMES, STATUS_NAMES, Policy, format_duration
-from engine.reference import build_graph_machine
-from engine.table import Table, compile_lifecycle
+from houzzflow.engine.decisions import apply_marks, mark_steps
+from houzzflow.engine.machine import LifecycleDef, MachineDef, default_machine
+from houzzflow.engine.policy import LOADS, PROGRAM_NAMES, STATUS_NAMES, Policy, format_duration
+from houzzflow.engine.reference import build_graph_machine
+from houzzflow.engine.table import Table, compile_lifecycle
 
 STAR = "★"
 CONNECTOR = "connector"

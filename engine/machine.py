@@ -16,8 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from engine.diagnostics import Diagnostic, InputError, Location, Severity
-from engine.yamlsource import SourceDoc, load_yaml_file, load_yaml_text, validate_model
+from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity
+from houzzflow.engine.yamlsource import SourceDoc, load_yaml_file, load_yaml_text, validate_model
 
 Program = Literal["seller", "vendor"]
 Era = Literal["legacy", "2021"]

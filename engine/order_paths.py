@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from engine.machine import default_machine
-from engine.policy import Policy
-from engine.table import Table, houzz_table
+from houzzflow.engine.machine import default_machine
+from houzzflow.engine.policy import Policy
+from houzzflow.engine.table import Table, houzz_table
 
 CONNECTOR = "connector"
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, WithJsonSchema
 
-from engine.machine import Era, Program
+from houzzflow.engine.machine import Era, Program
 
 OrderStatus = Literal["new", "in_production", "new_or_in_production", "charged"]
 Habit = Literal["never", "always", "sometimes"]

@@ -11,7 +11,7 @@ from typing import Any
 from transitions import Machine
 from transitions.extensions.diagrams import GraphMachine
 
-from engine.machine import LifecycleDef
+from houzzflow.engine.machine import LifecycleDef
 
 
 def actors_label(action: str, actors: tuple[str, ...]) -> str:

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.diagnostics import Diagnostic, Location, Severity
-from engine.order_paths import order_paths, staff_habit
-from engine.policy import (
+from houzzflow.engine.diagnostics import Diagnostic, Location, Severity
+from houzzflow.engine.order_paths import order_paths, staff_habit
+from houzzflow.engine.policy import (
     LOADS,
     ORDER_STATUSES,
     PROGRAM_NAMES,
@@ -24,7 +24,7 @@ from engine.policy import (
     Policy,
     cartrover_defaults,
 )
-from engine.table import Rejection, houzz_table
+from houzzflow.engine.table import Rejection, houzz_table
 
 Locate = Callable[[str], Location]
 

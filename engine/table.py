@@ -11,7 +11,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import NamedTuple
 
-from engine.machine import LifecycleDef, MachineDef, default_machine
+from houzzflow.engine.machine import LifecycleDef, MachineDef, default_machine
 
 
 @dataclass(frozen=True, slots=True)

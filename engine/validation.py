@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from engine.diagnostics import Diagnostic, InputError, Location, Severity, has_errors
-from engine.policy import SETTING_NAMES, Policy, PolicyFile, resolve
-from engine.rules import diagnose
-from engine.yamlsource import SourceDoc, load_yaml_file, validate_model
+from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity, has_errors
+from houzzflow.engine.policy import SETTING_NAMES, Policy, PolicyFile, resolve
+from houzzflow.engine.rules import diagnose
+from houzzflow.engine.yamlsource import SourceDoc, load_yaml_file, validate_model
 
 Verdict = Literal["proven", "counterexample", "inconclusive", "invalid"]
 Tier = Literal["schema", "rules", "proof"]

@@ -26,7 +26,7 @@ from yaml.error import Mark, MarkedYAMLError
 from yaml.events import AliasEvent, Event, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from engine.diagnostics import Diagnostic, InputError, Location, Severity
+from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity
 
 MAX_BYTES = 1 << 20
 MAX_NODES = 100_000

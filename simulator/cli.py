@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from simulator.validate import SCHEMAS
+from houzzflow.simulator.validate import SCHEMAS
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from engine.diagnostics import Diagnostic
-    from engine.validation import ValidationReport
+    from houzzflow.engine.diagnostics import Diagnostic
+    from houzzflow.engine.validation import ValidationReport
 
 VERDICT_STYLES = {
     "proven": "bold green",
@@ -88,7 +88,7 @@ def run(
     """
     import sys
 
-    from simulator.runs.report import run_files
+    from houzzflow.simulator.runs.report import run_files
 
     text, status = run_files(list(files), list(overrides), output_format, sys.stderr.isatty())
     stream = sys.stderr if status == 2 else sys.stdout
@@ -158,8 +158,13 @@ def validate(
     Exit status: 0 when every file is proven, 1 when a file can lose an order (or the
     bounds cut the proof short), 2 when a file cannot be read or is not a valid policy.
     """
-    from simulator.proof.explorer import Bounds
-    from simulator.validate import exit_code, proven_paths, save_counterexamples, validate_paths
+    from houzzflow.simulator.proof.explorer import Bounds
+    from houzzflow.simulator.validate import (
+        exit_code,
+        proven_paths,
+        save_counterexamples,
+        validate_paths,
+    )
 
     bounds = Bounds(orders=orders, faults=faults, lapse=lapse, max_states=max_states)
     saved: dict[str, str] = {}
@@ -192,7 +197,7 @@ def schema(name: str) -> None:
     then start a policy file with the line:
     # yaml-language-server: $schema=policy.schema.json
     """
-    from simulator.validate import json_schema
+    from houzzflow.simulator.validate import json_schema
 
     click.echo(json.dumps(json_schema(name), indent=2))
 
@@ -208,8 +213,8 @@ def schema(name: str) -> None:
 @click.pass_context
 def diagram(ctx: click.Context, policy_file: str | None) -> None:
     """Print Houzz's order lifecycle as a Mermaid state diagram (stateDiagram-v2)."""
-    from engine.diagnostics import InputError
-    from simulator.validate import load_policy
+    from houzzflow.engine.diagnostics import InputError
+    from houzzflow.simulator.validate import load_policy
 
     policy = None
     if policy_file is not None:
@@ -220,7 +225,7 @@ def diagram(ctx: click.Context, policy_file: str | None) -> None:
             for diagnostic in exc.diagnostics:
                 _print_diagnostic(console, diagnostic)
             ctx.exit(2)
-    from engine.diagram import render_mermaid
+    from houzzflow.engine.diagram import render_mermaid
 
     click.echo(render_mermaid(policy).rstrip("\n"))
 
@@ -257,8 +262,8 @@ def matrix(
     cell is the proof's verdict; an unsafe cell says why. Exit status 1 if the rules and the
     proof disagree on any cell (a bug worth reporting), else 0.
     """
-    from simulator.proof.explorer import Bounds
-    from simulator.proof.matrix import WORLDS, render, run_matrix
+    from houzzflow.simulator.proof.explorer import Bounds
+    from houzzflow.simulator.proof.matrix import WORLDS, render, run_matrix
 
     worlds = [w for w in WORLDS if account in (None, w[0]) and era in (None, w[1])]
     bounds = Bounds(orders=orders, faults=faults)
@@ -329,7 +334,7 @@ def serve(
     """
     import sys
 
-    from simulator.houzz.server import run_server
+    from houzzflow.simulator.houzz.server import run_server
 
     ctx.exit(
         run_server(

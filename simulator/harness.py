@@ -25,23 +25,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, NamedTuple, get_args
 
-from engine.machine import Era, Program
-from engine.ports import Ack, Page, ReplyLost, TransientError
-from simulator.houzz.state import FakeHouzz, HouzzOrder, WindowField
-from simulator.houzz.wire import DEFAULT_EPOCH, canonical_status, houzz_time
-from simulator.runs import world_of
-from simulator.runs.scenario import Scenario, load_scenario
-from simulator.runs.timeline import Happening, Timeline
-from simulator.world.clock import Clock
-from simulator.world.customers import OrderStream, place_backlog
-from simulator.world.faults import ERROR, RATE_LIMIT, REPLY_LOST, FaultInjector, FaultPlan
-from simulator.world.staff import Staff, StaffAtWork
+from houzzflow.engine.machine import Era, Program
+from houzzflow.engine.ports import Ack, Page, ReplyLost, TransientError
+from houzzflow.simulator.houzz.state import FakeHouzz, HouzzOrder, WindowField
+from houzzflow.simulator.houzz.wire import DEFAULT_EPOCH, canonical_status, houzz_time
+from houzzflow.simulator.runs import world_of
+from houzzflow.simulator.runs.scenario import Scenario, load_scenario
+from houzzflow.simulator.runs.timeline import Happening, Timeline
+from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.world.customers import OrderStream, place_backlog
+from houzzflow.simulator.world.faults import ERROR, RATE_LIMIT, REPLY_LOST, FaultInjector, FaultPlan
+from houzzflow.simulator.world.staff import Staff, StaffAtWork
 
 FaultKind = Literal["ack_error", "http_5xx", "rate_limit", "timeout_after_write", "page_drift"]
 Operation = Literal["getOrders", "updateOrder", "updateInventory", "any"]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 OPERATIONS: tuple[Operation, ...] = get_args(Operation)
-# How the fault injector counts each rule kind (simulator.world.faults.KINDS).
+# How the fault injector counts each rule kind (houzzflow.simulator.world.faults.KINDS).
 _INJECTOR_KIND = {"ack_error": ERROR, "http_5xx": ERROR, "rate_limit": RATE_LIMIT}
 _MAX_STEP = 10 * 366 * 86400  # one clock advance covers at most ten years
 

@@ -2,7 +2,7 @@
 scenario YAML files collected as test items.
 
 Registered through the ``pytest11`` entry point ``houzzflow`` (a source checkout can load it
-with ``-p simulator.pytest_plugin`` or ``pytest_plugins``). Fixtures, each fresh per test:
+with ``-p houzzflow.simulator.pytest_plugin`` or ``pytest_plugins``). Fixtures, each fresh per test:
 
 - ``fake_houzz``: a ``HouzzHarness`` (the Python API), configured by the ``houzz`` marker:
   ``@pytest.mark.houzz(program="vendor", era="legacy", seed=3)``;
@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from engine.diagnostics import InputError
-from simulator.harness import HouzzHarness
-from simulator.houzz.server import RunningServer, ServerConfig, serve
-from simulator.world.clock import Clock
+from houzzflow.engine.diagnostics import InputError
+from houzzflow.simulator.harness import HouzzHarness
+from houzzflow.simulator.houzz.server import RunningServer, ServerConfig, serve
+from houzzflow.simulator.world.clock import Clock
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
-    from simulator.runs.runner import RunResult
+    from houzzflow.simulator.runs.runner import RunResult
 
 ENTRY_POINT = "houzzflow"
 SCENARIO_PATTERNS = ("scenario_*.yaml", "scenario_*.yml", "*.houzzflow.yaml", "*.houzzflow.yml")
@@ -134,8 +134,8 @@ def run_scenario_source(
     source: str | Path | Mapping[str, Any], overrides: Sequence[str] | Mapping[str, Any] = ()
 ) -> RunResult:
     """Load a scenario (a file, or its content as a mapping) and run it."""
-    from simulator.runs.runner import run_scenario
-    from simulator.runs.scenario import load_scenario
+    from houzzflow.simulator.runs.runner import run_scenario
+    from houzzflow.simulator.runs.scenario import load_scenario
 
     return run_scenario(load_scenario(source, overrides))
 
@@ -203,7 +203,7 @@ def scenario_report(result: RunResult, root: Path | None = None) -> str:
     """Tavern-style text for a scenario whose expectations failed: each failed expectation
     with its file:line (relative to ``root`` when under it) and the YAML around it, then the
     violations, the first few of each invariant with their timelines."""
-    from simulator.runs.invariants import INVARIANTS
+    from houzzflow.simulator.runs.invariants import INVARIANTS
 
     lines: list[str] = []
     sources: dict[str, list[str]] = {}

@@ -3,7 +3,7 @@
 Following Hypothesis' own conventions: plain functions, keyword-only arguments validated
 eagerly (a bad argument raises at once, not when drawing), and an argument that varies
 takes a strategy. Policies come as policy-file mappings (what a user writes, ready for
-``yaml.safe_dump``); ``resolved`` turns one into an ``engine.policy.Policy``.
+``yaml.safe_dump``); ``resolved`` turns one into an ``houzzflow.engine.policy.Policy``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from engine.policy import ORDER_STATUSES, Policy, PolicyFile, resolve
-from engine.rules import CODES, is_safe
+from houzzflow.engine.policy import ORDER_STATUSES, Policy, PolicyFile, resolve
+from houzzflow.engine.rules import CODES, is_safe
 
 SAFE_SETUPS: dict[str, dict[str, Any]] = {
     "seller-legacy-default": {"connection_type": "seller", "assume": {"era": "legacy"}},
@@ -204,7 +204,7 @@ def staff_habits(*, policy: Policy | None = None) -> st.SearchStrategy[dict[str,
     ``never`` on none. Without a policy, any habits.
     """
     if policy is not None and not isinstance(policy, Policy):
-        raise TypeError(f"policy={policy!r}: expected an engine.policy.Policy or None")
+        raise TypeError(f"policy={policy!r}: expected an houzzflow.engine.policy.Policy or None")
 
     def habit(assumed: str | None, modes: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
         if assumed is not None:

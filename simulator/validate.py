@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.policy import Policy
-    from engine.validation import ValidationReport
-    from simulator.proof.explorer import Bounds
-    from simulator.proof.verdict import Proof
+    from houzzflow.engine.policy import Policy
+    from houzzflow.engine.validation import ValidationReport
+    from houzzflow.simulator.proof.explorer import Bounds
+    from houzzflow.simulator.proof.verdict import Proof
 
 # Schema name -> "module:Model". A new file format (e.g. scenarios) is one more entry.
 SCHEMAS: dict[str, str] = {
-    "policy": "engine.policy:PolicyFile",
-    "scenario": "simulator.runs.scenario:ScenarioFile",
+    "policy": "houzzflow.engine.policy:PolicyFile",
+    "scenario": "houzzflow.simulator.runs.scenario:ScenarioFile",
 }
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -38,7 +38,7 @@ def validate_paths(
     With ``proof`` (the default) every readable policy is also explored within ``bounds``
     and the proof decides the verdict.
     """
-    from engine.validation import validate_policy_file
+    from houzzflow.engine.validation import validate_policy_file
 
     if not proof:
         return [validate_policy_file(path) for path in paths]
@@ -49,7 +49,7 @@ def proven_paths(
     paths: Iterable[str | Path], bounds: Bounds | None = None
 ) -> list[tuple[ValidationReport, Proof | None]]:
     """Each file's report with its proof (None for a file that is not a valid policy)."""
-    from engine.validation import validate_policy_file
+    from houzzflow.engine.validation import validate_policy_file
 
     reports = [validate_policy_file(path) for path in paths]
     return [(r, add_proof(r, bounds) if r.policy is not None else None) for r in reports]
@@ -57,8 +57,8 @@ def proven_paths(
 
 def add_proof(report: ValidationReport, bounds: Bounds | None = None) -> Proof:
     """Explore the report's policy and let the proof decide the verdict; the proof."""
-    from engine.diagnostics import Diagnostic, Severity
-    from simulator.proof.verdict import prove
+    from houzzflow.engine.diagnostics import Diagnostic, Severity
+    from houzzflow.simulator.proof.verdict import prove
 
     assert report.policy is not None
     result = prove(report.policy, bounds)
@@ -93,8 +93,8 @@ def exit_code(reports: Sequence[ValidationReport]) -> int:
 
 def load_policy(path: str | Path) -> Policy:
     """The resolved policy in a policy file; raises InputError (with diagnostics) if malformed."""
-    from engine.validation import policy_from_doc
-    from engine.yamlsource import load_yaml_file
+    from houzzflow.engine.validation import policy_from_doc
+    from houzzflow.engine.yamlsource import load_yaml_file
 
     return policy_from_doc(load_yaml_file(path))
 
@@ -123,7 +123,7 @@ def save_counterexamples(
     import os
     import tempfile
 
-    from simulator.proof.counterexample import scenario_of, scenario_yaml
+    from houzzflow.simulator.proof.counterexample import scenario_of, scenario_yaml
 
     out = Path(directory)
     saved: dict[str, str] = {}

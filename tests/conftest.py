@@ -15,7 +15,7 @@ from hypothesis import settings
 
 # Load houzzflow's own pytest plugin in a source checkout too (installed, the pytest11 entry
 # point loads it; the plugin guards against being registered twice).
-pytest_plugins = ["simulator.pytest_plugin"]
+pytest_plugins = ["houzzflow.simulator.pytest_plugin"]
 
 settings.register_profile("ci", max_examples=50, deadline=None, derandomize=True, print_blob=True)
 settings.register_profile("thorough", max_examples=2_000, deadline=None, print_blob=True)

@@ -28,7 +28,7 @@ from bench.plan import (
 )
 from bench.simulation import SCENARIO, overrides
 from bench.targets import evaluate
-from simulator.runs.scenario import load_scenario
+from houzzflow.simulator.runs.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = SIZES["quick"]

@@ -17,12 +17,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from simulator.proof.counterexample import scenario_of
-from simulator.proof.explorer import Bounds
-from simulator.proof.verdict import prove
-from simulator.runs.runner import run_scenario
-from simulator.runs.scenario import load_scenario
-from simulator.strategies import policy_files, resolved, scenario_text, scenarios
+from houzzflow.simulator.proof.counterexample import scenario_of
+from houzzflow.simulator.proof.explorer import Bounds
+from houzzflow.simulator.proof.verdict import prove
+from houzzflow.simulator.runs.runner import run_scenario
+from houzzflow.simulator.runs.scenario import load_scenario
+from houzzflow.simulator.strategies import policy_files, resolved, scenario_text, scenarios
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

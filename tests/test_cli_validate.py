@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.cli import main
+from houzzflow.simulator.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "scenarios" / "policies"
@@ -341,7 +341,7 @@ def _environment(**extra: str) -> dict[str, str]:
 def test_the_real_command_in_a_subprocess(tmp_path: Path) -> None:
     bad = tmp_path / "typo.yaml"
     bad.write_text("connection_type: seller\nordr_status: new\n", encoding="utf-8")
-    command = [sys.executable, "-m", "simulator.cli", "validate", "--format", "json"]
+    command = [sys.executable, "-m", "houzzflow.simulator.cli", "validate", "--format", "json"]
     done = subprocess.run(
         [*command, str(SAFE), str(bad)],
         capture_output=True,
@@ -365,7 +365,7 @@ def test_colour_on_a_terminal_unless_no_color(no_color: bool) -> None:
     controller, terminal = pty.openpty()
     env = _environment(TERM="xterm-256color", **({"NO_COLOR": "1"} if no_color else {}))
     with subprocess.Popen(
-        [sys.executable, "-m", "simulator.cli", "validate", str(LOSS)],
+        [sys.executable, "-m", "houzzflow.simulator.cli", "validate", str(LOSS)],
         stdout=terminal,
         stderr=terminal,
         env=env,

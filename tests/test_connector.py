@@ -1,4 +1,4 @@
-"""CartRover at work (engine.connector), driven through tiny fakes of its ports.
+"""CartRover at work (houzzflow.engine.connector), driven through tiny fakes of its ports.
 
 The fakes here are deliberately small and scripted: each test says which call fails and
 how, then checks what a merchant would see: what reached the warehouse, how often, what
@@ -13,10 +13,18 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from engine.connector import Connector, ConnectorState
-from engine.policy import Policy, PolicyFile, resolve
-from engine.ports import Ack, OrderView, Package, Page, ReplyLost, Shipment, TransientError
-from engine.table import Rejection, houzz_table
+from houzzflow.engine.connector import Connector, ConnectorState
+from houzzflow.engine.policy import Policy, PolicyFile, resolve
+from houzzflow.engine.ports import (
+    Ack,
+    OrderView,
+    Package,
+    Page,
+    ReplyLost,
+    Shipment,
+    TransientError,
+)
+from houzzflow.engine.table import Rejection, houzz_table
 
 HOUR = 3600
 

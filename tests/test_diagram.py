@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from engine.decisions import mark_steps
-from engine.diagram import STAR, render_mermaid
-from engine.machine import ERAS, PROGRAMS, MachineDef, default_machine
-from engine.policy import LOADS, Policy, PolicyFile, resolve
-from engine.reference import build_graph_machine
+from houzzflow.engine.decisions import mark_steps
+from houzzflow.engine.diagram import STAR, render_mermaid
+from houzzflow.engine.machine import ERAS, PROGRAMS, MachineDef, default_machine
+from houzzflow.engine.policy import LOADS, Policy, PolicyFile, resolve
+from houzzflow.engine.reference import build_graph_machine
 
 MACHINE = default_machine()
 PREFIX = {"houzz": "houzz", "connector": "cartrover"}
@@ -323,8 +323,8 @@ def test_edges_are_the_reference_machines_edges(program: str, era: str) -> None:
 def test_output_is_deterministic_across_runs_and_hash_seeds() -> None:
     assert render_mermaid() == render_mermaid()
     script = (
-        "from engine.diagram import render_mermaid\n"
-        "from engine.policy import PolicyFile, resolve\n"
+        "from houzzflow.engine.diagram import render_mermaid\n"
+        "from houzzflow.engine.policy import PolicyFile, resolve\n"
         "p = resolve(PolicyFile.model_validate({'connection_type': 'seller',"
         " 'assume': {'era': 'legacy'}}))\n"
         "print(render_mermaid(), render_mermaid(p), sep='\\n=====\\n')\n"

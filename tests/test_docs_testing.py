@@ -19,14 +19,19 @@ from pathlib import Path
 
 import pytest
 
-from simulator.houzz.server import ServerConfig, banner, serve
+from houzzflow.simulator.houzz.server import ServerConfig, banner, serve
 
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADING = "## Testing your connector"
 FENCE = re.compile(r"^```([\w-]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-PLUGIN = ("-p", "simulator.pytest_plugin", "-W", "ignore::pytest.PytestAssertRewriteWarning")
+PLUGIN = (
+    "-p",
+    "houzzflow.simulator.pytest_plugin",
+    "-W",
+    "ignore::pytest.PytestAssertRewriteWarning",
+)
 
 
 def section() -> str:

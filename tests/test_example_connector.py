@@ -22,12 +22,12 @@ from typing import TypeVar
 
 import pytest
 
-from simulator.houzz.server import RunningServer
+from houzzflow.simulator.houzz.server import RunningServer
 
 T = TypeVar("T")
 
 # Installed houzzflow registers its pytest plugin by itself; a source checkout names it here.
-pytest_plugins = ["simulator.pytest_plugin"]
+pytest_plugins = ["houzzflow.simulator.pytest_plugin"]
 
 
 class RetryLater(Exception):

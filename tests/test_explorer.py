@@ -8,12 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.policy import Policy
-from engine.rules import find, is_safe
-from simulator.proof.explorer import Bounds, explore, explore_reference
-from simulator.proof.matrix import policy_for, run_matrix
-from simulator.proof.verdict import prove
-from simulator.strategies import MUTATIONS, SAFE_SETUPS, policy_files, resolved, set_dotted
+from houzzflow.engine.policy import Policy
+from houzzflow.engine.rules import find, is_safe
+from houzzflow.simulator.proof.explorer import Bounds, explore, explore_reference
+from houzzflow.simulator.proof.matrix import policy_for, run_matrix
+from houzzflow.simulator.proof.verdict import prove
+from houzzflow.simulator.strategies import (
+    MUTATIONS,
+    SAFE_SETUPS,
+    policy_files,
+    resolved,
+    set_dotted,
+)
 
 
 def _mutated(base: str, changes: dict[str, object]) -> Policy:

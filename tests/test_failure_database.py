@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.runs.runner import run_scenario
-from simulator.runs.scenario import load_scenario
+from houzzflow.simulator.runs.runner import run_scenario
+from houzzflow.simulator.runs.scenario import load_scenario
 
 FAILURES = sorted((Path(__file__).parent / "failures").glob("*.yaml"))
 

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.machine import default_machine
-from engine.ports import OrderView
-from engine.table import Rejection, houzz_table
-from simulator.houzz import state
-from simulator.houzz.ids import is_order_id
-from simulator.houzz.state import BadRequest, FakeHouzz
-from simulator.runs.timeline import Timeline
-from simulator.world.clock import Clock
+from houzzflow.engine.machine import default_machine
+from houzzflow.engine.ports import OrderView
+from houzzflow.engine.table import Rejection, houzz_table
+from houzzflow.simulator.houzz import state
+from houzzflow.simulator.houzz.ids import is_order_id
+from houzzflow.simulator.houzz.state import BadRequest, FakeHouzz
+from houzzflow.simulator.runs.timeline import Timeline
+from houzzflow.simulator.world.clock import Clock
 
 WINDOW = default_machine().timing.cancel_window
 AUTHORIZATION = default_machine().timing.authorization

@@ -6,11 +6,11 @@ import random
 
 import pytest
 
-from engine.ports import ReplyLost, TransientError
-from simulator.houzz.state import FakeHouzz
-from simulator.runs.timeline import Timeline
-from simulator.world.clock import Clock
-from simulator.world.faults import FaultPlan
+from houzzflow.engine.ports import ReplyLost, TransientError
+from houzzflow.simulator.houzz.state import FakeHouzz
+from houzzflow.simulator.runs.timeline import Timeline
+from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.world.faults import FaultPlan
 
 
 def legacy(plan: FaultPlan, timeline: Timeline | None = None) -> FakeHouzz:

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.diagnostics import Diagnostic, InputError
-from engine.machine import (
+from houzzflow.engine.diagnostics import Diagnostic, InputError
+from houzzflow.engine.machine import (
     ERAS,
     PROGRAMS,
     MachineDef,
@@ -28,8 +28,8 @@ from engine.machine import (
     default_machine,
     load_machine_file,
 )
-from engine.reference import build_machine, reference_step
-from engine.table import Rejection, Table, connector_table, houzz_table
+from houzzflow.engine.reference import build_machine, reference_step
+from houzzflow.engine.table import Rejection, Table, connector_table, houzz_table
 
 MACHINE = default_machine()
 SHIPPED_TEXT = resources.files("engine").joinpath("machine.yaml").read_text(encoding="utf-8")

@@ -7,15 +7,20 @@ import textwrap
 import pytest
 import yaml
 
-from engine.ports import ReplyLost
-from simulator.harness import FaultRule, HouzzHarness, InjectedFault
-from simulator.world.customers import OrderStream
-from simulator.world.staff import Habit, Staff
+from houzzflow.engine.ports import ReplyLost
+from houzzflow.simulator.harness import FaultRule, HouzzHarness, InjectedFault
+from houzzflow.simulator.world.customers import OrderStream
+from houzzflow.simulator.world.staff import Habit, Staff
 
-pytest_plugins = ["pytester", "simulator.pytest_plugin"]
+pytest_plugins = ["pytester", "houzzflow.simulator.pytest_plugin"]
 
 # In-process runs import the plugin that this process already imported: nothing to rewrite.
-PLUGIN = ("-p", "simulator.pytest_plugin", "-W", "ignore::pytest.PytestAssertRewriteWarning")
+PLUGIN = (
+    "-p",
+    "houzzflow.simulator.pytest_plugin",
+    "-W",
+    "ignore::pytest.PytestAssertRewriteWarning",
+)
 
 LOSSY = """\
 name: lossy
@@ -204,18 +209,18 @@ def test_an_unusable_scenario_reports_file_line_and_column(pytester: pytest.Pyte
 
 
 def test_the_plugin_is_registered_once_under_either_name() -> None:
-    import simulator.pytest_plugin as plugin
+    import houzzflow.simulator.pytest_plugin as plugin
 
     # Installed, pytest loads it as the entry point "houzzflow"; a source checkout names the
     # module. Asking for it both ways must not register it twice (pluggy would refuse).
     manager = pytest.PytestPluginManager()
     manager.register(plugin, plugin.ENTRY_POINT)
-    manager.import_plugin("simulator.pytest_plugin")
+    manager.import_plugin("houzzflow.simulator.pytest_plugin")
     assert manager.get_plugin(plugin.ENTRY_POINT) is plugin
-    assert manager.get_plugin("simulator.pytest_plugin") is None
+    assert manager.get_plugin("houzzflow.simulator.pytest_plugin") is None
 
     other_way = pytest.PytestPluginManager()
-    other_way.import_plugin("simulator.pytest_plugin")
+    other_way.import_plugin("houzzflow.simulator.pytest_plugin")
     assert other_way.is_blocked(plugin.ENTRY_POINT)
 
 
@@ -223,7 +228,7 @@ def test_pytest_plugins_in_a_test_module_works_alongside_dash_p(pytester: pytest
     pytester.makepyfile(
         textwrap.dedent(
             """
-            pytest_plugins = ["simulator.pytest_plugin"]
+            pytest_plugins = ["houzzflow.simulator.pytest_plugin"]
 
             def test_it(fake_houzz):
                 assert fake_houzz.place_orders(1)

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.diagnostics import Diagnostic, InputError
-from engine.policy import Policy, PolicyFile, format_duration, parse_duration, resolve
-from engine.validation import policy_from_doc
-from engine.yamlsource import load_yaml_text
-from simulator.cli import main
+from houzzflow.engine.diagnostics import Diagnostic, InputError
+from houzzflow.engine.policy import Policy, PolicyFile, format_duration, parse_duration, resolve
+from houzzflow.engine.validation import policy_from_doc
+from houzzflow.engine.yamlsource import load_yaml_text
+from houzzflow.simulator.cli import main
 
 SECRET = "SUPERSECRET123"
 

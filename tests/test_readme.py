@@ -23,15 +23,15 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import settings
 
-from engine.diagnostics import Severity
-from engine.policy import Policy, cartrover_defaults
-from engine.rules import CODES
-from engine.validation import policy_from_doc
-from engine.yamlsource import SourceDoc, apply_override, load_yaml_file
-from simulator import strategies
-from simulator.cli import main
-from simulator.runs.scenario import EXPECT_KEYS, ScenarioFile, WorldSpec, load_scenario
-from simulator.validate import SCHEMAS, validate_paths
+from houzzflow.engine.diagnostics import Severity
+from houzzflow.engine.policy import Policy, cartrover_defaults
+from houzzflow.engine.rules import CODES
+from houzzflow.engine.validation import policy_from_doc
+from houzzflow.engine.yamlsource import SourceDoc, apply_override, load_yaml_file
+from houzzflow.simulator import strategies
+from houzzflow.simulator.cli import main
+from houzzflow.simulator.runs.scenario import EXPECT_KEYS, ScenarioFile, WorldSpec, load_scenario
+from houzzflow.simulator.validate import SCHEMAS, validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

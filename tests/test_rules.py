@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.diagnostics import Diagnostic, Location, Severity
-from engine.policy import Policy, PolicyFile, resolve
-from engine.rules import CODES, diagnose, find, is_safe, nearest_safe
-from engine.validation import ValidationReport, policy_from_doc, rules_report
-from engine.yamlsource import SourceDoc, apply_override, load_yaml_file
-from simulator.validate import validate_paths
+from houzzflow.engine.diagnostics import Diagnostic, Location, Severity
+from houzzflow.engine.policy import Policy, PolicyFile, resolve
+from houzzflow.engine.rules import CODES, diagnose, find, is_safe, nearest_safe
+from houzzflow.engine.validation import ValidationReport, policy_from_doc, rules_report
+from houzzflow.engine.yamlsource import SourceDoc, apply_override, load_yaml_file
+from houzzflow.simulator.validate import validate_paths
 
 POLICIES = Path(__file__).resolve().parent.parent / "scenarios" / "policies"
 

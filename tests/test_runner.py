@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-from engine.connector import ConnectorState
-from engine.diagnostics import InputError
-from engine.policy import PolicyFile, resolve
-from engine.ports import Package, Shipment
-from simulator.houzz.state import FakeHouzz
-from simulator.runs.invariants import Observations, check
-from simulator.runs.report import json_report, run_files
-from simulator.runs.runner import run_scenario
-from simulator.runs.scenario import load_scenario
-from simulator.world.clock import Clock
+from houzzflow.engine.connector import ConnectorState
+from houzzflow.engine.diagnostics import InputError
+from houzzflow.engine.policy import PolicyFile, resolve
+from houzzflow.engine.ports import Package, Shipment
+from houzzflow.simulator.houzz.state import FakeHouzz
+from houzzflow.simulator.runs.invariants import Observations, check
+from houzzflow.simulator.runs.report import json_report, run_files
+from houzzflow.simulator.runs.runner import run_scenario
+from houzzflow.simulator.runs.scenario import load_scenario
+from houzzflow.simulator.world.clock import Clock
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -231,7 +231,7 @@ def test_the_json_report_is_the_same_in_another_process(tmp_path: Path) -> None:
     path = write(tmp_path, "s.yaml", SMALL)
     program = (
         "import sys\n"
-        "from simulator.runs.report import run_files\n"
+        "from houzzflow.simulator.runs.report import run_files\n"
         "sys.stdout.write(run_files([sys.argv[1]], ['world.faults.page_drift_rate=0.3', "
         "'connector.page_size=7', 'world.faults.crash_every_polls=4'], 'json', False)[0])\n"
     )

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.runs.report import text_report
-from simulator.runs.runner import run_scenario
-from simulator.runs.scenario import load_scenario
+from houzzflow.simulator.runs.report import text_report
+from houzzflow.simulator.runs.runner import run_scenario
+from houzzflow.simulator.runs.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))

@@ -18,11 +18,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from engine.diagnostics import InputError
-from engine.validation import policy_from_doc
-from engine.yamlsource import load_yaml_text
-from simulator.cli import main
-from simulator.runs.scenario import load_scenario
+from houzzflow.engine.diagnostics import InputError
+from houzzflow.engine.validation import policy_from_doc
+from houzzflow.engine.yamlsource import load_yaml_text
+from houzzflow.simulator.cli import main
+from houzzflow.simulator.runs.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = {

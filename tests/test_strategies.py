@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from engine.rules import find, is_safe
-from simulator.runs.scenario import load_scenario
-from simulator.strategies import (
+from houzzflow.engine.rules import find, is_safe
+from houzzflow.simulator.runs.scenario import load_scenario
+from houzzflow.simulator.strategies import (
     backends,
     fault_plans,
     mutated_policies,

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from simulator.cli import main
+from houzzflow.simulator.cli import main
 
 POLICIES = Path(__file__).resolve().parent.parent / "scenarios" / "policies"
 SAFE = str(POLICIES / "seller-legacy-default.yaml")

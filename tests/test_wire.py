@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.machine import default_machine
-from simulator.harness import HouzzHarness
-from simulator.houzz import wire
-from simulator.houzz.wire import ErrorCode, Format, WireError
+from houzzflow.engine.machine import default_machine
+from houzzflow.simulator.harness import HouzzHarness
+from houzzflow.simulator.houzz import wire
+from houzzflow.simulator.houzz.wire import ErrorCode, Format, WireError
 
 
 def shipped_order(harness: HouzzHarness) -> str:

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.machine import default_machine
-from simulator.houzz.state import FakeHouzz
-from simulator.runs.timeline import Timeline
-from simulator.world.backend import Warehouse
-from simulator.world.clock import SPAN, Clock
-from simulator.world.customers import Burst, OrderStream
-from simulator.world.staff import Habit, Staff, StaffAtWork
+from houzzflow.engine.machine import default_machine
+from houzzflow.simulator.houzz.state import FakeHouzz
+from houzzflow.simulator.runs.timeline import Timeline
+from houzzflow.simulator.world.backend import Warehouse
+from houzzflow.simulator.world.clock import SPAN, Clock
+from houzzflow.simulator.world.customers import Burst, OrderStream
+from houzzflow.simulator.world.staff import Habit, Staff, StaffAtWork
 
 WINDOW = default_machine().timing.cancel_window
 DAY = 86400

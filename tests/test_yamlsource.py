@@ -10,8 +10,8 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.diagnostics import Diagnostic, InputError
-from engine.yamlsource import (
+from houzzflow.engine.diagnostics import Diagnostic, InputError
+from houzzflow.engine.yamlsource import (
     SourceDoc,
     apply_override,
     load_yaml_file,

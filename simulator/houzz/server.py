@@ -28,13 +28,19 @@ from types import FrameType
 from typing import Any, NamedTuple, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
-from engine.machine import Era, Program
-from engine.policy import parse_duration
-from engine.ports import Ack, ReplyLost, TransientError
-from simulator.harness import FaultRule, HarnessConfig, HistoryEntry, HouzzHarness, InjectedFault
-from simulator.houzz import wire
-from simulator.houzz.state import BadRequest, HouzzOrder, WindowField
-from simulator.houzz.urls import (
+from houzzflow.engine.machine import Era, Program
+from houzzflow.engine.policy import parse_duration
+from houzzflow.engine.ports import Ack, ReplyLost, TransientError
+from houzzflow.simulator.harness import (
+    FaultRule,
+    HarnessConfig,
+    HistoryEntry,
+    HouzzHarness,
+    InjectedFault,
+)
+from houzzflow.simulator.houzz import wire
+from houzzflow.simulator.houzz.state import BadRequest, HouzzOrder, WindowField
+from houzzflow.simulator.houzz.urls import (
     ADMIN_PREFIX,
     API_METHODS,
     API_PATH,
@@ -42,8 +48,8 @@ from simulator.houzz.urls import (
     admin_endpoint,
     admin_methods,
 )
-from simulator.houzz.wire import ErrorCode, Format, Reply, WireError
-from simulator.world.faults import FaultPlan
+from houzzflow.simulator.houzz.wire import ErrorCode, Format, Reply, WireError
+from houzzflow.simulator.world.faults import FaultPlan
 
 DEFAULT_TOKEN = "houzzflow-token"
 DEFAULT_USERNAME = "seller@example.com"
@@ -826,8 +832,8 @@ def run_server(
     out: TextIO,
 ) -> int:
     """``houzzflow serve``: serve until SIGINT or SIGTERM; the exit status (0, or 2)."""
-    from engine.diagnostics import InputError
-    from simulator.harness import scenario_harness
+    from houzzflow.engine.diagnostics import InputError
+    from houzzflow.simulator.harness import scenario_harness
 
     config = ServerConfig(
         host=host,

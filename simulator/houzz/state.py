@@ -29,13 +29,13 @@ from itertools import compress
 from operator import attrgetter, eq
 from typing import Literal
 
-from engine.machine import Era, MachineDef, Program, default_machine
-from engine.ports import Ack, OrderView, Page
-from engine.table import Rejection, houzz_table
-from simulator.houzz.ids import new_order_id, order_number
-from simulator.runs.timeline import Happening, Timeline
-from simulator.world.clock import Clock
-from simulator.world.faults import FaultInjector, FaultPlan
+from houzzflow.engine.machine import Era, MachineDef, Program, default_machine
+from houzzflow.engine.ports import Ack, OrderView, Page
+from houzzflow.engine.table import Rejection, houzz_table
+from houzzflow.simulator.houzz.ids import new_order_id, order_number
+from houzzflow.simulator.runs.timeline import Happening, Timeline
+from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.world.faults import FaultInjector, FaultPlan
 
 WindowField = Literal["modified", "created"]
 

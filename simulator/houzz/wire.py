@@ -28,7 +28,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, Protocol, cast
 
-from engine.machine import default_machine
+from houzzflow.engine.machine import default_machine
 
 TOKEN_HEADER = "X-HOUZZ-API-SSL-TOKEN"
 USER_HEADER = "X-HOUZZ-API-USER-NAME"

@@ -12,10 +12,10 @@ from typing import Any
 
 import yaml
 
-from engine.machine import default_machine
-from engine.order_paths import WINDOW_CLOSES
-from engine.policy import Policy
-from simulator.proof.explorer import Exploration, Line, State, World, apply, initial_state
+from houzzflow.engine.machine import default_machine
+from houzzflow.engine.order_paths import WINDOW_CLOSES
+from houzzflow.engine.policy import Policy
+from houzzflow.simulator.proof.explorer import Exploration, Line, State, World, apply, initial_state
 
 STEP = 10  # seconds between two scripted events
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, NamedTuple
 
-from engine.decisions import (
+from houzzflow.engine.decisions import (
     Decision,
     apply_marks,
     decide,
@@ -28,10 +28,10 @@ from engine.decisions import (
     reached,
     step_target,
 )
-from engine.machine import default_machine
-from engine.order_paths import WINDOW_CLOSES, Step, steps_from
-from engine.policy import Policy
-from engine.table import Rejection, Table, houzz_table
+from houzzflow.engine.machine import default_machine
+from houzzflow.engine.order_paths import WINDOW_CLOSES, Step, steps_from
+from houzzflow.engine.policy import Policy
+from houzzflow.engine.table import Rejection, Table, houzz_table
 
 
 class Order(NamedTuple):
@@ -80,7 +80,7 @@ class Bounds:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    invariant: str  # a key of simulator.runs.invariants.INVARIANTS
+    invariant: str  # a key of houzzflow.simulator.runs.invariants.INVARIANTS
     order: int  # index into the state's orders
     message: str
 

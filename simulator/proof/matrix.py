@@ -18,9 +18,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from engine.policy import ORDER_STATUSES, PROGRAM_NAMES, STATUS_NAMES, Policy
-from engine.rules import find
-from simulator.proof.explorer import Bounds, explore
+from houzzflow.engine.policy import ORDER_STATUSES, PROGRAM_NAMES, STATUS_NAMES, Policy
+from houzzflow.engine.rules import find
+from houzzflow.simulator.proof.explorer import Bounds, explore
 
 SETTINGS = tuple(
     itertools.product(("seller", "vendor"), ORDER_STATUSES, (True, False), (True, False))

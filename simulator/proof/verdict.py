@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from engine.policy import Policy, parse_duration
-from engine.rules import describe_fix, fix_patch, nearest_safe
-from simulator.proof.explorer import Bounds, Exploration, Line, explore, replay
-from simulator.runs.invariants import INVARIANTS
+from houzzflow.engine.policy import Policy, parse_duration
+from houzzflow.engine.rules import describe_fix, fix_patch, nearest_safe
+from houzzflow.simulator.proof.explorer import Bounds, Exploration, Line, explore, replay
+from houzzflow.simulator.runs.invariants import INVARIANTS
 
 
 @dataclass(slots=True)

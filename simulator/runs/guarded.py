@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
-from engine.ports import Ack, BackendPort, HouzzPort, Page, Shipment
+from houzzflow.engine.ports import Ack, BackendPort, HouzzPort, Page, Shipment
 
 T = TypeVar("T")
 

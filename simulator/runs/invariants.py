@@ -24,14 +24,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from engine.connector import ConnectorState
-from engine.decisions import decide
-from engine.policy import Policy
-from engine.ports import Shipment
-from engine.table import Table
-from simulator.houzz.state import CANCEL, CANCELLED, SHIPPED, HouzzOrder
-from simulator.runs.timeline import Happening, clock_text, describe
-from simulator.world.backend import ShipmentLog
+from houzzflow.engine.connector import ConnectorState
+from houzzflow.engine.decisions import decide
+from houzzflow.engine.policy import Policy
+from houzzflow.engine.ports import Shipment
+from houzzflow.engine.table import Table
+from houzzflow.simulator.houzz.state import CANCEL, CANCELLED, SHIPPED, HouzzOrder
+from houzzflow.simulator.runs.timeline import Happening, clock_text, describe
+from houzzflow.simulator.world.backend import ShipmentLog
 
 # Invariant keys (as in a scenario's ``expect``) and their names.
 INVARIANTS: dict[str, str] = {

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from engine.connector import (
+from houzzflow.engine.connector import (
     HOUZZ_WRITES,
     Alert,
     Connector,
@@ -29,18 +29,18 @@ from engine.connector import (
     EventSink,
     epoch_seconds,
 )
-from engine.diagnostics import Location
-from engine.ports import Ack, BackendPort, HouzzPort, TransientError
-from simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
-from simulator.runs import world_of
-from simulator.runs.guarded import GuardedBackend, GuardedHouzz
-from simulator.runs.invariants import INVARIANTS, Observations, Verdict, Violation, check
-from simulator.runs.scenario import Expectation, Scenario
-from simulator.runs.script import ArmedFaults, ScriptPlayer
-from simulator.runs.timeline import Happening, Timeline
-from simulator.world.backend import Warehouse
-from simulator.world.clock import Clock
-from simulator.world.customers import place_backlog
+from houzzflow.engine.diagnostics import Location
+from houzzflow.engine.ports import Ack, BackendPort, HouzzPort, TransientError
+from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
+from houzzflow.simulator.runs import world_of
+from houzzflow.simulator.runs.guarded import GuardedBackend, GuardedHouzz
+from houzzflow.simulator.runs.invariants import INVARIANTS, Observations, Verdict, Violation, check
+from houzzflow.simulator.runs.scenario import Expectation, Scenario
+from houzzflow.simulator.runs.script import ArmedFaults, ScriptPlayer
+from houzzflow.simulator.runs.timeline import Happening, Timeline
+from houzzflow.simulator.world.backend import Warehouse
+from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.world.customers import place_backlog
 
 Progress = Callable[[int, int], None]  # (simulated now, end)
 _T = TypeVar("_T")

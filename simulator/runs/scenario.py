@@ -40,11 +40,11 @@ from pydantic import (
     model_validator,
 )
 
-from engine.diagnostics import Diagnostic, InputError, Location, Severity
-from engine.machine import Era, Program
-from engine.policy import Duration, EraField, Policy, PolicyFile, parse_duration
-from engine.validation import policy_from_doc
-from engine.yamlsource import (
+from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity
+from houzzflow.engine.machine import Era, Program
+from houzzflow.engine.policy import Duration, EraField, Policy, PolicyFile, parse_duration
+from houzzflow.engine.validation import policy_from_doc
+from houzzflow.engine.yamlsource import (
     SourceDoc,
     apply_override,
     load_yaml_file,

@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TypeVar
 
-from engine.connector import Connector
-from engine.ports import ReplyLost, TransientError
-from simulator.houzz.state import FakeHouzz
-from simulator.runs.scenario import ScriptStep
-from simulator.runs.timeline import Happening, Timeline
-from simulator.world.backend import Warehouse
-from simulator.world.clock import Clock
+from houzzflow.engine.connector import Connector
+from houzzflow.engine.ports import ReplyLost, TransientError
+from houzzflow.simulator.houzz.state import FakeHouzz
+from houzzflow.simulator.runs.scenario import ScriptStep
+from houzzflow.simulator.runs.timeline import Happening, Timeline
+from houzzflow.simulator.world.backend import Warehouse
+from houzzflow.simulator.world.clock import Clock
 
 T = TypeVar("T")
 

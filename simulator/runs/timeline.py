@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from engine.table import connector_table, houzz_table
+from houzzflow.engine.table import connector_table, houzz_table
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,11 @@ pytest fixtures) alike.
 
 from __future__ import annotations
 
-from engine.policy import Policy
-from simulator.runs.scenario import FaultsSpec, HabitSpec, OrdersSpec, StaffSpec
-from simulator.world.customers import Burst, OrderStream
-from simulator.world.faults import FaultPlan
-from simulator.world.staff import Habit, Staff
+from houzzflow.engine.policy import Policy
+from houzzflow.simulator.runs.scenario import FaultsSpec, HabitSpec, OrdersSpec, StaffSpec
+from houzzflow.simulator.world.customers import Burst, OrderStream
+from houzzflow.simulator.world.faults import FaultPlan
+from houzzflow.simulator.world.staff import Habit, Staff
 
 
 def order_stream(o: OrdersSpec) -> OrderStream:

@@ -1,6 +1,6 @@
 """The backend: a warehouse (WMS) that receives orders, ships them and may accept a cancel.
 
-It implements ``engine.ports.BackendPort``. Every receipt is counted per order id, so an
+It implements ``houzzflow.engine.ports.BackendPort``. Every receipt is counted per order id, so an
 order sent twice is visible (``received``); the warehouse ships each order once, after a
 random delay, in one or more packages, each with its own UPS-style tracking number. A
 cancel is accepted until the order ships and refused afterwards (or, with
@@ -13,9 +13,9 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
-from engine.ports import Ack, Package, Shipment
-from simulator.runs.timeline import Happening, Timeline
-from simulator.world.clock import Clock
+from houzzflow.engine.ports import Ack, Package, Shipment
+from houzzflow.simulator.runs.timeline import Happening, Timeline
+from houzzflow.simulator.world.clock import Clock
 
 SHIPPING_METHODS = ("UPS Ground", "UPS 2nd Day Air", "UPS Next Day Air")
 _METHODS = len(SHIPPING_METHODS)

@@ -13,8 +13,8 @@ from array import array
 from dataclasses import dataclass
 from functools import partial
 
-from simulator.houzz.state import CANCEL, FAILED_TO_CHARGE, FakeHouzz, HouzzOrder
-from simulator.world.clock import Clock
+from houzzflow.simulator.houzz.state import CANCEL, FAILED_TO_CHARGE, FakeHouzz, HouzzOrder
+from houzzflow.simulator.world.clock import Clock
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
-from engine.ports import ReplyLost, TransientError
-from simulator.runs.timeline import Happening, Timeline
-from simulator.world.clock import Clock
+from houzzflow.engine.ports import ReplyLost, TransientError
+from houzzflow.simulator.runs.timeline import Happening, Timeline
+from houzzflow.simulator.world.clock import Clock
 
 # Fault kinds, as counted in ``FaultInjector.injected`` and named in the timeline.
 ERROR = "error"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Literal
 
-from simulator.houzz.state import CANCEL, CHARGE, PLACE, PROCESS, FakeHouzz, HouzzOrder
-from simulator.world.clock import Clock
+from houzzflow.simulator.houzz.state import CANCEL, CHARGE, PLACE, PROCESS, FakeHouzz, HouzzOrder
+from houzzflow.simulator.world.clock import Clock
 
 HabitMode = Literal["never", "always", "sometimes"]
 

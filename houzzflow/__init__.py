@@ -1,0 +1,1 @@
+"""houzzflow: proves a CartRover configuration for a Houzz cart cannot lose an order."""
