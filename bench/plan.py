@@ -26,11 +26,11 @@ from typing import NamedTuple, Protocol
 from unittest import mock
 
 from houzzflow.engine.decisions import decide
+from houzzflow.simulator.kernel.clock import Callback, Clock
 from houzzflow.simulator.runs import runner
 from houzzflow.simulator.runs.invariants import CONNECTOR_OUTCOMES
 from houzzflow.simulator.runs.runner import RunResult
 from houzzflow.simulator.runs.scenario import Scenario
-from houzzflow.simulator.world.clock import Callback, Clock
 
 # The outcome vocabulary every model counts in.
 CONFIRMED = "confirmed"

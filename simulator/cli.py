@@ -334,7 +334,7 @@ def serve(
     """
     import sys
 
-    from houzzflow.simulator.houzz.server import run_server
+    from houzzflow.simulator.http.server import run_server
 
     ctx.exit(
         run_server(

@@ -21,27 +21,31 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, NamedTuple, get_args
 
 from houzzflow.engine.machine import Era, Program
 from houzzflow.engine.ports import Ack, Page, ReplyLost, TransientError
 from houzzflow.simulator.houzz.state import FakeHouzz, HouzzOrder, WindowField
 from houzzflow.simulator.houzz.wire import DEFAULT_EPOCH, canonical_status, houzz_time
-from houzzflow.simulator.runs import world_of
-from houzzflow.simulator.runs.scenario import Scenario, load_scenario
-from houzzflow.simulator.runs.timeline import Happening, Timeline
-from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.faults import (
+    ERROR,
+    RATE_LIMIT,
+    REPLY_LOST,
+    FaultInjector,
+    FaultPlan,
+)
+from houzzflow.simulator.kernel.timeline import Happening, Timeline
 from houzzflow.simulator.world.customers import OrderStream, place_backlog
-from houzzflow.simulator.world.faults import ERROR, RATE_LIMIT, REPLY_LOST, FaultInjector, FaultPlan
 from houzzflow.simulator.world.staff import Staff, StaffAtWork
 
 FaultKind = Literal["ack_error", "http_5xx", "rate_limit", "timeout_after_write", "page_drift"]
 Operation = Literal["getOrders", "updateOrder", "updateInventory", "any"]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 OPERATIONS: tuple[Operation, ...] = get_args(Operation)
-# How the fault injector counts each rule kind (houzzflow.simulator.world.faults.KINDS).
+# How the fault injector counts each rule kind (houzzflow.simulator.kernel.faults.KINDS).
 _INJECTOR_KIND = {"ack_error": ERROR, "http_5xx": ERROR, "rate_limit": RATE_LIMIT}
 _MAX_STEP = 10 * 366 * 86400  # one clock advance covers at most ten years
 
@@ -195,7 +199,7 @@ class RuleInjector(FaultInjector):
             self._lost_pending = fired
             return
         text = fired.message or _default_message(fired)
-        self._record(_INJECTOR_KIND[fired.kind], order_id, f"{method}: {text} (fault rule)")
+        self.record(_INJECTOR_KIND[fired.kind], order_id, f"{method}: {text} (fault rule)")
         raise InjectedFault(fired, f"{method} failed: {text}")
 
     def after_write(self, order_id: str, action: str, took_effect: bool) -> None:
@@ -208,7 +212,7 @@ class RuleInjector(FaultInjector):
         rule, self._lost_pending = self._lost_pending, None
         if rule is None:
             return
-        self._record(REPLY_LOST, order_id, f"{what} {outcome}; the reply was lost (fault rule)")
+        self.record(REPLY_LOST, order_id, f"{what} {outcome}; the reply was lost (fault rule)")
         raise ReplyLost(rule.message or f"{what} timed out; the request may have taken effect")
 
     def page_drifts(self) -> bool:
@@ -559,40 +563,3 @@ class HouzzHarness:
     def api_calls(self) -> int:
         """getOrders and updateOrder calls Houzz has answered or failed so far."""
         return self._world.injector.calls
-
-
-def scenario_config(scenario: Scenario, base: HarnessConfig | None = None) -> HarnessConfig:
-    """The world a loaded scenario describes, as a harness configuration.
-
-    The Houzz account (program, era, window field, charge failures), ``seed``, ``duration``,
-    the order stream, the backlog, staff habits (a habit the scenario leaves out follows the
-    policy's ``assume.staff``) and the fault plan, built the way ``houzzflow run`` builds
-    them; ``base`` keeps its epoch. The warehouse and the connector are left out: over HTTP,
-    the connector under test is the client.
-    """
-    base = base or HarnessConfig()
-    world = scenario.spec.world
-    policy = scenario.policy
-    plan = world_of.fault_plan(world.faults)
-    backlog = world.backlog
-    return replace(
-        base,
-        program=scenario.program,
-        era=scenario.era,
-        seed=scenario.seed,
-        window_field=world.houzz.window_field,
-        faults=None if plan is None else replace(plan, crash_every_polls=None),
-        charge_failure_rate=world.houzz.charge_failure_rate,
-        stream=world_of.order_stream(world.orders),
-        staff=world_of.staff(world.staff, policy),
-        duration=scenario.duration,
-        backlog=(backlog.count, backlog.within) if backlog and backlog.count else None,
-    )
-
-
-def scenario_harness(
-    path: str, base: HarnessConfig | None = None, overrides: Sequence[str] = ()
-) -> HouzzHarness:
-    """A harness holding the world of a scenario file (``houzzflow serve --scenario``);
-    raises ``InputError`` (file:line:column for every mistake) when the file is unusable."""
-    return HouzzHarness.from_config(scenario_config(load_scenario(path, overrides), base))

@@ -30,8 +30,8 @@ import pytest
 
 from houzzflow.engine.diagnostics import InputError
 from houzzflow.simulator.harness import HouzzHarness
-from houzzflow.simulator.houzz.server import RunningServer, ServerConfig, serve
-from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.http.server import RunningServer, ServerConfig, serve
+from houzzflow.simulator.kernel.clock import Clock
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr

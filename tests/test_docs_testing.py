@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from houzzflow.simulator.houzz.server import ServerConfig, banner, serve
+from houzzflow.simulator.http.server import ServerConfig, banner, serve
 
 pytest_plugins = ["pytester"]
 

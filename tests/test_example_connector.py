@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import pytest
 
-from houzzflow.simulator.houzz.server import RunningServer
+from houzzflow.simulator.http.server import RunningServer
 
 T = TypeVar("T")
 

@@ -12,10 +12,10 @@ from houzzflow.engine.machine import default_machine
 from houzzflow.engine.ports import OrderView
 from houzzflow.engine.table import Rejection, houzz_table
 from houzzflow.simulator.houzz import state
-from houzzflow.simulator.houzz.ids import is_order_id
 from houzzflow.simulator.houzz.state import BadRequest, FakeHouzz
-from houzzflow.simulator.runs.timeline import Timeline
-from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.ids import is_order_id
+from houzzflow.simulator.kernel.timeline import Timeline
 
 WINDOW = default_machine().timing.cancel_window
 AUTHORIZATION = default_machine().timing.authorization

@@ -8,9 +8,9 @@ import pytest
 
 from houzzflow.engine.ports import ReplyLost, TransientError
 from houzzflow.simulator.houzz.state import FakeHouzz
-from houzzflow.simulator.runs.timeline import Timeline
-from houzzflow.simulator.world.clock import Clock
-from houzzflow.simulator.world.faults import FaultPlan
+from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.faults import FaultPlan
+from houzzflow.simulator.kernel.timeline import Timeline
 
 
 def legacy(plan: FaultPlan, timeline: Timeline | None = None) -> FakeHouzz:

@@ -17,11 +17,11 @@ from houzzflow.engine.diagnostics import InputError
 from houzzflow.engine.policy import PolicyFile, resolve
 from houzzflow.engine.ports import Package, Shipment
 from houzzflow.simulator.houzz.state import FakeHouzz
+from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.runs.invariants import Observations, check
 from houzzflow.simulator.runs.report import json_report, run_files
 from houzzflow.simulator.runs.runner import run_scenario
 from houzzflow.simulator.runs.scenario import load_scenario
-from houzzflow.simulator.world.clock import Clock
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

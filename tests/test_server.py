@@ -19,15 +19,15 @@ from typing import Any
 
 import pytest
 
-from houzzflow.simulator.harness import scenario_harness
 from houzzflow.simulator.houzz import wire
-from houzzflow.simulator.houzz.server import (
+from houzzflow.simulator.http.server import (
     ApiRequest,
     RunningServer,
     ServedHouzz,
     ServerConfig,
     serve,
 )
+from houzzflow.simulator.runs.world_of import scenario_harness
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "s3cret-t0ken-value"
@@ -606,7 +606,7 @@ def test_stop_is_clean_and_idempotent() -> None:
 
 SERVE = """
 import sys
-from houzzflow.simulator.houzz.server import run_server
+from houzzflow.simulator.http.server import run_server
 sys.exit(run_server(host="127.0.0.1", port=0, program="seller", era="legacy", seed=5,
     token={token!r}, username="shop@example.com", app_name="my-app",
     scenario={scenario!r}, out=sys.stdout))

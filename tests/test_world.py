@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from houzzflow.engine.machine import default_machine
 from houzzflow.simulator.houzz.state import FakeHouzz
-from houzzflow.simulator.runs.timeline import Timeline
+from houzzflow.simulator.kernel.clock import SPAN, Clock
+from houzzflow.simulator.kernel.timeline import Timeline
 from houzzflow.simulator.world.backend import Warehouse
-from houzzflow.simulator.world.clock import SPAN, Clock
 from houzzflow.simulator.world.customers import Burst, OrderStream
 from houzzflow.simulator.world.staff import Habit, Staff, StaffAtWork
 

@@ -1,1 +1,1 @@
-"""The fake Houzz: its state and rules, its wire format, and its HTTP server (moto-style)."""
+"""The fake Houzz: its state and lifecycle rules apart from its wire format (moto-style)."""

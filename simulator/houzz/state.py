@@ -32,10 +32,10 @@ from typing import Literal
 from houzzflow.engine.machine import Era, MachineDef, Program, default_machine
 from houzzflow.engine.ports import Ack, OrderView, Page
 from houzzflow.engine.table import Rejection, houzz_table
-from houzzflow.simulator.houzz.ids import new_order_id, order_number
-from houzzflow.simulator.runs.timeline import Happening, Timeline
-from houzzflow.simulator.world.clock import Clock
-from houzzflow.simulator.world.faults import FaultInjector, FaultPlan
+from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.faults import FaultInjector, FaultPlan
+from houzzflow.simulator.kernel.ids import new_order_id, order_number
+from houzzflow.simulator.kernel.timeline import Happening, Timeline
 
 WindowField = Literal["modified", "created"]
 

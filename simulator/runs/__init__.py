@@ -1,1 +1,1 @@
-"""Scenario runs: scenario files, the runner, invariants, timelines and reports."""
+"""Scenario runs: scenario files, the runner, invariants, reports and the harness adapter."""

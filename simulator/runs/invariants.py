@@ -30,7 +30,7 @@ from houzzflow.engine.policy import Policy
 from houzzflow.engine.ports import Shipment
 from houzzflow.engine.table import Table
 from houzzflow.simulator.houzz.state import CANCEL, CANCELLED, SHIPPED, HouzzOrder
-from houzzflow.simulator.runs.timeline import Happening, clock_text, describe
+from houzzflow.simulator.kernel.timeline import Happening, clock_text, describe
 from houzzflow.simulator.world.backend import ShipmentLog
 
 # Invariant keys (as in a scenario's ``expect``) and their names.

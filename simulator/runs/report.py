@@ -18,10 +18,10 @@ from houzzflow.engine.diagnostics import Diagnostic, InputError, Severity
 from houzzflow.engine.policy import PROGRAM_NAMES, STATUS_NAMES, Policy, format_duration
 from houzzflow.engine.table import houzz_table
 from houzzflow.engine.validation import rules_report
+from houzzflow.simulator.kernel.timeline import Happening, clock_text, describe
 from houzzflow.simulator.runs.invariants import INVARIANTS, Violation
 from houzzflow.simulator.runs.runner import SHOWN, RunResult, run_scenario
 from houzzflow.simulator.runs.scenario import Scenario, load_scenario
-from houzzflow.simulator.runs.timeline import Happening, clock_text, describe
 
 FORMATS = ("text", "json", "junit")
 JSON_VIOLATIONS = 100  # violations listed per invariant in JSON (all are counted)

@@ -32,14 +32,14 @@ from houzzflow.engine.connector import (
 from houzzflow.engine.diagnostics import Location
 from houzzflow.engine.ports import Ack, BackendPort, HouzzPort, TransientError
 from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
+from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.timeline import Happening, Timeline
 from houzzflow.simulator.runs import world_of
 from houzzflow.simulator.runs.guarded import GuardedBackend, GuardedHouzz
 from houzzflow.simulator.runs.invariants import INVARIANTS, Observations, Verdict, Violation, check
 from houzzflow.simulator.runs.scenario import Expectation, Scenario
 from houzzflow.simulator.runs.script import ArmedFaults, ScriptPlayer
-from houzzflow.simulator.runs.timeline import Happening, Timeline
 from houzzflow.simulator.world.backend import Warehouse
-from houzzflow.simulator.world.clock import Clock
 from houzzflow.simulator.world.customers import place_backlog
 
 Progress = Callable[[int, int], None]  # (simulated now, end)

@@ -16,10 +16,10 @@ from typing import TypeVar
 from houzzflow.engine.connector import Connector
 from houzzflow.engine.ports import ReplyLost, TransientError
 from houzzflow.simulator.houzz.state import FakeHouzz
+from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.timeline import Happening, Timeline
 from houzzflow.simulator.runs.scenario import ScriptStep
-from houzzflow.simulator.runs.timeline import Happening, Timeline
 from houzzflow.simulator.world.backend import Warehouse
-from houzzflow.simulator.world.clock import Clock
 
 T = TypeVar("T")
 

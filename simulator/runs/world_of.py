@@ -1,16 +1,28 @@
-"""What a scenario's ``world`` section builds: the order stream, staff and fault plan.
+"""What a scenario's ``world`` section builds: the order stream, staff, fault plan, and a harness.
 
 One place for the translation from the scenario file's specs to the world's objects, used
-by the runner (``houzzflow run``) and the harness (``houzzflow serve --scenario``, the
-pytest fixtures) alike.
+by the runner (``houzzflow run``) and, through ``scenario_harness``, by the harness
+(``houzzflow serve --scenario``, the pytest fixtures): the harness itself knows nothing of
+scenario files.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 from houzzflow.engine.policy import Policy
-from houzzflow.simulator.runs.scenario import FaultsSpec, HabitSpec, OrdersSpec, StaffSpec
+from houzzflow.simulator.harness import HarnessConfig, HouzzHarness
+from houzzflow.simulator.kernel.faults import FaultPlan
+from houzzflow.simulator.runs.scenario import (
+    FaultsSpec,
+    HabitSpec,
+    OrdersSpec,
+    Scenario,
+    StaffSpec,
+    load_scenario,
+)
 from houzzflow.simulator.world.customers import Burst, OrderStream
-from houzzflow.simulator.world.faults import FaultPlan
 from houzzflow.simulator.world.staff import Habit, Staff
 
 
@@ -55,3 +67,40 @@ def fault_plan(f: FaultsSpec) -> FaultPlan | None:
         seed=f.seed,
     )
     return plan if plan.any_api_fault else None
+
+
+def scenario_config(scenario: Scenario, base: HarnessConfig | None = None) -> HarnessConfig:
+    """The world a loaded scenario describes, as a harness configuration.
+
+    The Houzz account (program, era, window field, charge failures), ``seed``, ``duration``,
+    the order stream, the backlog, staff habits (a habit the scenario leaves out follows the
+    policy's ``assume.staff``) and the fault plan, built the way ``houzzflow run`` builds
+    them; ``base`` keeps its epoch. The warehouse and the connector are left out: over HTTP,
+    the connector under test is the client.
+    """
+    base = base or HarnessConfig()
+    world = scenario.spec.world
+    policy = scenario.policy
+    plan = fault_plan(world.faults)
+    backlog = world.backlog
+    return replace(
+        base,
+        program=scenario.program,
+        era=scenario.era,
+        seed=scenario.seed,
+        window_field=world.houzz.window_field,
+        faults=None if plan is None else replace(plan, crash_every_polls=None),
+        charge_failure_rate=world.houzz.charge_failure_rate,
+        stream=order_stream(world.orders),
+        staff=staff(world.staff, policy),
+        duration=scenario.duration,
+        backlog=(backlog.count, backlog.within) if backlog and backlog.count else None,
+    )
+
+
+def scenario_harness(
+    path: str, base: HarnessConfig | None = None, overrides: Sequence[str] = ()
+) -> HouzzHarness:
+    """A harness holding the world of a scenario file (``houzzflow serve --scenario``);
+    raises ``InputError`` (file:line:column for every mistake) when the file is unusable."""
+    return HouzzHarness.from_config(scenario_config(load_scenario(path, overrides), base))

@@ -1,1 +1,1 @@
-"""The world around the fake Houzz: the clock, customers, staff, the warehouse and faults."""
+"""The world around the fake Houzz: customers, staff and the warehouse (it drives the fake)."""

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
 from houzzflow.engine.ports import Ack, Package, Shipment
-from houzzflow.simulator.runs.timeline import Happening, Timeline
-from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.timeline import Happening, Timeline
 
 SHIPPING_METHODS = ("UPS Ground", "UPS 2nd Day Air", "UPS Next Day Air")
 _METHODS = len(SHIPPING_METHODS)

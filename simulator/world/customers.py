@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from houzzflow.simulator.houzz.state import CANCEL, FAILED_TO_CHARGE, FakeHouzz, HouzzOrder
-from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.kernel.clock import Clock
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Literal
 
 from houzzflow.simulator.houzz.state import CANCEL, CHARGE, PLACE, PROCESS, FakeHouzz, HouzzOrder
-from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.kernel.clock import Clock
 
 HabitMode = Literal["never", "always", "sometimes"]
 

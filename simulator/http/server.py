@@ -40,7 +40,8 @@ from houzzflow.simulator.harness import (
 )
 from houzzflow.simulator.houzz import wire
 from houzzflow.simulator.houzz.state import BadRequest, HouzzOrder, WindowField
-from houzzflow.simulator.houzz.urls import (
+from houzzflow.simulator.houzz.wire import ErrorCode, Format, Reply, WireError
+from houzzflow.simulator.http.urls import (
     ADMIN_PREFIX,
     API_METHODS,
     API_PATH,
@@ -48,8 +49,7 @@ from houzzflow.simulator.houzz.urls import (
     admin_endpoint,
     admin_methods,
 )
-from houzzflow.simulator.houzz.wire import ErrorCode, Format, Reply, WireError
-from houzzflow.simulator.world.faults import FaultPlan
+from houzzflow.simulator.kernel.faults import FaultPlan
 
 DEFAULT_TOKEN = "houzzflow-token"
 DEFAULT_USERNAME = "seller@example.com"
@@ -833,7 +833,7 @@ def run_server(
 ) -> int:
     """``houzzflow serve``: serve until SIGINT or SIGTERM; the exit status (0, or 2)."""
     from houzzflow.engine.diagnostics import InputError
-    from houzzflow.simulator.harness import scenario_harness
+    from houzzflow.simulator.runs.world_of import scenario_harness
 
     config = ServerConfig(
         host=host,

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from houzzflow.engine.ports import ReplyLost, TransientError
-from houzzflow.simulator.runs.timeline import Happening, Timeline
-from houzzflow.simulator.world.clock import Clock
+from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.timeline import Happening, Timeline
 
 # Fault kinds, as counted in ``FaultInjector.injected`` and named in the timeline.
 ERROR = "error"
@@ -111,14 +111,14 @@ class FaultInjector:
         self.calls += 1
         plan = self.plan
         if self.calls in self._fail_calls:
-            self._record(FAIL_CALL, order_id, f"{method}: API call {self.calls} failed (HTTP 503)")
+            self.record(FAIL_CALL, order_id, f"{method}: API call {self.calls} failed (HTTP 503)")
             raise TransientError(f"{method} failed: Houzz answered HTTP 503 Service Unavailable")
         if plan.error_rate and self._rngs[ERROR].random() < plan.error_rate:
-            self._record(ERROR, order_id, f"{method}: HTTP 503 before any effect")
+            self.record(ERROR, order_id, f"{method}: HTTP 503 before any effect")
             raise TransientError(f"{method} failed: Houzz answered HTTP 503 Service Unavailable")
         if plan.rate_limit_rate and self._rngs[RATE_LIMIT].random() < plan.rate_limit_rate:
             wait = plan.retry_after
-            self._record(RATE_LIMIT, order_id, f"{method}: HTTP 429, retry after {wait} s")
+            self.record(RATE_LIMIT, order_id, f"{method}: HTTP 429, retry after {wait} s")
             raise TransientError(f"{method} rate limited: HTTP 429, retry after {wait} s", wait)
 
     def after_write(self, order_id: str, action: str, took_effect: bool) -> None:
@@ -130,7 +130,7 @@ class FaultInjector:
         rate = self.plan.timeout_after_write_rate
         if rate and self._rngs[REPLY_LOST].random() < rate:
             effect = "took effect" if took_effect else "was refused"
-            self._record(REPLY_LOST, order_id, f"updateOrder {action} {effect}; the reply was lost")
+            self.record(REPLY_LOST, order_id, f"updateOrder {action} {effect}; the reply was lost")
             raise ReplyLost(f"updateOrder {action} timed out; the write may have taken effect")
 
     def page_drifts(self) -> bool:
@@ -144,9 +144,9 @@ class FaultInjector:
 
     def record_drift(self, order_id: str, detail: str) -> None:
         """Count and record a page drift applied to ``order_id``."""
-        self._record(PAGE_DRIFT, order_id, detail)
+        self.record(PAGE_DRIFT, order_id, detail)
 
-    def _record(self, kind: str, order_id: str, detail: str) -> None:
+    def record(self, kind: str, order_id: str, detail: str) -> None:
         self.injected[kind] += 1
         if self.timeline is not None:
             self.timeline.add(Happening(self.clock.now, order_id, "fault", _ACTIONS[kind], detail))
