@@ -7,15 +7,17 @@ engine; it extends the report this module makes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
+
+import yaml
 
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity, has_errors
 from houzzflow.engine.policy import SETTING_NAMES, Policy, PolicyFile, resolve
 from houzzflow.engine.rules import diagnose
-from houzzflow.engine.yamlsource import SourceDoc, load_yaml_file, validate_model
+from houzzflow.engine.yamlsource import SourceDoc, load_yaml_file, load_yaml_text, validate_model
 
 Verdict = Literal["proven", "counterexample", "inconclusive", "invalid"]
 Tier = Literal["schema", "rules", "proof"]
@@ -105,11 +107,27 @@ def _note_default(d: Diagnostic, policy: Policy) -> Diagnostic:
     return Diagnostic(d.code, d.severity, msg, d.location, d.fix, d.patch)
 
 
-def validate_policy_file(path: str | Path) -> ValidationReport:
-    """Schema and rules for one policy file; unreadable input gives verdict ``invalid``."""
+PolicySource = str | os.PathLike[str] | Mapping[str, Any]
+MAPPING_NAME = "<policy>"  # the file name diagnostics give a policy passed as a mapping
+
+
+def load_policy_source(source: PolicySource) -> SourceDoc:
+    """A policy file, or a policy's settings as a mapping (located as ``<policy>``)."""
+    if isinstance(source, Mapping):
+        return load_yaml_text(yaml.safe_dump(dict(source), sort_keys=False), MAPPING_NAME)
+    return load_yaml_file(source)
+
+
+def source_name(source: PolicySource) -> str:
+    return MAPPING_NAME if isinstance(source, Mapping) else os.fspath(source)
+
+
+def validate_policy_file(source: PolicySource) -> ValidationReport:
+    """Schema and rules for one policy (a file or a mapping); unreadable input gives verdict
+    ``invalid``."""
     try:
-        doc = load_yaml_file(path)
+        doc = load_policy_source(source)
         policy = policy_from_doc(doc)
     except InputError as exc:
-        return ValidationReport(str(path), "invalid", "schema", exc.diagnostics)
+        return ValidationReport(source_name(source), "invalid", "schema", exc.diagnostics)
     return rules_report(policy, doc)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from houzzflow.engine.policy import Policy
-    from houzzflow.engine.validation import ValidationReport
+    from houzzflow.engine.validation import PolicySource, ValidationReport
     from houzzflow.simulator.proof.explorer import Bounds
     from houzzflow.simulator.proof.verdict import Proof
 
@@ -31,7 +31,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def validate_paths(
-    paths: Iterable[str | Path], *, proof: bool = True, bounds: Bounds | None = None
+    paths: Iterable[PolicySource], *, proof: bool = True, bounds: Bounds | None = None
 ) -> list[ValidationReport]:
     """One report per file, in the order given; unreadable files get verdict ``invalid``.
 
@@ -46,7 +46,7 @@ def validate_paths(
 
 
 def proven_paths(
-    paths: Iterable[str | Path], bounds: Bounds | None = None
+    paths: Iterable[PolicySource], bounds: Bounds | None = None
 ) -> list[tuple[ValidationReport, Proof | None]]:
     """Each file's report with its proof (None for a file that is not a valid policy)."""
     from houzzflow.engine.validation import validate_policy_file

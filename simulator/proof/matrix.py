@@ -50,6 +50,30 @@ class Cell:
         return (self.verdict == "proven") == (not self.codes)
 
 
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """Every cell of one run of the settings matrix, in (world, setting) order."""
+
+    cells: tuple[Cell, ...]
+
+    @property
+    def agrees(self) -> bool:
+        """True when the rules and the proof agree on every cell (exit status 0)."""
+        return all(c.agrees for c in self.cells)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.agrees else 1
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The rows ``houzzflow matrix --format json`` prints."""
+        return _rows(list(self.cells))
+
+    def render(self, fmt: str) -> str:
+        """As ``houzzflow matrix --format FMT`` prints it (text, markdown, csv or json)."""
+        return render(list(self.cells), fmt)
+
+
 def policy_for(setting: Setting, world: World) -> Policy:
     connection, status, processed, charged = setting
     account, era, process, charge, cancel = world

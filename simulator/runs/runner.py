@@ -105,6 +105,17 @@ class RunResult:
     def shown(self, invariant: str) -> list[Violation]:
         return self.verdict.violations.get(invariant, [])[:SHOWN]
 
+    @property
+    def exit_code(self) -> int:
+        """0 when every expectation held, else 1 (as ``houzzflow run`` exits)."""
+        return 0 if self.ok else 1
+
+    def to_json(self) -> dict[str, Any]:
+        """This run as ``houzzflow run --format json`` prints it (one of its ``scenarios``)."""
+        from houzzflow.simulator.runs.report import result_json  # report builds on this module
+
+        return result_json(self)
+
 
 class _ObservedWarehouse(Warehouse):
     """The world's warehouse, noting what the invariants need at the moment it happens."""

@@ -1,0 +1,58 @@
+"""What ``pip install .`` puts in site-packages: the ``houzzflow`` package and nothing else.
+
+The repository keeps engine/ and simulator/ at its top level; pyproject.toml maps them into
+``houzzflow``. A wheel built from the checkout must carry every module of both folders under
+``houzzflow/`` (real files, not links), the machine definition, ``py.typed`` markers, and no
+other top-level name that could collide with a user's own ``engine`` or ``simulator``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    out = tmp_path_factory.mktemp("wheel")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = out.glob("houzzflow-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def test_only_houzzflow_lands_in_site_packages(wheel_names: set[str]) -> None:
+    tops = {name.split("/")[0] for name in wheel_names}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"houzzflow"}
+
+
+@pytest.mark.parametrize("folder", ["engine", "simulator"])
+def test_every_module_of_the_repository_is_in_the_wheel(wheel_names: set[str], folder: str) -> None:
+    here = ROOT / folder
+    modules = {f"houzzflow/{folder}/{p.relative_to(here).as_posix()}" for p in here.rglob("*.py")}
+    assert modules, folder
+    assert modules <= wheel_names, sorted(modules - wheel_names)
+
+
+def test_data_and_type_markers_are_in_the_wheel(wheel_names: set[str]) -> None:
+    assert {
+        "houzzflow/py.typed",
+        "houzzflow/engine/py.typed",
+        "houzzflow/simulator/py.typed",
+        "houzzflow/engine/machine.yaml",
+        "houzzflow/__main__.py",
+    } <= wheel_names
+    entry_points = [n for n in wheel_names if n.endswith("entry_points.txt")]
+    assert entry_points
