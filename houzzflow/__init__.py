@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from houzzflow.simulator import strategies
     from houzzflow.simulator.api import matrix, run, validate
     from houzzflow.simulator.harness import HouzzHarness
+    from houzzflow.simulator.http.server import ServerConfig, serve
     from houzzflow.simulator.proof.matrix import Matrix
     from houzzflow.simulator.runs.runner import RunResult
 
@@ -31,10 +32,12 @@ __all__ = [
     "InputError",
     "Matrix",
     "RunResult",
+    "ServerConfig",
     "ValidationReport",
     "__version__",
     "matrix",
     "run",
+    "serve",
     "strategies",
     "validate",
 ]
@@ -47,6 +50,8 @@ _HOME = {
     "HouzzHarness": "houzzflow.simulator.harness",
     "Matrix": "houzzflow.simulator.proof.matrix",
     "RunResult": "houzzflow.simulator.runs.runner",
+    "ServerConfig": "houzzflow.simulator.http.server",
+    "serve": "houzzflow.simulator.http.server",
     "matrix": "houzzflow.simulator.api",
     "run": "houzzflow.simulator.api",
     "validate": "houzzflow.simulator.api",

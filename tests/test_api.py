@@ -135,3 +135,12 @@ def test_the_harness_is_public() -> None:
     harness = houzzflow.HouzzHarness(program="seller", era="2021")
     order = harness.place_order()
     assert harness.status(order) == "New"
+
+
+def test_the_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("\n## From Python\n")
+    body = text[start : text.index("\n## ", start + 1)]
+    (example,) = [b.split("\n", 1)[1] for b in body.split("```")[1::2] if b.startswith("python")]
+    exec(compile(example, "README.md (From Python)", "exec"), {})
+    assert capsys.readouterr().out == "set order_status: charged\n"

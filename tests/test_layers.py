@@ -114,3 +114,11 @@ def test_the_benchmarks_use_public_names_only() -> None:
 
 def _rel(path: Path) -> str:
     return str(path.relative_to(ROOT))
+
+
+def test_the_readme_draws_the_same_floors() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("\n## How it works\n")
+    drawing = readme[start:].split("```text\n", 1)[1].split("```", 1)[0]
+    floors = [line.split()[0] for line in drawing.splitlines() if line.strip()]
+    assert floors == [name if name != "package" else "houzzflow" for name, _ in LAYERS]

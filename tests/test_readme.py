@@ -200,7 +200,7 @@ def test_the_counterexample_fix_is_the_proven_example() -> None:
 def test_every_houzzflow_command_in_the_readme_exists() -> None:
     code = "\n".join(re.findall(r"`([^`\n]+)`", README))
     code += "\n" + "\n".join(body for _, body in FENCE.findall(README))
-    named = re.findall(r"\bhouzzflow ([a-z][\w-]*)(?: ([a-z]+))?", code)
+    named = re.findall(r"(?<!from )\bhouzzflow ([a-z][\w-]*)(?: ([a-z]+))?", code)
     assert named
     for command, argument in named:
         assert command in main.commands, f"houzzflow {command} does not exist"
