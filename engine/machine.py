@@ -254,5 +254,5 @@ def _checked(doc: SourceDoc) -> MachineDef:
 @cache
 def default_machine() -> MachineDef:
     """The lifecycle shipped with houzzflow (``engine/machine.yaml``), loaded once."""
-    text = resources.files("engine").joinpath("machine.yaml").read_text(encoding="utf-8")
+    text = resources.files("houzzflow.engine").joinpath("machine.yaml").read_text(encoding="utf-8")
     return _checked(load_yaml_text(text, "engine/machine.yaml"))

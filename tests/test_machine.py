@@ -32,7 +32,9 @@ from houzzflow.engine.reference import build_machine, reference_step
 from houzzflow.engine.table import Rejection, Table, connector_table, houzz_table
 
 MACHINE = default_machine()
-SHIPPED_TEXT = resources.files("engine").joinpath("machine.yaml").read_text(encoding="utf-8")
+SHIPPED_TEXT = (
+    resources.files("houzzflow.engine").joinpath("machine.yaml").read_text(encoding="utf-8")
+)
 PARTS = ("houzz", "connector")
 # Every name either lifecycle knows, plus one nobody declared, so that the product covers
 # actions from the other lifecycle, actions no state allows, and strangers.
@@ -63,7 +65,7 @@ def _agree(part: str, program: str, era: str, state: str, action: str, actor: st
 
 def test_shipped_machine_loads_clean() -> None:
     assert check_definition(MACHINE) == []
-    path = resources.files("engine").joinpath("machine.yaml")
+    path = resources.files("houzzflow.engine").joinpath("machine.yaml")
     with resources.as_file(path) as file:
         assert load_machine_file(file) == MACHINE
 

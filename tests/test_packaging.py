@@ -56,3 +56,23 @@ def test_data_and_type_markers_are_in_the_wheel(wheel_names: set[str]) -> None:
     } <= wheel_names
     entry_points = [n for n in wheel_names if n.endswith("entry_points.txt")]
     assert entry_points
+
+
+def test_the_command_works_outside_the_checkout(tmp_path: Path) -> None:
+    """Nothing may lean on the checkout's folders being importable from the working directory
+    (as ``engine`` or ``simulator``): run the installed package from elsewhere."""
+    scenario = ROOT / "scenarios" / "seller-default.yaml"
+    policy = ROOT / "scenarios" / "policies" / "vendor.yaml"
+    for args in (
+        ["run", str(scenario), "--set", "world.orders.count=20"],
+        ["validate", str(policy)],
+        ["diagram"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-I", "-m", "houzzflow", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+        assert done.returncode == 0, (args, done.stderr[-2000:])
