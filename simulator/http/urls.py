@@ -8,41 +8,63 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
+from typing import NamedTuple
+
+from houzzflow.simulator.http import admin_routes, wire_routes
+from houzzflow.simulator.http.admin_routes import AdminEndpoint
+from houzzflow.simulator.http.wire_routes import WireEndpoint
 
 API_PATH = "/api"
 ADMIN_PREFIX = "/_houzzflow"
 
-# Houzz API method -> the HTTP method it is called with.
+
+class ApiMethod(NamedTuple):
+    """One Houzz API method: the HTTP method it is called with, and its endpoint."""
+
+    http_method: str
+    endpoint: WireEndpoint
+
+
+# Houzz API method -> how it is called and what answers it.
 API_METHODS = MappingProxyType(
     {
-        "getOrders": "GET",
-        "updateOrder": "POST",
-        "updateInventory": "POST",
+        "getOrders": ApiMethod("GET", wire_routes.get_orders),
+        "updateOrder": ApiMethod("POST", wire_routes.update_order),
+        "updateInventory": ApiMethod("POST", wire_routes.update_inventory),
     }
 )
 
-# (HTTP method, admin path) -> admin endpoint name.
+# (HTTP method, admin path) -> admin endpoint.
 ADMIN_ROUTES = MappingProxyType(
     {
-        ("GET", f"{ADMIN_PREFIX}/health"): "health",
-        ("GET", f"{ADMIN_PREFIX}/orders"): "list_orders",
-        ("POST", f"{ADMIN_PREFIX}/orders"): "place_orders",
-        ("POST", f"{ADMIN_PREFIX}/clock/advance"): "advance_clock",
-        ("POST", f"{ADMIN_PREFIX}/reset"): "reset",
-        ("GET", f"{ADMIN_PREFIX}/faults"): "list_faults",
-        ("POST", f"{ADMIN_PREFIX}/faults"): "add_faults",
-        ("DELETE", f"{ADMIN_PREFIX}/faults"): "clear_faults",
-        ("POST", f"{ADMIN_PREFIX}/staff"): "act",
-        ("GET", f"{ADMIN_PREFIX}/journal"): "journal",
-        ("GET", f"{ADMIN_PREFIX}/inventory"): "inventory",
+        ("GET", f"{ADMIN_PREFIX}/health"): admin_routes.health,
+        ("GET", f"{ADMIN_PREFIX}/orders"): admin_routes.list_orders,
+        ("POST", f"{ADMIN_PREFIX}/orders"): admin_routes.place_orders,
+        ("POST", f"{ADMIN_PREFIX}/clock/advance"): admin_routes.advance_clock,
+        ("POST", f"{ADMIN_PREFIX}/reset"): admin_routes.reset,
+        ("GET", f"{ADMIN_PREFIX}/faults"): admin_routes.list_faults,
+        ("POST", f"{ADMIN_PREFIX}/faults"): admin_routes.add_faults,
+        ("DELETE", f"{ADMIN_PREFIX}/faults"): admin_routes.clear_faults,
+        ("POST", f"{ADMIN_PREFIX}/staff"): admin_routes.act,
+        ("GET", f"{ADMIN_PREFIX}/journal"): admin_routes.journal,
+        ("GET", f"{ADMIN_PREFIX}/inventory"): admin_routes.inventory,
     }
 )
 
 # One order, inspected by id: GET /_houzzflow/orders/1656-9927-9120-7805
 ORDER_ROUTE = re.compile(rf"^{ADMIN_PREFIX}/orders/(?P<order_id>[^/]+)$")
+ORDER_METHOD = "GET"
+ORDER_ENDPOINT = admin_routes.one_order
+
+_API_NAMES = {name.lower(): name for name in API_METHODS}
 
 
-def admin_endpoint(http_method: str, path: str) -> str | None:
+def api_method_name(given: str) -> str:
+    """The Houzz method a client named, in any letter case, as Houzz spells it; "" if none."""
+    return _API_NAMES.get(given.lower(), "")
+
+
+def admin_endpoint(http_method: str, path: str) -> AdminEndpoint | None:
     """The admin endpoint a request reaches, or None."""
     return ADMIN_ROUTES.get((http_method, path.rstrip("/") or "/"))
 
@@ -52,5 +74,5 @@ def admin_methods(path: str) -> tuple[str, ...]:
     clean = path.rstrip("/")
     found = [method for method, route in ADMIN_ROUTES if route == clean]
     if ORDER_ROUTE.match(clean):
-        found.append("GET")
+        found.append(ORDER_METHOD)
     return tuple(sorted(found))
