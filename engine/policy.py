@@ -10,10 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, replace
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    WithJsonSchema,
+    create_model,
+)
 
+from houzzflow.engine.assumptions import default_register
 from houzzflow.engine.machine import Era, Program
 
 OrderStatus = Literal["new", "in_production", "new_or_in_production", "charged"]
@@ -118,12 +127,46 @@ class StaffHabits(_Strict):
     cancel: CancelHabit = "never"
 
 
+def _facts_model(about: str, title: str) -> type[BaseModel]:
+    """The ``assume.houzz`` / ``assume.cartrover`` section, built from the register, so an
+    open question is declared once: each field pins one assumption to one alternative."""
+    fields: dict[str, Any] = {
+        name: (
+            Literal[tuple(entry.alternatives)] | None,
+            Field(default=None, description=entry.question),
+        )
+        for name, entry in default_register().assumptions.items()
+        if entry.about == about
+    }
+    return create_model(title, __base__=_Strict, **fields)
+
+
+if TYPE_CHECKING:
+    HouzzFacts = _Strict
+    CartRoverFacts = _Strict
+else:
+    HouzzFacts = _facts_model("houzz", "HouzzFacts")
+    CartRoverFacts = _facts_model("cartrover", "CartRoverFacts")
+
+
 class Assumptions(_Strict):
     account: Program | None = Field(
         default=None, description="program the Houzz account is really in"
     )
     era: EraField = Field(default="2021", description='legacy (before 2021-09-01) or "2021"')
     staff: StaffHabits = StaffHabits()
+    houzz: HouzzFacts = Field(
+        default_factory=HouzzFacts, description="open questions about Houzz you have confirmed"
+    )
+    cartrover: CartRoverFacts = Field(
+        default_factory=CartRoverFacts,
+        description="open questions about CartRover you have confirmed",
+    )
+
+    def pins(self) -> tuple[tuple[str, str], ...]:
+        """The open questions this policy answers, as (assumption, alternative), sorted."""
+        chosen = {**self.houzz.model_dump(), **self.cartrover.model_dump()}
+        return tuple(sorted((k, v) for k, v in chosen.items() if v is not None))
 
 
 class PolicyFile(_Strict):
@@ -158,8 +201,14 @@ class Policy:
     staff_charge: Habit
     staff_cancel: CancelHabit
     earliest_order_date: dt.date | None = None
+    # Open questions the policy answers (assume.houzz / assume.cartrover), sorted pairs.
+    pins: tuple[tuple[str, str], ...] = ()
     # Settings the user wrote down (the rest are defaults); for messages and locations.
     explicit: frozenset[str] = frozenset()
+
+    @property
+    def pinned(self) -> dict[str, str]:
+        return dict(self.pins)
 
     @property
     def charges_itself(self) -> bool:
@@ -194,6 +243,11 @@ class Policy:
                 "cancel": self.staff_cancel,
             },
         }
+        register = default_register().assumptions
+        for about in ("houzz", "cartrover"):
+            facts = {k: v for k, v in self.pins if register[k].about == about}
+            if facts:
+                data["assume"][about] = facts
         return data
 
 
@@ -234,5 +288,6 @@ def resolve(policy_file: PolicyFile) -> Policy:
         staff_charge=assume.staff.charge,
         staff_cancel=assume.staff.cancel,
         earliest_order_date=policy_file.earliest_order_date,
+        pins=assume.pins(),
         explicit=explicit,
     )

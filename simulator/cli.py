@@ -234,6 +234,51 @@ def diagram(ctx: click.Context, policy_file: str | None) -> None:
 @click.option(
     "--format",
     "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for programs.",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    metavar="FILE",
+    type=click.Path(path_type=str),
+    help="A policy file: say which questions it pins and which a proof of it explores.",
+)
+@click.pass_context
+def assumptions(ctx: click.Context, output_format: str, policy_file: str | None) -> None:
+    """List the open questions about Houzz and CartRover that the sources do not settle.
+
+    For each: its alternatives, the simulator's default and why, the documented claims that
+    rule an alternative out, and what a proof does with it (explores every alternative left
+    standing, unless the policy pins one under assume.houzz / assume.cartrover).
+    """
+    from houzzflow.engine.assumptions import default_register
+    from houzzflow.engine.diagnostics import InputError
+    from houzzflow.engine.register_report import register_json, register_text
+    from houzzflow.simulator.validate import load_policy
+
+    pins: dict[str, str] = {}
+    if policy_file is not None:
+        try:
+            pins = load_policy(policy_file).pinned
+        except InputError as exc:
+            console = _console(stderr=True)
+            for diagnostic in exc.diagnostics:
+                _print_diagnostic(console, diagnostic)
+            ctx.exit(2)
+    register = default_register()
+    if output_format == "json":
+        click.echo(json.dumps(register_json(register, pins), indent=2, ensure_ascii=False))
+    else:
+        click.echo(register_text(register, pins), nl=False)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
     type=click.Choice(["text", "markdown", "csv", "json"]),
     default="text",
     show_default=True,

@@ -315,3 +315,18 @@ def test_hypothesis_profiles_in_the_readme_are_registered() -> None:
         settings.get_profile(profile)  # raises when the profile does not exist
     assert settings.get_profile("ci").derandomize
     assert settings.get_profile("thorough").max_examples > settings.get_profile("ci").max_examples
+
+
+def test_the_register_table_is_the_register() -> None:
+    from houzzflow.engine.assumptions import default_register
+
+    rows = table(section("### What a verdict rests on"), "| assumption |")
+    register = default_register().assumptions
+    assert [row[0].strip("`") for row in rows] == list(register)
+    for row in rows:
+        entry = register[row[0].strip("`")]
+        assert row[1] == entry.question
+        alternatives = re.findall(r"`(\w+)`", row[2])
+        assert alternatives[0] == entry.default and set(alternatives) == set(entry.alternatives)
+        ruled = set(re.findall(r"`(\w+)`", row[3]))
+        assert ruled == {n for n, a in entry.alternatives.items() if a.ruled_out_by}

@@ -1,0 +1,129 @@
+"""The register of open questions (``assumptions.yaml``): the facts the sources leave open.
+
+Loaded and checked like the machine: pydantic refuses unknown keys, then every name is
+cross-checked (a default is one of its alternatives and is not ruled out, every claim named
+exists, at least one alternative stands), each problem a located diagnostic. ``REGISTER`` is
+the shipped register; ``open_alternatives`` says which alternatives of an assumption a proof
+must explore for a policy that pins some of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from houzzflow.engine.diagnostics import Diagnostic, InputError, Severity
+from houzzflow.engine.yamlsource import SourceDoc, load_yaml_file, load_yaml_text, validate_model
+
+About = Literal["houzz", "cartrover"]
+Status = Literal["unconfirmed", "documented"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Claim(_Strict):
+    """A setup a source calls safe: an alternative under which it loses orders is ruled out."""
+
+    source: str
+    says: str
+    setup: dict[str, Any]  # the policy file's settings for this setup
+    scenario: str  # the bundled scenario that runs it (scenarios/NAME.yaml)
+
+
+class Alternative(_Strict):
+    means: str
+    ruled_out_by: tuple[str, ...] = ()  # claims this alternative contradicts
+    why: str = ""  # how it contradicts them
+
+
+class Assumption(_Strict):
+    about: About
+    question: str
+    alternatives: dict[str, Alternative]
+    default: str  # what the simulator does unless a scenario says otherwise
+    status: Status
+    source: str
+    reasoning: str  # why the default is the default
+    explored: bool = True  # whether a proof depends on it at all
+    not_explored_because: str = ""
+
+    def standing(self) -> tuple[str, ...]:
+        """The alternatives no documented claim rules out, default first."""
+        names = [n for n, a in self.alternatives.items() if not a.ruled_out_by]
+        return tuple(sorted(names, key=lambda n: n != self.default))
+
+
+class Register(_Strict):
+    claims: dict[str, Claim]
+    assumptions: dict[str, Assumption]
+
+
+def check_register(register: Register, doc: SourceDoc) -> list[Diagnostic]:
+    """Every name cross-checked; one diagnostic per problem, located in the file."""
+    found: list[Diagnostic] = []
+
+    def problem(code: str, message: str, path: tuple[str, ...], fix: str = "") -> None:
+        found.append(Diagnostic(code, Severity.ERROR, message, doc.locate(path), fix))
+
+    for name, entry in register.assumptions.items():
+        at = ("assumptions", name)
+        if len(entry.alternatives) < 2:
+            problem("ASSUME001", f"{name}: an open question needs two alternatives or more", at)
+        if entry.default not in entry.alternatives:
+            known = ", ".join(entry.alternatives)
+            problem("ASSUME002", f"{name}: default {entry.default!r} is not one of {known}", at)
+        elif entry.alternatives[entry.default].ruled_out_by:
+            problem("ASSUME003", f"{name}: the default {entry.default!r} is ruled out", at)
+        if not entry.standing():
+            problem("ASSUME004", f"{name}: every alternative is ruled out", at)
+        if not entry.explored and not entry.not_explored_because:
+            problem("ASSUME006", f"{name}: say why the proof does not explore it", at)
+        for alt_name, alt in entry.alternatives.items():
+            alt_at = (*at, "alternatives", alt_name)
+            for claim in alt.ruled_out_by:
+                if claim not in register.claims:
+                    known = ", ".join(register.claims)
+                    problem("ASSUME005", f"{name}.{alt_name}: no claim {claim!r} ({known})", alt_at)
+            if alt.ruled_out_by and not alt.why:
+                problem("ASSUME006", f"{name}.{alt_name}: say why it is ruled out", alt_at)
+    return found
+
+
+def load_register_file(path: str | Path) -> Register:
+    """Load and check a register; raises InputError with every problem found."""
+    return _checked(load_yaml_file(path))
+
+
+def _checked(doc: SourceDoc) -> Register:
+    register = validate_model(doc, Register)
+    problems = check_register(register, doc)
+    if problems:
+        raise InputError(problems)
+    return register
+
+
+@cache
+def default_register() -> Register:
+    """The register shipped with houzzflow (``engine/assumptions.yaml``), loaded once."""
+    text = resources.files("houzzflow.engine").joinpath("assumptions.yaml").read_text("utf-8")
+    return _checked(load_yaml_text(text, "engine/assumptions.yaml"))
+
+
+def open_alternatives(
+    pins: Mapping[str, str], register: Register | None = None
+) -> dict[str, tuple[str, ...]]:
+    """For each assumption a proof depends on, the alternatives it must explore: the one the
+    policy pins, else every alternative no claim rules out."""
+    register = register or default_register()
+    return {
+        name: (pins[name],) if name in pins else entry.standing()
+        for name, entry in register.assumptions.items()
+        if entry.explored
+    }
