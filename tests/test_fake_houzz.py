@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from houzzflow.engine.machine import default_machine
 from houzzflow.engine.ports import OrderView
 from houzzflow.engine.table import Rejection, houzz_table
-from houzzflow.simulator.houzz import state
+from houzzflow.simulator.houzz import listing
 from houzzflow.simulator.houzz.state import BadRequest, FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.ids import is_order_id
@@ -395,7 +395,7 @@ def test_an_order_changed_twice_in_one_second_is_listed_once_at_its_place(
     compact_early: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if compact_early:
-        monkeypatch.setattr(state, "REBUILD_AFTER", 0)
+        monkeypatch.setattr(listing, "REBUILD_AFTER", 0)
     h = houzz(era="legacy", rng=random.Random(2))
     h.clock.now = 10
     first, second = h.place_order(), h.place_order()
@@ -433,7 +433,7 @@ def test_every_listing_is_exactly_the_orders_in_its_window_in_time_then_id_order
 ) -> None:
     with pytest.MonkeyPatch.context() as patch:
         if compact_early:  # compact the listing index at every chance, not only when big
-            patch.setattr(state, "REBUILD_AFTER", 0)
+            patch.setattr(listing, "REBUILD_AFTER", 0)
         _play(steps, houzz(era=era, window_field=window_field, rng=random.Random(1)))
 
 

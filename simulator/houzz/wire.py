@@ -367,7 +367,7 @@ def _shown(value: str) -> str:
 
 
 class WireOrder(Protocol):
-    """What rendering needs from an order (``simulator.houzz.state.HouzzOrder`` has it)."""
+    """What rendering needs from an order (``simulator.houzz.orders.HouzzOrder`` has it)."""
 
     @property
     def order_id(self) -> str: ...
