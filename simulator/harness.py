@@ -453,7 +453,7 @@ class HouzzHarness:
     def happenings(self, order_id: str | None = None) -> list[Happening]:
         """The timeline (of one order, or all), with faults and their details."""
         timeline = self._world.timeline
-        return list(timeline.happenings) if order_id is None else timeline.of(order_id)
+        return timeline.in_order() if order_id is None else timeline.of(order_id)
 
     # --- people --------------------------------------------------------------------------
 

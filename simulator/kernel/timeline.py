@@ -64,7 +64,20 @@ class Timeline:
             )
 
     def of(self, order_id: str) -> list[Happening]:
-        return list(self.by_order.get(order_id, ()))
+        """One order's happenings in time order (ties in the order they happened).
+
+        Recorded order is not always time order: an order placed before the run starts (a
+        backlog) has its past replayed at once, Houzz's later moves before its earlier ones.
+        """
+        return sorted(self.by_order.get(order_id, ()), key=_time)
+
+    def in_order(self) -> list[Happening]:
+        """Every happening kept, in time order (ties in the order they happened)."""
+        return sorted(self.happenings, key=_time)
+
+
+def _time(happening: Happening) -> int:
+    return happening.time
 
 
 def clock_text(seconds: int) -> str:
