@@ -1,8 +1,9 @@
 """The per-order plan of one houzzflow run, for the baselines to replay with their own mechanism.
 
 A baseline must reach the same outcomes as houzzflow for the same seed, or its speed means
-nothing. So houzzflow runs the scenario once, and a recording clock notes the inputs its
-world generated, in the order they ran: when each order was placed, when its customer
+nothing. So houzzflow runs the scenario once on a recording clock (``run_scenario``'s
+``clock``), which notes the inputs its world generated, in the order they ran, by the
+labels the world schedules them with: when each order was placed, when its customer
 cancels it, how long the warehouse takes to ship it, and in how many packages. That plan
 is all a baseline gets; the lifecycle (CartRover's polls, Process, Charge, send, ship,
 confirm, Order Cancel Download) it works out for itself.
@@ -23,14 +24,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import NamedTuple, Protocol
-from unittest import mock
 
 from houzzflow.engine.decisions import decide
 from houzzflow.simulator.kernel.clock import Callback, Clock
-from houzzflow.simulator.runs import runner
 from houzzflow.simulator.runs.invariants import CONNECTOR_OUTCOMES
-from houzzflow.simulator.runs.runner import RunResult
+from houzzflow.simulator.runs.runner import CONNECTOR_TICK, RunResult, run_scenario
 from houzzflow.simulator.runs.scenario import Scenario
+from houzzflow.simulator.world.backend import SHIPMENT
+from houzzflow.simulator.world.customers import ARRIVAL, CUSTOMER_CANCEL
 
 # The outcome vocabulary every model counts in.
 CONFIRMED = "confirmed"
@@ -54,8 +55,8 @@ _CONNECTOR_KEYS = {
     "never seen by CartRover": NOT_SEEN,
 }
 
-# houzzflow's world events, by the callbacks its clock runs (see ``_RecordingClock``).
-_TICK, _ARRIVE, _CANCEL, _SHIP = "_tick", "_arrive", "_cancel", "_ship"
+# The labels of the clock events ``_RecordingClock`` notes; others it only runs.
+_RECORDED = frozenset((CONNECTOR_TICK, ARRIVAL, CUSTOMER_CANCEL, SHIPMENT))
 
 
 class PlanError(RuntimeError):
@@ -91,67 +92,50 @@ class _Notes:
     arrivals: dict[int, bool] = field(default_factory=dict)  # second -> ran after its poll
     cancels: dict[str, int] = field(default_factory=dict)  # order -> due second
     ships: dict[str, tuple[int, int]] = field(default_factory=dict)  # order -> (sent, due)
-    after_poll: dict[tuple[str, str], bool] = field(default_factory=dict)  # (kind, order)
-
-
-def _kind(callback: Callback) -> tuple[str, str]:
-    """(kind, order id) of a clock callback this module records, else ("", "")."""
-    if isinstance(callback, partial):
-        name = getattr(callback.func, "__name__", "")
-        if name in (_CANCEL, _SHIP) and callback.args:
-            return name, str(callback.args[0])
-        return "", ""
-    name = getattr(callback, "__name__", "")
-    return (name, "") if name in (_TICK, _ARRIVE) else ("", "")
+    after_poll: dict[tuple[str, str], bool] = field(default_factory=dict)  # (label, order)
 
 
 class _RecordingClock(Clock):
-    """houzzflow's own clock, noting the world's inputs as they are scheduled and run."""
+    """houzzflow's own clock, noting the world's inputs as they are scheduled and run (by
+    the labels the world gives its events: see ``houzzflow.simulator.kernel.clock``)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.notes = _Notes()
 
-    def at(self, when: int, callback: Callback, priority: int = 0) -> None:
-        kind, order_id = _kind(callback)
-        if not kind:
-            super().at(when, callback, priority)
-            return
-        due = max(when, self.now)
-        if kind == _CANCEL:
-            self.notes.cancels[order_id] = due
-        elif kind == _SHIP:
-            self.notes.ships[order_id] = (self.now, due)
-        super().at(when, partial(self._ran, kind, order_id, callback), priority)
+    def at(
+        self, when: int, callback: Callback, priority: int = 0, label: str = "", order_id: str = ""
+    ) -> None:
+        if label in _RECORDED:
+            due = max(when, self.now)  # the clock runs an event due in the past now
+            if label == CUSTOMER_CANCEL:
+                self.notes.cancels[order_id] = due
+            elif label == SHIPMENT:
+                self.notes.ships[order_id] = (self.now, due)
+            # Wrapped to note when it runs: before or after a poll of the same second.
+            callback = partial(self._ran, label, order_id, callback)
+        super().at(when, callback, priority, label, order_id)
 
-    def _ran(self, kind: str, order_id: str, callback: Callback) -> None:
+    def _ran(self, label: str, order_id: str, callback: Callback) -> None:
         notes = self.notes
         now = self.now
-        if kind == _TICK:
+        if label == CONNECTOR_TICK:
             notes.ticks.append(now)
         else:
             after = bool(notes.ticks) and notes.ticks[-1] == now
-            if kind == _ARRIVE:
+            if label == ARRIVAL:
                 notes.arrivals[now] = after
             else:
-                notes.after_poll[kind, order_id] = after
+                notes.after_poll[label, order_id] = after
         callback()
 
 
 def extract_plan(scenario: Scenario) -> tuple[Plan, Outcomes]:
     """Run ``scenario`` with houzzflow, recording its world; return the plan and the
     outcomes houzzflow reached. Raises ``PlanError`` when the run cannot be replayed."""
-    clocks: list[_RecordingClock] = []
-
-    def new_clock() -> Clock:
-        clocks.append(_RecordingClock())
-        return clocks[-1]
-
-    with mock.patch.object(runner, "Clock", new_clock):
-        result = runner.run_scenario(scenario)
-    if not clocks:
-        raise PlanError("houzzflow's runner no longer builds its clock as bench/plan.py expects")
-    notes = clocks[0].notes
+    clock = _RecordingClock()
+    result = run_scenario(scenario, clock=clock)
+    notes = clock.notes
     interval = scenario.policy.poll_interval
     end = scenario.duration
     plan = Plan(_order_plans(result, notes), interval, end)
@@ -166,7 +150,7 @@ def extract_plan(scenario: Scenario) -> tuple[Plan, Outcomes]:
 
 def _check_recorded(result: RunResult, notes: _Notes) -> None:
     """Every placement, customer cancel and shipment of the run was recorded (else the
-    world schedules them differently now, and ``_kind`` must learn how)."""
+    world no longer labels them all on the clock)."""
     assert result.houzz is not None and result.warehouse is not None
     orders = result.houzz.orders.values()
     cancelled = sum(
@@ -184,7 +168,8 @@ def _check_recorded(result: RunResult, notes: _Notes) -> None:
     if missing:
         raise PlanError(
             f"bench/plan.py did not see houzzflow's {' and '.join(missing)} on its clock: "
-            "the world schedules them differently now (see _kind)"
+            "the world no longer schedules them all with their labels (ARRIVAL, "
+            "CUSTOMER_CANCEL, SHIPMENT)"
         )
 
 
@@ -204,11 +189,12 @@ def _order_plans(result: RunResult, notes: _Notes) -> tuple[OrderPlan, ...]:
             raise PlanError(f"order {order_id} was placed outside the recorded arrivals")
         placed = as_run(order.created, notes.arrivals[order.created])
         due = notes.cancels.get(order_id)
-        cancel = None if due is None else as_run(due, notes.after_poll.get((_CANCEL, order_id)))
+        after = notes.after_poll.get((CUSTOMER_CANCEL, order_id))
+        cancel = None if due is None else as_run(due, after)
         delay = None
         if order_id in notes.ships:
             sent, ship_due = notes.ships[order_id]
-            delay = as_run(ship_due, notes.after_poll.get((_SHIP, order_id))) - sent
+            delay = as_run(ship_due, notes.after_poll.get((SHIPMENT, order_id))) - sent
         shipment = shipped.get(order_id)
         packages = 0 if shipment is None else len(shipment.packages)
         plans.append(OrderPlan(placed, cancel, delay, packages))

@@ -9,6 +9,14 @@ through. So only the events of the current stretch of time (``SPAN`` seconds) wa
 heap; later ones wait in one unsorted bucket per stretch, and a bucket becomes the heap
 when its stretch comes. Every event in the heap is due before every event in a bucket, so
 events run in exactly the order one big heap would run them.
+
+Labels: whoever schedules an event may say what it is (``label``, a public constant of the
+scheduling module) and which order it concerns (``order_id``). The clock neither stores nor
+reads them, so a run pays only for passing them; they are there for a subclass that
+overrides ``at`` to watch the world without guessing events from their callbacks
+(``bench/plan.py`` records a run's inputs this way). The world's labels: ``ARRIVAL`` and
+``CUSTOMER_CANCEL`` (world.customers), ``SHIPMENT`` (world.backend) and ``CONNECTOR_TICK``
+(runs.runner); other events are unlabelled ("").
 """
 
 from __future__ import annotations
@@ -32,9 +40,12 @@ class Clock:
     _later: dict[int, list[Event]] = field(default_factory=dict, repr=False)
     _horizon: int = field(default=SPAN, repr=False)
 
-    def at(self, when: int, callback: Callback, priority: int = 0) -> None:
+    def at(
+        self, when: int, callback: Callback, priority: int = 0, label: str = "", order_id: str = ""
+    ) -> None:
         """Run ``callback`` at simulated second ``when`` (never in the past); among events of
-        one second, lower ``priority`` first, then in scheduling order."""
+        one second, lower ``priority`` first, then in scheduling order. ``label`` and
+        ``order_id`` are ignored here (see the module doc)."""
         self._sequence += 1
         if when < self.now:
             when = self.now

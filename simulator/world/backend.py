@@ -17,6 +17,10 @@ from houzzflow.engine.ports import Ack, Package, Shipment
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 
+# The label of an order's shipment on the clock, with its order id (see
+# houzzflow.simulator.kernel.clock).
+SHIPMENT = "shipment"
+
 SHIPPING_METHODS = ("UPS Ground", "UPS 2nd Day Air", "UPS Next Day Air")
 _METHODS = len(SHIPPING_METHODS)
 _METHOD_CODES = tuple(chr(48 + i) for i in range(_METHODS))  # one character each: "0", "1"...
@@ -129,7 +133,8 @@ class Warehouse:
             if self.auto_ship:
                 low, high = self.ship_delay
                 delay = low + int(self.rng.random() * (high - low + 1))
-                self.clock.at(now + delay, partial(self._ship, order_id))
+                ship = partial(self._ship, order_id)
+                self.clock.at(now + delay, ship, label=SHIPMENT, order_id=order_id)
         if self.timeline is not None:
             detail = f"received again: {times} receipts of this order" if times > 1 else ""
             self.timeline.add(Happening(now, order_id, "backend", "Receive", detail))

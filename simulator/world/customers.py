@@ -16,6 +16,12 @@ from functools import partial
 from houzzflow.simulator.houzz.state import CANCEL, FAILED_TO_CHARGE, FakeHouzz, HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
 
+# The labels of the customers' events on the clock (see houzzflow.simulator.kernel.clock):
+# orders placed (one event places every order due by its second; no order id), and an
+# order's cancel by its customer (labelled with the order id).
+ARRIVAL = "arrival"
+CUSTOMER_CANCEL = "customer cancel"
+
 
 @dataclass(frozen=True)
 class Burst:
@@ -119,7 +125,7 @@ class _Customers:
 
     def arm(self) -> None:
         if self._next < len(self._times):
-            self._clock.at(self._times[self._next], self._arrive)
+            self._clock.at(self._times[self._next], self._arrive, label=ARRIVAL)
 
     def _arrive(self) -> None:
         times = self._times
@@ -138,10 +144,13 @@ class _Customers:
             i += 1
             order_id = place(items=low if spread == 1 else low + int(draw() * spread))
             if cancel_probability and draw() < cancel_probability:
-                clock.at(now + int(draw() * window), partial(self._cancel, order_id))
+                cancel = partial(self._cancel, order_id)
+                clock.at(
+                    now + int(draw() * window), cancel, label=CUSTOMER_CANCEL, order_id=order_id
+                )
         self._next = i
         if i < end:
-            clock.at(times[i], self._arrive)
+            clock.at(times[i], self._arrive, label=ARRIVAL)
 
     def _cancel(self, order_id: str) -> None:
         self._houzz.act(order_id, CANCEL, "customer")
