@@ -370,3 +370,30 @@ def test_a_token_given_with_set_never_appears_in_a_report(tmp_path: Path) -> Non
         assert code == 0
         assert "s3cr3t-t0ken" not in out and "shop@x" not in out
         assert "policy.credentials.token=***" in out
+
+
+def test_a_run_takes_a_new_clock_and_labels_the_world_on_it() -> None:
+    """The public hook the benchmarks use: a Clock subclass sees what each event is."""
+    from houzzflow.simulator.runs.runner import CONNECTOR_TICK
+    from houzzflow.simulator.world.backend import SHIPMENT
+    from houzzflow.simulator.world.customers import ARRIVAL
+
+    seen: dict[str, int] = {}
+
+    class Watching(Clock):
+        def at(
+            self, when: int, callback: Any, priority: int = 0, label: str = "", order_id: str = ""
+        ) -> None:
+            seen[label] = seen.get(label, 0) + 1
+            super().at(when, callback, priority, label, order_id)
+
+    here = Path(__file__).resolve().parent.parent / "scenarios" / "seller-default.yaml"
+    scenario = load_scenario(here, ["world.orders.count=30"])
+    result = run_scenario(scenario, clock=Watching())
+    assert result.placed == 30
+    assert seen[ARRIVAL] >= 1 and seen[SHIPMENT] == len(result.warehouse.received)  # type: ignore[union-attr]
+    assert seen[CONNECTOR_TICK] >= result.polls  # the last one is due after the end
+    used = Clock()
+    used.at(5, lambda: None)
+    with pytest.raises(ValueError, match="new clock"):
+        run_scenario(scenario, clock=used)
