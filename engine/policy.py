@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -149,12 +150,37 @@ else:
     CartRoverFacts = _facts_model("cartrover", "CartRoverFacts")
 
 
+MAX_POLL_INTERVAL = 30 * 86400
+MAX_SHIPS_WITHIN = 60 * 86400
+
+
+def _at_most(limit: int) -> AfterValidator:
+    def check(seconds: int) -> int:
+        if seconds > limit:
+            raise ValueError(
+                f"{format_duration(seconds)} is longer than the {format_duration(limit)} limit"
+            )
+        return seconds
+
+    return AfterValidator(check)
+
+
+class WarehouseFacts(_Strict):
+    """What the merchant knows of the warehouse (WMS) the orders go to."""
+
+    ships_within: Annotated[Duration, _at_most(MAX_SHIPS_WITHIN)] = Field(
+        default=3 * 86400,
+        description="the longest the warehouse takes to ship an order it received (at most 60d)",
+    )
+
+
 class Assumptions(_Strict):
     account: Program | None = Field(
         default=None, description="program the Houzz account is really in"
     )
     era: EraField = Field(default="2021", description='legacy (before 2021-09-01) or "2021"')
     staff: StaffHabits = StaffHabits()
+    warehouse: WarehouseFacts = WarehouseFacts()
     houzz: HouzzFacts = Field(
         default_factory=HouzzFacts, description="open questions about Houzz you have confirmed"
     )
@@ -179,7 +205,9 @@ class PolicyFile(_Strict):
     mark_processed: bool | None = Field(default=None, description="CartRover calls Process")
     mark_charged: bool | None = Field(default=None, description="CartRover calls Charge")
     cancel_download: bool = Field(default=True, description="Order Cancel Download")
-    poll_interval: Duration = Field(default=900, description="30s, 15m, 4h, 2d")
+    poll_interval: Annotated[Duration, _at_most(MAX_POLL_INTERVAL)] = Field(
+        default=900, description="30s, 15m, 4h, 2d (at most 30d)"
+    )
     earliest_order_date: dt.date | None = None
     credentials: Credentials | None = None
     assume: Assumptions = Assumptions()
@@ -201,6 +229,7 @@ class Policy:
     staff_charge: Habit
     staff_cancel: CancelHabit
     earliest_order_date: dt.date | None = None
+    ships_within: int = 3 * 86400  # the warehouse's longest delay from receipt to shipment
     # Open questions the policy answers (assume.houzz / assume.cartrover), sorted pairs.
     pins: tuple[tuple[str, str], ...] = ()
     # Settings the user wrote down (the rest are defaults); for messages and locations.
@@ -242,6 +271,7 @@ class Policy:
                 "charge": self.staff_charge,
                 "cancel": self.staff_cancel,
             },
+            "warehouse": {"ships_within": format_duration(self.ships_within)},
         }
         register = default_register().assumptions
         for about in ("houzz", "cartrover"):
@@ -288,6 +318,7 @@ def resolve(policy_file: PolicyFile) -> Policy:
         staff_charge=assume.staff.charge,
         staff_cancel=assume.staff.cancel,
         earliest_order_date=policy_file.earliest_order_date,
+        ships_within=assume.warehouse.ships_within,
         pins=assume.pins(),
         explicit=explicit,
     )
