@@ -1,0 +1,268 @@
+"""Each loaded order's pipeline of writes: the Mark steps, the send, a withdrawal, a cancel.
+
+The enabled Mark steps run strictly (Process, then Charge; a refusal holds the order in
+Error), then the send to the warehouse; a shipment's Ship call and a cancellation at the
+warehouse run here too. A failed write keeps the order at its stage, and what happens when
+it is tried again (re-read first, counted done if the order got there, the warehouse asked
+before a second send, backoff, giving up) is ``houzzflow.engine.recovery``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from houzzflow.engine.decisions import CANCELLED, hold_reason, mark_steps
+from houzzflow.engine.ledger import (
+    ALERT_CANCEL,
+    CANCEL,
+    CHECK,
+    DUE,
+    EXTRA,
+    HOUZZ_WRITES,
+    HZ,
+    SHIP,
+    SINCE,
+    ST,
+    TRIES,
+    WAIT,
+    WITHDRAW,
+    Books,
+    Clerk,
+)
+from houzzflow.engine.policy import Policy
+from houzzflow.engine.ports import BackendPort, HouzzPort, ReplyLost, TransientError
+from houzzflow.engine.recovery import SEND, Resume, backoff, gives_up, resume, warehouse_answer
+from houzzflow.engine.table import Rejection, houzz_table
+
+T = TypeVar("T")
+
+# What one Houzz write came to.
+NOT_DONE, WRITTEN, RECONCILED = range(3)
+
+
+def _write_targets() -> dict[str, str]:
+    """The Houzz status each write of CartRover's leads to, read off the machine."""
+    targets: dict[str, str] = {}
+    for program in ("seller", "vendor"):
+        for era in ("legacy", "2021"):
+            for (_, action), move in houzz_table(program, era).moves.items():
+                if action in HOUZZ_WRITES and "connector" in move.actors:
+                    targets.setdefault(action, move.dest)
+    return targets
+
+
+class Pipeline(Clerk):
+    """Moves one connector's loaded orders through their writes."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        houzz: HouzzPort,
+        backend: BackendPort,
+        books: Books,
+    ) -> None:
+        super().__init__(books)
+        self.houzz = houzz
+        self.backend = backend
+        # Which Houzz lifecycle a re-read is judged against: the one the policy assumes.
+        self.houzz_table = houzz_table(policy.account, policy.era)
+        self.targets = _write_targets()
+        self.steps = mark_steps(policy)
+        self.first_stage = self.steps[0] if self.steps else SEND
+        self.next_stage = dict(zip(self.steps, (*self.steps[1:], SEND), strict=False))
+
+    def work(self, now: int) -> None:
+        work = self.state.work
+        if not work:
+            return
+        # Each order's steps touch only its own entry, so a copy of the items is safe.
+        for oid, entry in list(work.items()):
+            if entry[DUE] <= now:
+                self._advance(now, oid, entry)
+
+    def _advance(self, now: int, oid: str, entry: list[Any]) -> None:
+        s = self.state
+        while True:
+            stage = entry[ST]
+            if stage in HOUZZ_WRITES:
+                if entry[WAIT]:
+                    return  # waits for the next full poll to re-read the order
+                if now < s.houzz_blocked_until:
+                    # Houzz failed this tick: the step waits, like a failed one, for a
+                    # re-read (by then the order may have moved on) and counts as tried.
+                    entry[DUE] = s.houzz_blocked_until
+                    entry[WAIT] = True
+                    entry[TRIES] = max(entry[TRIES], 1)
+                    return
+                done = self._houzz_write(now, oid, entry, stage)
+                if done == NOT_DONE:
+                    return
+                if stage == SHIP:
+                    del s.work[oid]
+                    self.books.move(now, oid, "Confirm", "connector", "tracking posted to Houzz")
+                    return
+                # A pipeline a fault interrupted stays interrupted: the next stage is entered
+                # as tried, so it goes through ``resume`` before its call.
+                interrupted = done == RECONCILED or entry[TRIES] > 1 or entry[SINCE]
+                entry[ST] = self.next_stage[stage]
+                entry[TRIES] = 1 if interrupted else 0
+                entry[SINCE] = 0
+            elif stage == SEND:
+                if not entry[WAIT]:
+                    self._send(now, oid, entry)
+                return
+            elif stage == WITHDRAW:
+                self._withdraw(now, oid, entry)
+                if entry[ST] != CANCEL:
+                    return
+            elif stage == CANCEL:
+                self._cancel_at_backend(now, oid, entry)
+                return
+            else:  # pragma: no cover - entries are only ever made with the stages above
+                raise AssertionError(f"unknown pipeline stage {stage!r}")
+
+    def _houzz_write(self, now: int, oid: str, entry: list[Any], action: str) -> int:
+        """One Houzz write: WRITTEN (accepted), RECONCILED (a re-read found it done) or
+        NOT_DONE (failed, refused, or waiting)."""
+        if (
+            entry[TRIES]
+            and resume(self.houzz_table, action, entry[HZ], self.targets[action]) is Resume.DONE
+        ):
+            if self.sink is not None:
+                self.sink(now, oid, "Reconciled", f"re-read: {action} had taken effect", "", "")
+            return RECONCILED
+        entry[WAIT] = True  # in flight: if this call never answers, re-read before retrying
+        entry[TRIES] += 1
+        extra = entry[EXTRA]
+        try:
+            if extra is None:
+                ack = self.houzz.update_order(oid, action)
+            else:
+                ack = self.houzz.update_order(
+                    oid, action, shipping_method=extra[1], tracking_number=extra[0]
+                )
+        except TransientError as exc:
+            # Lost reply or not, someone may have moved the order meanwhile: re-read first.
+            self._retry_later(now, oid, entry, action, exc)
+            if not isinstance(exc, ReplyLost):
+                self.books.block_houzz(now, exc)
+            return NOT_DONE
+        entry[WAIT] = False
+        if ack.ok:
+            target = entry[HZ] = self.targets[action]
+            if self.sink is not None:
+                detail = f"{action} accepted" + (f": {extra[0]} ({extra[1]})" if extra else "")
+                self.sink(now, oid, action, detail, target, "")
+            return WRITTEN
+        known = entry[HZ]
+        del self.state.work[oid]
+        if action == SHIP:
+            reason = f"Houzz refused the shipment confirmation: {ack.reason}"
+        else:
+            reason = hold_reason(Rejection(known, action, "connector", ack.reason))
+        if self.sink is not None:
+            self.sink(now, oid, action, f"{action} refused: {ack.reason}", "", "")
+        self.books.hold(now, oid, reason)
+        return NOT_DONE
+
+    def _send(self, now: int, oid: str, entry: list[Any]) -> None:
+        backend = self.backend
+        if entry[CHECK]:
+            try:
+                present = backend.has_order(oid)
+            except TransientError as exc:
+                self._retry_later(now, oid, entry, SEND, exc)
+                return
+            entry[CHECK] = False
+            if warehouse_answer(present, cancelled=False) is Resume.SENT:
+                self._sent(now, oid, "the warehouse already had it (an earlier send got through)")
+                return
+        entry[CHECK] = entry[WAIT] = True  # in flight
+        entry[TRIES] += 1
+        try:
+            ack = backend.send_order(oid)
+        except TransientError as exc:
+            # Re-read the order before sending again (it may be cancelled by then); after a
+            # lost reply, ask the warehouse too.
+            entry[CHECK] = isinstance(exc, ReplyLost)
+            self._retry_later(now, oid, entry, SEND, exc)
+            return
+        entry[CHECK] = entry[WAIT] = False
+        if ack.ok:
+            self._sent(now, oid, "sent to the warehouse")
+            return
+        del self.state.work[oid]
+        self.books.hold(now, oid, f"the warehouse refused it: {ack.reason}")
+
+    def _sent(self, now: int, oid: str, detail: str) -> None:
+        del self.state.work[oid]
+        self.books.move(now, oid, "Send", "connector", detail)
+
+    def _withdraw(self, now: int, oid: str, entry: list[Any]) -> None:
+        """Cancelled in Houzz while a send's outcome was unknown: does the warehouse have it?"""
+        present = self._try(now, oid, entry, WITHDRAW, self.backend.has_order)
+        if present is None:
+            return
+        if warehouse_answer(present, cancelled=True) is Resume.CANCEL_AT_BACKEND:
+            self.books.move(now, oid, "Send", "connector", "the warehouse already had it")
+            entry[ST] = CANCEL
+            entry[TRIES] = entry[SINCE] = 0
+            entry[CHECK] = False
+            return
+        del self.state.work[oid]
+        self.books.move(
+            now, oid, "CancelBeforeSend", "connector", "cancelled in Houzz before it was sent"
+        )
+
+    def _cancel_at_backend(self, now: int, oid: str, entry: list[Any]) -> None:
+        s = self.state
+        ack = self._try(now, oid, entry, CANCEL, self.backend.cancel_order)
+        if ack is None:
+            return
+        del s.work[oid]
+        if ack.ok:
+            self.books.move(now, oid, "CancelAtBackend", "backend", "the warehouse cancelled it")
+            return
+        s.cancel_refused.add(oid)
+        if self.sink is not None:
+            self.sink(now, oid, "CancelRefused", ack.reason, CANCELLED, s.ledger.get(oid, ""))
+        self.books.alert(
+            now,
+            oid,
+            ALERT_CANCEL,
+            f"cancelled in Houzz, but the warehouse refused to cancel it ({ack.reason}): "
+            "shipped before the cancellation was seen",
+        )
+
+    def _try(
+        self, now: int, oid: str, entry: list[Any], stage: str, call: Callable[[str], T]
+    ) -> T | None:
+        """One backend call at ``stage``, counted as a try; None if it failed (retried later)."""
+        entry[TRIES] += 1
+        try:
+            return call(oid)
+        except TransientError as exc:
+            self._retry_later(now, oid, entry, stage, exc)
+            return None
+
+    def _retry_later(
+        self, now: int, oid: str, entry: list[Any], stage: str, exc: TransientError
+    ) -> None:
+        if not entry[SINCE]:
+            entry[SINCE] = now
+        wait = backoff(max(entry[TRIES], 1), exc.retry_after)
+        entry[DUE] = now + wait
+        lost = isinstance(exc, ReplyLost)
+        if self.sink is not None:
+            what = "reply lost" if lost else "failed"
+            self.sink(now, oid, "Retry", f"{stage} {what}: {exc}; retry in {wait} s", "", "")
+        if gives_up(entry[SINCE], now):
+            s = self.state
+            del s.work[oid]
+            if s.ledger.get(oid) == "AtWMS":  # a cancel nobody could deliver
+                self.books.alert(
+                    now, oid, ALERT_CANCEL, f"gave up cancelling it at the warehouse: {exc}"
+                )
+            else:
+                self.books.hold(now, oid, f"{stage} kept failing for 15 days: {exc}")
