@@ -11,9 +11,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from houzzflow.engine.policy import LOADS, STATUS_NAMES, Policy
-from houzzflow.engine.table import Rejection, Table
-
-CANCELLED = "Cancelled"
+from houzzflow.engine.table import CANCELLED, Rejection, Table
 
 
 class Decision(StrEnum):
@@ -102,20 +100,7 @@ def reached(table: Table, target: str, current: str) -> bool:
     it happen. Only forward progress counts: a cancellation, a lapse or a declined charge is
     never "past" a step.
     """
-    if current == target:
-        return True
-    seen = {target}
-    todo = [target]
-    while todo:
-        here = todo.pop()
-        for (src, _), move in table.moves.items():
-            forward = move.happens in ("auto", "may") and move.dest != CANCELLED
-            if src == here and forward and move.dest not in seen:
-                if move.dest == current:
-                    return True
-                seen.add(move.dest)
-                todo.append(move.dest)
-    return False
+    return table.reached(target, current)
 
 
 def step_target(table: Table, step: str) -> str:

@@ -150,7 +150,13 @@ def _composite(
         state = life.states[name]
         # Later kinds win: one class per state, and the label says what the colour means.
         kind, note = "", ""
-        hidden_in = [e for e in state.hidden_in_eras if policy is None or e == policy.era]
+        # Drawn for the register's default answers, or the ones the policy pins.
+        facts = policy.pins if policy else ()
+        hidden_in = [
+            e
+            for e in state.hidden_in_eras
+            if (policy is None or e == policy.era) and state.hidden(e, facts)
+        ]
         if state.terminal:
             kind = "terminal"
         if hidden_in:

@@ -8,7 +8,8 @@ invalid definitions never reach run time).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The answers to the register's open questions a lifecycle depends on, as sorted
+# (assumption, alternative) pairs (engine/assumptions.yaml); a name left out takes the
+# register's default.
+Facts = tuple[tuple[str, str], ...]
+
+
+def matches(when: dict[str, str], facts: Facts) -> bool:
+    """Whether the facts answer every question ``when`` names as it says."""
+    if not when:
+        return True
+    given = dict(facts)
+    from houzzflow.engine.assumptions import default_register  # the register loads lazily
+
+    defaults = default_register().assumptions
+    return all(given.get(k, defaults[k].default) == v for k, v in when.items())
+
+
 class StateDef(_Strict):
     label: str
     description: str = ""
@@ -36,6 +54,11 @@ class StateDef(_Strict):
     accepts: tuple[str, ...] = ()
     terminal: bool = False
     hidden_in_eras: tuple[Era, ...] = ()
+    # Hidden in those eras only when these open questions have these answers.
+    hidden_when: dict[str, str] = {}
+
+    def hidden(self, era: str, facts: Facts = ()) -> bool:
+        return era in self.hidden_in_eras and matches(self.hidden_when, facts)
 
 
 class TransitionDef(_Strict):
@@ -47,14 +70,19 @@ class TransitionDef(_Strict):
     eras: tuple[Era, ...] = ERAS
     after_cancel_window: bool = False
     happens: Literal["auto", "may", "fault", "late"] = "may"
+    # The transition exists only when these open questions have these answers.
+    when: dict[str, str] = {}
+    # When these open questions have these answers, the action on an order already past its
+    # dest is answered as done, without a change (instead of refused).
+    again_as_no_op_when: dict[str, str] | None = None
 
     @field_validator("source", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return (value,) if isinstance(value, str) else value
 
-    def applies(self, program: str, era: str) -> bool:
-        return program in self.programs and era in self.eras
+    def applies(self, program: str, era: str, facts: Facts = ()) -> bool:
+        return program in self.programs and era in self.eras and matches(self.when, facts)
 
 
 class LifecycleDef(_Strict):
@@ -89,10 +117,29 @@ class MachineDef(_Strict):
     connector: LifecycleDef = Field(description="CartRover's own order statuses")
 
 
-def _variants(machine: MachineDef) -> Iterator[tuple[str, str]]:
+def _conditions(machine: MachineDef) -> Iterator[tuple[tuple[str | int, ...], dict[str, str]]]:
+    """Every open-question condition in the machine, with where it is written."""
+    for part in ("houzz", "connector"):
+        life: LifecycleDef = getattr(machine, part)
+        for name, state in life.states.items():
+            yield (part, "states", name, "hidden_when"), state.hidden_when
+        for i, t in enumerate(life.transitions):
+            yield (part, "transitions", i, "when"), t.when
+            if t.again_as_no_op_when is not None:
+                yield (part, "transitions", i, "again_as_no_op_when"), t.again_as_no_op_when
+
+
+def _variants(machine: MachineDef) -> Iterator[tuple[str, str, Facts]]:
+    """Every program, era and combination of answers to the questions the machine names."""
+    from houzzflow.engine.assumptions import default_register
+
+    register = default_register().assumptions
+    named = sorted({k for _, when in _conditions(machine) for k in when if k in register})
+    choices = [[(k, alt) for alt in register[k].alternatives] for k in named]
     for program in machine.programs:
         for era in machine.eras:
-            yield program, era
+            for facts in itertools.product(*choices):
+                yield program, era, tuple(facts)
 
 
 def check_definition(machine: MachineDef, doc: SourceDoc | None = None) -> list[Diagnostic]:
@@ -131,7 +178,25 @@ def check_definition(machine: MachineDef, doc: SourceDoc | None = None) -> list[
         # The graph checks need every name resolved; the other lifecycle is still checked.
         if len(found) == before:
             found.extend(_graph_checks(machine, part, life, doc))
+    _condition_checks(machine, report)
     return found
+
+
+def _condition_checks(machine: MachineDef, report: Callable[..., None]) -> None:
+    """Each condition names an open question of the register and one of its alternatives."""
+    from houzzflow.engine.assumptions import default_register
+
+    register = default_register().assumptions
+    for path, when in _conditions(machine):
+        for name, value in when.items():
+            if name not in register:
+                known = ", ".join(register)
+                report(
+                    "MACH008", f"{name!r} is not an open question of the register ({known})", path
+                )
+            elif value not in register[name].alternatives:
+                known = ", ".join(register[name].alternatives)
+                report("MACH008", f"{name}: {value!r} is not one of {known}", path)
 
 
 def _source_path(
@@ -154,14 +219,17 @@ def _graph_checks(
         return doc.locate(path, key=path[1] == "states") if doc else Location(path=path)
 
     # Two transitions on one trigger from one state that can both fire in the same variant.
-    seen: dict[tuple[str, str, str, str], int] = {}
+    seen: dict[tuple[str, str, str, str, Facts], int] = {}
+    reported: set[tuple[str, str, str, str, int | None, int]] = set()
     for i, t in enumerate(life.transitions):
-        for program, era in _variants(machine):
-            if not t.applies(program, era):
+        for program, era, facts in _variants(machine):
+            if not t.applies(program, era, facts):
                 continue
             for src in t.source:
-                key = (src, t.action, program, era)
-                if key in seen:
+                key = (src, t.action, program, era, facts)
+                told = (src, t.action, program, era, seen.get(key), i)
+                if key in seen and told not in reported:
+                    reported.add(told)  # once, whichever answers to open questions clash
                     found.append(
                         Diagnostic(
                             "MACH003",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from houzzflow.engine.decisions import CANCELLED, hold_reason, mark_steps
+from houzzflow.engine.decisions import hold_reason, mark_steps
 from houzzflow.engine.ledger import (
     ALERT_CANCEL,
     CANCEL,
@@ -33,7 +33,7 @@ from houzzflow.engine.ledger import (
 from houzzflow.engine.policy import Policy
 from houzzflow.engine.ports import BackendPort, HouzzPort, ReplyLost, TransientError
 from houzzflow.engine.recovery import SEND, Resume, backoff, gives_up, resume, warehouse_answer
-from houzzflow.engine.table import Rejection, houzz_table
+from houzzflow.engine.table import CANCELLED, Rejection, houzz_table
 
 T = TypeVar("T")
 

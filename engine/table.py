@@ -11,7 +11,9 @@ from functools import cache
 from types import MappingProxyType
 from typing import NamedTuple
 
-from houzzflow.engine.machine import LifecycleDef, MachineDef, default_machine
+from houzzflow.engine.machine import Facts, LifecycleDef, MachineDef, default_machine, matches
+
+CANCELLED = "Cancelled"  # never "past" a step: an order cancelled did not make progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +50,25 @@ class Table:
     moves: MappingProxyType[tuple[str, str], Move]
     # action -> the states it may start from, for the rejection message
     sources: MappingProxyType[str, tuple[str, ...]]
+    # state -> the states an order there can reach by progress alone (Houzz's and people's
+    # own moves: no cancellation, lapse or failed charge), itself excluded
+    forward: MappingProxyType[str, frozenset[str]]
+    # (state, action) that Houzz answers as done without a change: the order is already
+    # past the action (only where the open questions say Houzz does that)
+    no_ops: frozenset[tuple[str, str]]
+    # the answers to the open questions this table was compiled for
+    facts: Facts = ()
+
+    def reached(self, target: str, current: str) -> bool:
+        """True when an order now ``current`` has already reached ``target`` or gone past it."""
+        return current == target or current in self.forward.get(target, ())
 
     def step(self, state: str, action: str, actor: str) -> str | Rejection:
         """The state after ``actor`` performs ``action`` on an order in ``state``."""
         move = self.moves.get((state, action))
         if move is None:
+            if (state, action) in self.no_ops:
+                return state
             return Rejection(state, action, actor, self._why_not(state, action))
         if actor not in move.actors:
             who = " or ".join(sorted(move.actors))
@@ -68,17 +84,29 @@ class Table:
         return f"order is {here}; {action} needs {need}"
 
 
-def compile_lifecycle(life: LifecycleDef, program: str, era: str, hidden: bool = True) -> Table:
+def compile_lifecycle(
+    life: LifecycleDef, program: str, era: str, hidden: bool = True, facts: Facts = ()
+) -> Table:
     moves: dict[tuple[str, str], Move] = {}
     sources: dict[str, list[str]] = {}
     for t in life.transitions:
-        if not t.applies(program, era):
+        if not t.applies(program, era, facts):
             continue
         for src in t.source:
             moves[(src, t.action)] = Move(
                 t.dest, frozenset(t.actors), t.happens, t.after_cancel_window
             )
             sources.setdefault(t.action, []).append(src)
+    forward = _forward(life, moves)
+    no_ops = {
+        (past, t.action)
+        for t in life.transitions
+        if t.applies(program, era, facts)
+        and t.again_as_no_op_when is not None
+        and matches(t.again_as_no_op_when, facts)
+        for past in (t.dest, *forward[t.dest])
+        if (past, t.action) not in moves
+    }
     return Table(
         program=program,
         era=era,
@@ -86,18 +114,43 @@ def compile_lifecycle(life: LifecycleDef, program: str, era: str, hidden: bool =
         states=tuple(life.states),
         labels=MappingProxyType({n: s.label for n, s in life.states.items()}),
         terminal=frozenset(n for n, s in life.states.items() if s.terminal),
-        hidden=frozenset(n for n, s in life.states.items() if hidden and era in s.hidden_in_eras),
+        hidden=frozenset(n for n, s in life.states.items() if hidden and s.hidden(era, facts)),
         moves=MappingProxyType(moves),
         sources=MappingProxyType({a: tuple(s) for a, s in sources.items()}),
+        forward=MappingProxyType(forward),
+        no_ops=frozenset(no_ops),
+        facts=facts,
     )
 
 
-def houzz_table(program: str, era: str, machine: MachineDef | None = None) -> Table:
-    """Houzz's lifecycle for one program and era (from the shipped machine by default)."""
+def _forward(life: LifecycleDef, moves: dict[tuple[str, str], Move]) -> dict[str, frozenset[str]]:
+    """For each state, the states progress alone leads to (see ``Table.forward``)."""
+    step: dict[str, set[str]] = {name: set() for name in life.states}
+    for (src, _), move in moves.items():
+        if move.happens in ("auto", "may") and move.dest != CANCELLED:
+            step[src].add(move.dest)
+    out: dict[str, frozenset[str]] = {}
+    for start in life.states:
+        seen: set[str] = set()
+        todo = list(step[start])
+        while todo:
+            here = todo.pop()
+            if here not in seen:
+                seen.add(here)
+                todo.extend(step[here])
+        out[start] = frozenset(seen - {start})
+    return out
+
+
+def houzz_table(
+    program: str, era: str, machine: MachineDef | None = None, facts: Facts = ()
+) -> Table:
+    """Houzz's lifecycle for one program and era (from the shipped machine by default), for
+    the given answers to the register's open questions (the register's defaults otherwise)."""
     if machine is None:
-        return _shipped_houzz_table(program, era)
+        return _shipped_houzz_table(program, era, facts)
     # A MachineDef holds dicts, so it cannot be a cache key; other machines compile afresh.
-    return compile_lifecycle(machine.houzz, program, era)
+    return compile_lifecycle(machine.houzz, program, era, facts=facts)
 
 
 def connector_table(machine: MachineDef | None = None) -> Table:
@@ -108,8 +161,8 @@ def connector_table(machine: MachineDef | None = None) -> Table:
 
 
 @cache
-def _shipped_houzz_table(program: str, era: str) -> Table:
-    return compile_lifecycle(default_machine().houzz, program, era)
+def _shipped_houzz_table(program: str, era: str, facts: Facts) -> Table:
+    return compile_lifecycle(default_machine().houzz, program, era, facts=facts)
 
 
 @cache

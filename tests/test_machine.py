@@ -150,7 +150,9 @@ def test_tables_for_a_machine_passed_in_are_compiled() -> None:
 # --- refused definitions ------------------------------------------------------------------
 
 HOUZZ_TRANSITIONS_END = "\nconnector:\n"
-HOUZZ_STATES_END = '      hidden_in_eras: ["2021"]\n'
+HOUZZ_STATES_END = (
+    '      accepts: [FailedToCharge, Failed to Charge]\n      hidden_in_eras: ["2021"]\n'
+)
 CONNECTOR_STATES_END = (
     "      description: cancelled at the backend after Houzz cancelled it\n      terminal: true\n"
 )
@@ -342,3 +344,40 @@ def test_a_machine_def_checked_without_a_file_still_names_the_setting() -> None:
     found = check_definition(MachineDef.model_validate(data))
     assert [d.code for d in found] == ["MACH001"]
     assert found[0].location.dotted == "houzz.transitions.0.dest"
+
+
+@pytest.mark.parametrize(
+    ("written", "says"),
+    [
+        ("{release_2021: after_charg}", "'after_charg' is not one of as_new, after_charge"),
+        ("{release_2022: after_charge}", "'release_2022' is not an open question"),
+    ],
+)
+def test_a_condition_names_an_open_question_and_one_of_its_answers(
+    tmp_path: Path, written: str, says: str
+) -> None:
+    text = _edit(
+        SHIPPED_TEXT, "hidden_when: {release_2021: after_charge}", f"hidden_when: {written}"
+    )
+    path, found = _only(tmp_path, text, "MACH008")
+    assert says in found.message
+    _at(found, path, _position(text, written))
+
+
+def test_the_lifecycle_follows_the_answers_to_open_questions() -> None:
+    from houzzflow.engine.table import houzz_table
+
+    strict = houzz_table("seller", "legacy")
+    lenient = houzz_table("seller", "legacy", facts=(("mark_step_done", "no_op"),))
+    assert isinstance(strict.step("InProduction", "Process", "connector"), Rejection)
+    assert lenient.step("InProduction", "Process", "connector") == "InProduction"
+    assert lenient.step("Charged", "Charge", "staff") == "Charged"
+    # a no-op is for an order past the step, never one that went another way
+    assert isinstance(lenient.step("Cancelled", "Process", "connector"), Rejection)
+    assert isinstance(lenient.step("FailedToCharge", "Charge", "connector"), Rejection)
+    assert "New" not in houzz_table("seller", "2021").hidden
+    assert "New" in houzz_table("seller", "2021", facts=(("release_2021", "after_charge"),)).hidden
+    lapse = ("Charged", "AuthorizationLapse")
+    assert lapse in houzz_table("vendor", "2021").moves
+    assert lapse not in houzz_table("vendor", "2021", facts=(("vendor_lapse", "never"),)).moves
+    assert lapse in houzz_table("seller", "2021", facts=(("vendor_lapse", "never"),)).moves
