@@ -127,3 +127,22 @@ def open_alternatives(
         for name, entry in register.assumptions.items()
         if entry.explored
     }
+
+
+def fact_fields(about: About, *, pinned: bool) -> dict[str, Any]:
+    """pydantic fields, one per open question about Houzz or CartRover: a policy's pins
+    (``pinned``: each defaults to None, not pinned) or a simulated world's answers (each
+    defaults to the register's default). Policies and scenarios build their sections from
+    these, so a question is declared once, in the register."""
+    from pydantic import Field
+
+    return {
+        name: (
+            Literal[tuple(entry.alternatives)] | None
+            if pinned
+            else Literal[tuple(entry.alternatives)],
+            Field(default=None if pinned else entry.default, description=entry.question),
+        )
+        for name, entry in default_register().assumptions.items()
+        if entry.about == about
+    }

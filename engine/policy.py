@@ -23,7 +23,7 @@ from pydantic import (
     create_model,
 )
 
-from houzzflow.engine.assumptions import default_register
+from houzzflow.engine.assumptions import About, default_register, fact_fields
 from houzzflow.engine.machine import Era, Program
 
 OrderStatus = Literal["new", "in_production", "new_or_in_production", "charged"]
@@ -128,18 +128,10 @@ class StaffHabits(_Strict):
     cancel: CancelHabit = "never"
 
 
-def _facts_model(about: str, title: str) -> type[BaseModel]:
-    """The ``assume.houzz`` / ``assume.cartrover`` section, built from the register, so an
-    open question is declared once: each field pins one assumption to one alternative."""
-    fields: dict[str, Any] = {
-        name: (
-            Literal[tuple(entry.alternatives)] | None,
-            Field(default=None, description=entry.question),
-        )
-        for name, entry in default_register().assumptions.items()
-        if entry.about == about
-    }
-    return create_model(title, __base__=_Strict, **fields)
+def _facts_model(about: About, title: str) -> type[BaseModel]:
+    """The ``assume.houzz`` / ``assume.cartrover`` section: each field pins one open question
+    of the register to one alternative."""
+    return create_model(title, __base__=_Strict, **fact_fields(about, pinned=True))
 
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ import gc
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from houzzflow.engine.connector import (
     HOUZZ_WRITES,
@@ -31,7 +31,7 @@ from houzzflow.engine.connector import (
 )
 from houzzflow.engine.diagnostics import Location
 from houzzflow.engine.ports import Ack, BackendPort, HouzzPort, TransientError
-from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
+from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz, WindowField
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 from houzzflow.simulator.runs import world_of
@@ -214,7 +214,7 @@ class _Run:
             clock=clock,
             rng=rng,
             timeline=timeline,
-            window_field=world.houzz.window_field,
+            window_field=cast(WindowField, world.answer("window_field")),
             connection=policy.connection_type,
             faults=None if scripted else world_of.fault_plan(world.faults),
             charge_failure_rate=0.0 if scripted else world.houzz.charge_failure_rate,

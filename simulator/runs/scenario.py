@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -37,11 +37,13 @@ from pydantic import (
     ConfigDict,
     Field,
     WithJsonSchema,
+    create_model,
     model_validator,
 )
 
+from houzzflow.engine.assumptions import default_register, fact_fields
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity
-from houzzflow.engine.machine import Era, Program
+from houzzflow.engine.machine import Era, Facts, Program
 from houzzflow.engine.policy import Duration, EraField, Policy, PolicyFile, parse_duration
 from houzzflow.engine.validation import policy_from_doc
 from houzzflow.engine.yamlsource import (
@@ -113,13 +115,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class HouzzWorld(_Strict):
-    """The Houzz account: its real program and era (default: the policy's assumptions)."""
+class _HouzzAccount(_Strict):
+    """The Houzz account: its real program and era (default: the policy's assumptions), the
+    share of charges that fail, and Houzz's answers to the register's open questions (each
+    defaulting to the simulator's default, engine/assumptions.yaml)."""
 
     program: Program | None = None
     era: EraField | None = None
-    window_field: Literal["modified", "created"] = "modified"
     charge_failure_rate: Rate = 0.0
+
+
+class _CartRoverWorld(_Strict):
+    """What CartRover really does where the sources are silent (engine/assumptions.yaml)."""
+
+
+if TYPE_CHECKING:
+    HouzzWorld = _HouzzAccount
+    CartRoverWorld = _CartRoverWorld
+else:
+    HouzzWorld = create_model(
+        "HouzzWorld", __base__=_HouzzAccount, **fact_fields("houzz", pinned=False)
+    )
+    CartRoverWorld = create_model(
+        "CartRoverWorld", __base__=_CartRoverWorld, **fact_fields("cartrover", pinned=False)
+    )
 
 
 class BurstSpec(_Strict):
@@ -260,7 +279,8 @@ class ScriptStep(_Strict):
 
 
 class WorldSpec(_Strict):
-    houzz: HouzzWorld = HouzzWorld()
+    houzz: HouzzWorld = Field(default_factory=HouzzWorld)
+    cartrover: CartRoverWorld = Field(default_factory=CartRoverWorld)
     orders: OrdersSpec = OrdersSpec(count=100)
     backlog: BacklogSpec | None = None
     staff: StaffSpec = StaffSpec()
@@ -269,6 +289,16 @@ class WorldSpec(_Strict):
     # A script replaces the order stream, staff, Houzz's own clocks, the warehouse's
     # timing and CartRover's poll schedule: everything happens where the script says.
     script: tuple[ScriptStep, ...] = ()
+
+    def answer(self, question: str) -> str:
+        """This world's answer to one open question of the register."""
+        return str(dict(self.facts())[question])
+
+    def facts(self) -> Facts:
+        """This world's answers to every open question of the register, sorted pairs."""
+        answers = {**self.houzz.model_dump(), **self.cartrover.model_dump()}
+        register = default_register().assumptions
+        return tuple(sorted((k, v) for k, v in answers.items() if k in register))
 
     @model_validator(mode="after")
     def _check_script(self) -> WorldSpec:

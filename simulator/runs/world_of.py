@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import cast
 
 from houzzflow.engine.policy import Policy
 from houzzflow.simulator.harness import HarnessConfig, HouzzHarness
+from houzzflow.simulator.houzz.state import WindowField
 from houzzflow.simulator.kernel.faults import FaultPlan
 from houzzflow.simulator.runs.scenario import (
     FaultsSpec,
@@ -88,7 +90,7 @@ def scenario_config(scenario: Scenario, base: HarnessConfig | None = None) -> Ha
         program=scenario.program,
         era=scenario.era,
         seed=scenario.seed,
-        window_field=world.houzz.window_field,
+        window_field=cast(WindowField, world.answer("window_field")),
         faults=None if plan is None else replace(plan, crash_every_polls=None),
         charge_failure_rate=world.houzz.charge_failure_rate,
         stream=order_stream(world.orders),
