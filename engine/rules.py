@@ -23,8 +23,10 @@ from houzzflow.engine.policy import (
     STATUS_NAMES,
     Policy,
     cartrover_defaults,
+    format_duration,
 )
 from houzzflow.engine.table import Rejection, houzz_table
+from houzzflow.engine.timing import lapse_possible, longest_safe_poll_interval, longest_wait
 
 Locate = Callable[[str], Location]
 
@@ -44,7 +46,7 @@ CODES: dict[str, str] = {
     "HZ012": "Order Cancel Download off while orders can be cancelled after loading",
     "HZ013": "a staff habit that cannot apply to this program and era",
     "HZ014": "Mark Orders as Charged refused: the order was never processed",
-    "HZ015": "poll interval longer than an authorization lasts",
+    "HZ015": "an authorization can lapse before CartRover confirms the shipment",
 }
 
 SETTINGS_SPACE: dict[str, tuple[Any, ...]] = {
@@ -242,13 +244,16 @@ def _after_marks(
 
 def _notes(policy: Policy, add: Callable[[Finding], None]) -> None:
     table = houzz_table(policy.account, policy.era)
-    if policy.poll_interval >= 604800:
+    if lapse_possible(policy):
+        wait = longest_wait(policy)
         add(
             Finding(
                 "HZ015",
                 "poll_interval",
-                "the poll interval is 7 days or more: a charged order's authorization can "
-                "lapse before CartRover ever sees it",
+                f"an order can wait up to {format_duration(wait.total)} between its charge "
+                f"and CartRover's shipment confirmation ({wait.words()}): the 7-day "
+                "authorization can lapse first, and Houzz then refuses the confirmation "
+                "(the order is In Production again)",
             )
         )
     for action in ("Process", "Charge"):
@@ -289,7 +294,8 @@ def _notes(policy: Policy, add: Callable[[Finding], None]) -> None:
                 "connection_type",
                 "a charge authorizes the card for 7 days; an order the warehouse has not "
                 "shipped by then falls back to In Production and Houzz refuses its shipment "
-                "confirmation; the proof assumes the warehouse ships within 7 days",
+                "confirmation; the proof assumes the warehouse ships within "
+                f"{format_duration(policy.ships_within)} (assume.warehouse.ships_within)",
                 Severity.INFO,
             )
         )
@@ -316,8 +322,12 @@ def nearest_safe(policy: Policy) -> tuple[dict[str, Any], dict[str, Any]] | None
     staff habit changed too. Ties prefer CartRover's defaults for the account.
     """
     base = policy
-    if base.poll_interval >= 604800:
-        base = base.with_settings(poll_interval=900)
+    if lapse_possible(base):
+        # A shorter poll interval, the longest round one that leaves no lapse, if any does.
+        interval = longest_safe_poll_interval(base)
+        if interval is None:
+            return None
+        base = base.with_settings(poll_interval=interval)
     setting_moves = _candidates(base, SETTINGS_SPACE)
     for habits in _habit_candidates(base):
         candidate_base = base.with_settings(**habits) if habits else base
@@ -325,7 +335,7 @@ def nearest_safe(policy: Policy) -> tuple[dict[str, Any], dict[str, Any]] | None
             trial = candidate_base.with_settings(**changes) if changes else candidate_base
             if is_safe(trial):
                 if base is not policy:
-                    changes = {**changes, "poll_interval": "15m"}
+                    changes = {**changes, "poll_interval": format_duration(base.poll_interval)}
                 return changes, habits
     return None
 

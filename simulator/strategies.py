@@ -13,26 +13,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from houzzflow.engine.assumptions import default_register
 from houzzflow.engine.policy import ORDER_STATUSES, Policy, PolicyFile, resolve
 from houzzflow.engine.rules import CODES, is_safe
 
+# The setups the sources call safe (DOMAIN.md section 3), by name: the register's claims.
 SAFE_SETUPS: dict[str, dict[str, Any]] = {
-    "seller-legacy-default": {"connection_type": "seller", "assume": {"era": "legacy"}},
-    "seller-legacy-manual-process": {
-        "connection_type": "seller",
-        "order_status": "in_production",
-        "mark_processed": False,
-        "assume": {"era": "legacy", "staff": {"process": "always"}},
-    },
-    "seller-legacy-manual-charge": {
-        "connection_type": "seller",
-        "order_status": "charged",
-        "mark_processed": False,
-        "mark_charged": False,
-        "assume": {"era": "legacy", "staff": {"process": "always", "charge": "always"}},
-    },
-    "seller-2021": {"connection_type": "seller", "assume": {"era": "2021"}},
-    "vendor": {"connection_type": "vendor"},
+    name: dict(claim.setup) for name, claim in default_register().claims.items()
 }
 
 # (base setup, dotted changes, the rule code the change must trigger)

@@ -57,8 +57,7 @@ def _line_of(text: str) -> int:
     [
         ("    default: refused\n", "    default: refuse\n", "ASSUME002"),
         ("    default: modified\n", "    default: created\n", "ASSUME003"),
-        ("ruled_out_by: [cartrover-defaults, manual-process, manual", "ruled_out_by: [nobody, "
-         "manual-process, manual", "ASSUME005"),
+        ("ruled_out_by: [seller-legacy-default,", "ruled_out_by: [nobody,", "ASSUME005"),
         ("      no_op:\n        means: Ack Success without a change; CartRover goes on with the "
          "order\n", "", "ASSUME001"),
     ],
@@ -121,7 +120,7 @@ def test_the_command_prints_the_register_and_what_a_proof_does_with_it(tmp_path:
     assert by_name["charge_decline"]["proof_alternatives"] == ["hold", "retry"]
     assert by_name["listing"]["proof"] == "settled"
     assert by_name["time_zone"]["proof"] == "not explored"
-    assert {c["name"] for c in data["claims"]} >= {"cartrover-defaults", "vendor"}
+    assert {c["name"] for c in data["claims"]} >= {"seller-legacy-default", "vendor"}
     bad = CliRunner().invoke(main, ["assumptions", "--policy", str(tmp_path / "missing.yaml")])
     assert bad.exit_code == 2
     assert "YAML008" in bad.output

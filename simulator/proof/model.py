@@ -24,11 +24,11 @@ from houzzflow.engine.decisions import (
     mark_steps,
     step_target,
 )
-from houzzflow.engine.machine import default_machine
 from houzzflow.engine.order_paths import WINDOW_CLOSES, Step, steps_from
 from houzzflow.engine.policy import Policy
 from houzzflow.engine.recovery import SEND, Resume, resume, warehouse_answer
 from houzzflow.engine.table import Rejection, Table, houzz_table
+from houzzflow.engine.timing import lapse_possible
 
 
 class Order(NamedTuple):
@@ -89,8 +89,9 @@ class World:
         self.policy = policy
         self.bounds = bounds
         self.table: Table = houzz_table(policy.account, policy.era)
-        # A poll slower than an authorization lets charged orders lapse before loading.
-        self.lapse = bounds.lapse or policy.poll_interval >= default_machine().timing.authorization
+        # Polls or a warehouse slow enough let an authorization lapse before CartRover is
+        # done with the order (engine.timing): explore lapses then.
+        self.lapse = bounds.lapse or lapse_possible(policy, faults=bounds.faults)
         self.connected = policy.connection_type == policy.account
         self.steps = mark_steps(policy)
         self.writes = (*self.steps, SEND)
