@@ -8,13 +8,21 @@ takes a strategy. Policies come as policy-file mappings (what a user writes, rea
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from hypothesis import strategies as st
 
 from houzzflow.engine.assumptions import default_register
-from houzzflow.engine.policy import ORDER_STATUSES, Policy, PolicyFile, resolve
+from houzzflow.engine.policy import (
+    MAX_POLL_INTERVAL,
+    MAX_SHIPS_WITHIN,
+    ORDER_STATUSES,
+    Policy,
+    PolicyFile,
+    resolve,
+)
 from houzzflow.engine.rules import CODES, is_safe
 
 # The setups the sources call safe (DOMAIN.md section 3), by name: the register's claims.
@@ -72,6 +80,15 @@ def resolved(policy_file: Mapping[str, Any]) -> Policy:
     return resolve(PolicyFile.model_validate(dict(policy_file)))
 
 
+# Durations worth drawing often: where the timing rule (HZ015) turns, and the limits.
+_ROUND_INTERVALS = ("30s", "5m", "15m", "1h", "4h", "12h", "1d", "2d", "3d", "4d", "7d", "30d")
+_WAREHOUSE_BOUNDS = ("1h", "1d", "2d", "3d", "5d", "7d", "60d")
+
+
+def _durations(round_values: tuple[str, ...], low: int, high: int) -> st.SearchStrategy[str]:
+    return st.sampled_from(round_values) | st.integers(low, high).map(_duration)
+
+
 @st.composite
 def _policy_files(draw: st.DrawFn, safe: bool | None, eras: tuple[str, ...]) -> dict[str, Any]:
     data: dict[str, Any] = {"connection_type": draw(st.sampled_from(("seller", "vendor")))}
@@ -83,6 +100,12 @@ def _policy_files(draw: st.DrawFn, safe: bool | None, eras: tuple[str, ...]) -> 
     ):
         if draw(st.booleans()):  # sometimes left out: CartRover's default applies
             data[key] = draw(st.sampled_from(values))
+    if draw(st.booleans()):
+        data["poll_interval"] = draw(_durations(_ROUND_INTERVALS, 30, MAX_POLL_INTERVAL))
+    if draw(st.booleans()):
+        data["earliest_order_date"] = draw(
+            st.dates(dt.date(2024, 1, 1), dt.date(2026, 1, 1))
+        ).isoformat()
     staff = {
         "process": draw(st.sampled_from(("never", "always", "sometimes"))),
         "charge": draw(st.sampled_from(("never", "always", "sometimes"))),
@@ -93,6 +116,15 @@ def _policy_files(draw: st.DrawFn, safe: bool | None, eras: tuple[str, ...]) -> 
         "era": draw(st.sampled_from(eras)),
         "staff": staff,
     }
+    if draw(st.booleans()):
+        bound = draw(_durations(_WAREHOUSE_BOUNDS, 60, MAX_SHIPS_WITHIN))
+        data["assume"]["warehouse"] = {"ships_within": bound}
+    # Sometimes pin an open question to an alternative the sources leave standing.
+    for name, entry in default_register().assumptions.items():
+        if entry.explored and draw(st.integers(0, 3)) == 0:
+            data["assume"].setdefault(entry.about, {})[name] = draw(
+                st.sampled_from(entry.standing())
+            )
     return data
 
 
@@ -209,10 +241,11 @@ def staff_habits(*, policy: Policy | None = None) -> st.SearchStrategy[dict[str,
 
 
 def backends(*, max_delay: int = 3 * 86400) -> st.SearchStrategy[dict[str, Any]]:
-    """A scenario's ``world.backend``: shipping delays (within the 7-day authorization)."""
-    _check_range("max_delay", 1, 6 * 86400, max_delay)
-    delays = st.tuples(st.integers(60, max_delay // 2), st.integers(0, max_delay // 2)).map(
-        lambda pair: [_duration(pair[0]), _duration(pair[0] + pair[1])]
+    """A scenario's ``world.backend``: shipping delays up to ``max_delay`` seconds (a policy's
+    ``assume.warehouse.ships_within``, for a world consistent with it)."""
+    _check_range("max_delay", 2, MAX_SHIPS_WITHIN, max_delay)
+    delays = st.tuples(st.integers(1, max_delay), st.integers(1, max_delay)).map(
+        lambda pair: [_duration(min(pair)), _duration(max(pair))]
     )
     return st.fixed_dictionaries(
         {"ship_delay": delays, "packages": st.sampled_from([[1, 1], [1, 3], [2, 4]])}
@@ -256,7 +289,7 @@ def _scenarios(
         "world": {
             "orders": {**draw(order_streams(max_count=max_orders)), "place_within": 0.1},
             "staff": draw(staff_habits(policy=resolved_policy)),
-            "backend": draw(backends()),
+            "backend": draw(backends(max_delay=resolved_policy.ships_within)),
             "faults": draw(faults),
         },
     }

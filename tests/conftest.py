@@ -19,6 +19,9 @@ pytest_plugins = ["houzzflow.simulator.pytest_plugin"]
 
 settings.register_profile("ci", max_examples=50, deadline=None, derandomize=True, print_blob=True)
 settings.register_profile("thorough", max_examples=2_000, deadline=None, print_blob=True)
+# What CI runs after the suite: the thorough search, fresh each run (CI prints the seed, and
+# ``--hypothesis-seed=N`` reproduces it), on fewer examples so it fits CI's time.
+settings.register_profile("slice", max_examples=300, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

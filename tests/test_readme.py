@@ -219,6 +219,7 @@ def test_every_option_in_the_readme_exists() -> None:
     }
     bench = (ROOT / "bench" / "__main__.py").read_text(encoding="utf-8")
     options |= set(re.findall(r'add_argument\(\s*"(--[\w-]+)"', bench))
+    options.add("--hypothesis-seed")  # Hypothesis' own pytest option, in Development
     pieces = re.findall(r"`([^`\n]+)`", README)
     pieces += [line for _, body in FENCE.findall(README) for line in body.splitlines()]
     ours = [p for p in pieces if p.strip().startswith("--") or re.search(r"houzzflow |bench", p)]

@@ -32,7 +32,7 @@ from houzzflow.simulator.strategies import (
         lambda: mutated_policies(code="HZ999"),
         lambda: mutated_policies(code="HZ009"),
         lambda: order_streams(max_count=-1),
-        lambda: backends(max_delay=30 * 86400),
+        lambda: backends(max_delay=61 * 86400),
         lambda: fault_plans(max_rate=2.0),
         lambda: staff_habits(policy="legacy"),  # type: ignore[arg-type]
         lambda: scenarios(max_orders=0),
