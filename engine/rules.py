@@ -26,7 +26,12 @@ from houzzflow.engine.policy import (
     format_duration,
 )
 from houzzflow.engine.table import Rejection, houzz_table
-from houzzflow.engine.timing import lapse_possible, longest_safe_poll_interval, longest_wait
+from houzzflow.engine.timing import (
+    lapse_free_backlog,
+    lapse_possible,
+    longest_safe_poll_interval,
+    longest_wait,
+)
 
 Locate = Callable[[str], Location]
 
@@ -47,6 +52,7 @@ CODES: dict[str, str] = {
     "HZ013": "a staff habit that cannot apply to this program and era",
     "HZ014": "Mark Orders as Charged refused: the order was never processed",
     "HZ015": "an authorization can lapse before CartRover confirms the shipment",
+    "HZ016": "orders charged before go-live can lapse before CartRover confirms them",
 }
 
 SETTINGS_SPACE: dict[str, tuple[Any, ...]] = {
@@ -297,6 +303,28 @@ def _notes(policy: Policy, add: Callable[[Finding], None]) -> None:
                 "confirmation; the proof assumes the warehouse ships within "
                 f"{format_duration(policy.ships_within)} (assume.warehouse.ships_within)",
                 Severity.INFO,
+            )
+        )
+    backlog_limit = lapse_free_backlog(policy)
+    if backlog_limit is not None:
+        days = backlog_limit // 86400
+        hours = backlog_limit % 86400 // 3600
+        exact = f"{days} days" + (f" {hours} hours" if hours else "")
+        eod = policy.earliest_order_date
+        if days == 0:
+            advice = "start with no order from before go-live (Earliest Order Date: go-live)"
+        elif eod is not None:
+            advice = f"keep Earliest Order Date ({eod.isoformat()}) within {days} days of go-live"
+        else:
+            advice = f"set Earliest Order Date to no more than {days} days before go-live"
+        add(
+            Finding(
+                "HZ016",
+                "earliest_order_date",
+                "orders Houzz or staff charged before go-live are loaded on CartRover's first "
+                f"download; one charged more than {exact} before it can lapse before CartRover "
+                f"confirms its shipment (the proof covers orders placed after go-live): {advice}",
+                Severity.WARNING,
             )
         )
     if policy.earliest_order_date is not None:

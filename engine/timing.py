@@ -98,3 +98,15 @@ def longest_safe_poll_interval(policy: Policy, *, faults: int = 1) -> int | None
         if interval <= policy.poll_interval and not lapse_possible(trial, faults=faults):
             return interval
     return None
+
+
+def lapse_free_backlog(policy: Policy, *, faults: int = 1) -> int | None:
+    """How long before go-live an order may have been charged and still be confirmed before
+    its authorization lapses, for a cart whose first download loads orders charged before
+    go-live (None when no such order loads, or when lapses threaten every order anyway)."""
+    charged_by_others = policy.charges_itself or policy.staff_charge != "never"
+    if not charged_by_others or CHARGED not in LOADS[policy.order_status]:
+        return None
+    if lapse_possible(policy, faults=faults):
+        return None
+    return authorization() - longest_wait(policy, faults=faults).total

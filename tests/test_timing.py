@@ -18,7 +18,7 @@ from houzzflow.engine.policy import format_duration
 from houzzflow.engine.rules import find, nearest_safe
 from houzzflow.engine.table import houzz_table
 from houzzflow.engine.timing import lapse_possible, longest_safe_poll_interval, longest_wait
-from houzzflow.simulator.strategies import resolved
+from houzzflow.simulator.strategies import SAFE_SETUPS, resolved
 
 DAY = 86400
 SELLER_2021 = {"connection_type": "seller", "assume": {"era": "2021"}}
@@ -115,3 +115,30 @@ def test_a_cancellation_a_lapse_or_a_decline_is_never_progress(program: str, era
     if program == "seller" and era == "legacy":
         assert table.reached("InProduction", "Charged")
         assert not table.reached("Charged", "InProduction")  # a lapse went back
+
+
+def test_orders_charged_before_go_live_get_a_limit_for_earliest_order_date() -> None:
+    def hz016(data: dict[str, Any]) -> str:
+        found = [f.message for f in find(resolved(data)) if f.code == "HZ016"]
+        return found[0] if found else ""
+
+    assert "more than 3 days 23 hours before it" in hz016(SELLER_2021)
+    assert "set Earliest Order Date to no more than 3 days before go-live" in hz016(SELLER_2021)
+    with_date = {**SELLER_2021, "earliest_order_date": "2025-12-01"}
+    assert "keep Earliest Order Date (2025-12-01) within 3 days of go-live" in hz016(with_date)
+    assert hz016(LEGACY) == ""  # nobody charges an order before CartRover loads it
+    assert hz016(SAFE_SETUPS["seller-legacy-manual-charge"])  # staff charge before loading
+
+
+@pytest.mark.parametrize(("within", "lapses"), [("3d", False), ("30d", True)])
+def test_the_simulator_agrees_on_the_backlog_limit(within: str, lapses: bool) -> None:
+    scenario: dict[str, Any] = {
+        "name": "backlog",
+        "seed": 5,
+        "duration": "4d",
+        "policy": SELLER_2021,
+        "world": {"orders": {"count": 20}, "backlog": {"count": 40, "within": within}},
+    }
+    result = houzzflow.run(scenario)
+    harmed = sum(result.counts[k] for k in ("lost", "unpaid_shipped", "unconfirmed", "held"))
+    assert (harmed > 0) is lapses
