@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from houzzflow.engine.diagnostics import Diagnostic, InputError, Severity
-from houzzflow.engine.yamlsource import SourceDoc, load_yaml_file, load_yaml_text, validate_model
+from houzzflow.engine.diagnostics import Diagnostic, Severity
+from houzzflow.engine.yamlsource import SourceDoc, load_shipped, load_yaml_file, validate_checked
 
 About = Literal["houzz", "cartrover"]
 Status = Literal["unconfirmed", "documented"]
@@ -98,22 +97,13 @@ def check_register(register: Register, doc: SourceDoc) -> list[Diagnostic]:
 
 def load_register_file(path: str | Path) -> Register:
     """Load and check a register; raises InputError with every problem found."""
-    return _checked(load_yaml_file(path))
-
-
-def _checked(doc: SourceDoc) -> Register:
-    register = validate_model(doc, Register)
-    problems = check_register(register, doc)
-    if problems:
-        raise InputError(problems)
-    return register
+    return validate_checked(load_yaml_file(path), Register, check_register)
 
 
 @cache
 def default_register() -> Register:
     """The register shipped with houzzflow (``engine/assumptions.yaml``), loaded once."""
-    text = resources.files("houzzflow.engine").joinpath("assumptions.yaml").read_text("utf-8")
-    return _checked(load_yaml_text(text, "engine/assumptions.yaml"))
+    return load_shipped("assumptions.yaml", Register, check_register)
 
 
 def open_alternatives(

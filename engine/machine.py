@@ -11,14 +11,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity
-from houzzflow.engine.yamlsource import SourceDoc, load_yaml_file, load_yaml_text, validate_model
+from houzzflow.engine.diagnostics import Diagnostic, Location, Severity
+from houzzflow.engine.yamlsource import SourceDoc, load_shipped, load_yaml_file, validate_checked
 
 Program = Literal["seller", "vendor"]
 Era = Literal["legacy", "2021"]
@@ -308,19 +307,10 @@ def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
 
 def load_machine_file(path: str | Path) -> MachineDef:
     """Load and check a machine definition; raises InputError with every problem found."""
-    return _checked(load_yaml_file(path))
-
-
-def _checked(doc: SourceDoc) -> MachineDef:
-    machine = validate_model(doc, MachineDef)
-    problems = check_definition(machine, doc)
-    if problems:
-        raise InputError(problems)
-    return machine
+    return validate_checked(load_yaml_file(path), MachineDef, check_definition)
 
 
 @cache
 def default_machine() -> MachineDef:
     """The lifecycle shipped with houzzflow (``engine/machine.yaml``), loaded once."""
-    text = resources.files("houzzflow.engine").joinpath("machine.yaml").read_text(encoding="utf-8")
-    return _checked(load_yaml_text(text, "engine/machine.yaml"))
+    return load_shipped("machine.yaml", MachineDef, check_definition)

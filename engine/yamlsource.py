@@ -16,7 +16,7 @@ import enum
 import os
 import re
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, NoReturn, TypeVar, Union, get_args, get_origin
 
 import yaml
@@ -471,3 +471,23 @@ def _override_value(value: str) -> Any:
     if isinstance(parsed, dict | list) and not value.lstrip().startswith(("[", "{")):
         return value
     return parsed
+
+
+def validate_checked(
+    doc: SourceDoc, model: type[M], check: Callable[[M, SourceDoc], list[Diagnostic]]
+) -> M:
+    """Validate the loaded data, then run ``check`` over it (cross-references a schema cannot
+    express); InputError with every problem found, located in the file."""
+    value = validate_model(doc, model)
+    problems = check(value, doc)
+    if problems:
+        raise InputError(problems)
+    return value
+
+
+def load_shipped(name: str, model: type[M], check: Callable[[M, SourceDoc], list[Diagnostic]]) -> M:
+    """A data file shipped inside the engine (``engine/NAME``), validated and checked."""
+    from importlib import resources
+
+    text = resources.files("houzzflow.engine").joinpath(name).read_text(encoding="utf-8")
+    return validate_checked(load_yaml_text(text, f"engine/{name}"), model, check)

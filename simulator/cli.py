@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from houzzflow.engine.diagnostics import Diagnostic
+    from houzzflow.engine.policy import Policy
     from houzzflow.engine.validation import ValidationReport
 
 VERDICT_STYLES = {
@@ -213,18 +214,7 @@ def schema(name: str) -> None:
 @click.pass_context
 def diagram(ctx: click.Context, policy_file: str | None) -> None:
     """Print Houzz's order lifecycle as a Mermaid state diagram (stateDiagram-v2)."""
-    from houzzflow.engine.diagnostics import InputError
-    from houzzflow.simulator.validate import load_policy
-
-    policy = None
-    if policy_file is not None:
-        try:
-            policy = load_policy(policy_file)
-        except InputError as exc:
-            console = _console(stderr=True)
-            for diagnostic in exc.diagnostics:
-                _print_diagnostic(console, diagnostic)
-            ctx.exit(2)
+    policy = _policy_option(ctx, policy_file)
     from houzzflow.engine.diagram import render_mermaid
 
     click.echo(render_mermaid(policy).rstrip("\n"))
@@ -255,19 +245,10 @@ def assumptions(ctx: click.Context, output_format: str, policy_file: str | None)
     standing, unless the policy pins one under assume.houzz / assume.cartrover).
     """
     from houzzflow.engine.assumptions import default_register
-    from houzzflow.engine.diagnostics import InputError
     from houzzflow.engine.register_report import register_json, register_text
-    from houzzflow.simulator.validate import load_policy
 
-    pins: dict[str, str] = {}
-    if policy_file is not None:
-        try:
-            pins = load_policy(policy_file).pinned
-        except InputError as exc:
-            console = _console(stderr=True)
-            for diagnostic in exc.diagnostics:
-                _print_diagnostic(console, diagnostic)
-            ctx.exit(2)
+    policy = _policy_option(ctx, policy_file)
+    pins = policy.pinned if policy else {}
     register = default_register()
     if output_format == "json":
         click.echo(json.dumps(register_json(register, pins), indent=2, ensure_ascii=False))
@@ -498,3 +479,19 @@ def _print_proof(console: Console, proof: dict[str, Any], scenario: str | None) 
 
 if __name__ == "__main__":
     main()
+
+
+def _policy_option(ctx: click.Context, policy_file: str | None) -> Policy | None:
+    """The policy a ``--policy FILE`` option names; exit 2 with its diagnostics if unusable."""
+    if policy_file is None:
+        return None
+    from houzzflow.engine.diagnostics import InputError
+    from houzzflow.simulator.validate import load_policy
+
+    try:
+        return load_policy(policy_file)
+    except InputError as exc:
+        console = _console(stderr=True)
+        for diagnostic in exc.diagnostics:
+            _print_diagnostic(console, diagnostic)
+        ctx.exit(2)
