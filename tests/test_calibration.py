@@ -70,6 +70,10 @@ def _broken(result: RunResult) -> dict[str, list[str]]:
             orders = [o for o in orders if not (o in held and _declined(result, o))]
         if orders:
             broken[key] = orders
+    if result.placed and not result.polls:
+        # No poll ever listed Houzz whole: the runner counts every order as still in
+        # flight, yet none will ever be loaded.
+        broken["stuck"] = list(result.houzz.orders) if result.houzz is not None else []
     return broken
 
 
@@ -80,9 +84,9 @@ def test_an_alternative_breaks_a_claim_exactly_when_the_register_rules_it_out(
     entry = REGISTER.assumptions[question]
     ruled_out = claim in entry.alternatives[alternative].ruled_out_by
     result = _run(question, alternative, claim)
-    assert result.houzz is not None
-    if entry.about == "houzz":
-        assert (question, alternative) in result.houzz.facts  # the world answers as asked
+    assert _shows(result, question, alternative) is not False, (
+        f"the world was asked to answer {question}={alternative}, and does not"
+    )
     broken = _broken(result)
     what = f"{question}={alternative} in {claim}'s setup (scenarios/{claim}...)"
     if ruled_out:
@@ -99,6 +103,26 @@ def test_an_alternative_breaks_a_claim_exactly_when_the_register_rules_it_out(
         )
     if question == "charge_decline":
         _check_declines(result, alternative)
+
+
+def _shows(result: RunResult, question: str, alternative: str) -> bool | None:
+    """Whether the run's world shows the answer it was given (None: this setup cannot)."""
+    houzz, state = result.houzz, result.connector
+    assert houzz is not None and state is not None
+    table, seller = houzz.table, houzz.program == "seller"
+    if question == "window_field":
+        return houzz.window_field == alternative
+    if question == "mark_step_done" and seller and houzz.era == "legacy":
+        return bool(table.no_ops) == (alternative == "no_op")
+    if question == "vendor_lapse" and not seller:
+        return (("Charged", "AuthorizationLapse") in table.moves) == (alternative == "applies")
+    if question == "release_2021" and seller and houzz.era == "2021":
+        return ("New" in table.hidden) == (alternative == "after_charge")
+    if question == "listing":
+        # Every claim's customers cancel some orders before CartRover loads them: listing
+        # every status, it logs them as skipped; listing its Order Status only, never.
+        return bool(state.skipped) == (alternative == "all_statuses")
+    return None
 
 
 def _check_declines(result: RunResult, alternative: str) -> None:
