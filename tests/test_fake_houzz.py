@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from houzzflow.engine.machine import default_machine
 from houzzflow.engine.ports import AckError, OrderView
 from houzzflow.engine.table import Rejection, houzz_table
+from houzzflow.simulator.harness import HouzzHarness
 from houzzflow.simulator.houzz import listing
 from houzzflow.simulator.houzz.state import BadRequest, FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
@@ -343,6 +344,13 @@ def test_wrong_connection_error_answers_get_orders_with_the_reason(
     right = houzz(program=program, era="legacy", facts=(("wrong_connection", "error"),))
     right.place_order()
     assert right.get_orders("All", 0, 10**9, 0, 100).total == 1
+
+
+@pytest.mark.houzz(program="vendor", connection="seller", facts=(("wrong_connection", "error"),))
+def test_the_fixture_takes_the_worlds_answers(fake_houzz: HouzzHarness) -> None:
+    assert ("wrong_connection", "error") in fake_houzz.fake.facts
+    with pytest.raises(AckError, match="the connection is for Houzz Seller"):
+        fake_houzz.get_orders("All", 0, 10, 0, 100)
 
 
 @pytest.mark.parametrize("action", ["Process", "Charge"])
