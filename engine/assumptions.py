@@ -4,7 +4,8 @@ Loaded and checked like the machine: pydantic refuses unknown keys, then every n
 cross-checked (a default is one of its alternatives and is not ruled out, every claim named
 exists, at least one alternative stands), each problem a located diagnostic. ``REGISTER`` is
 the shipped register; ``open_alternatives`` says which alternatives of an assumption a proof
-must explore for a policy that pins some of them.
+must explore for a policy that pins some of them; ``answers`` reads a world's answers (the
+``Facts`` a simulated world gives the fake Houzz and CartRover) with the defaults filled in.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from houzzflow.engine.diagnostics import Diagnostic, Severity
+from houzzflow.engine.machine import Facts
 from houzzflow.engine.yamlsource import SourceDoc, load_shipped, load_yaml_file, validate_checked
 
 About = Literal["houzz", "cartrover"]
@@ -116,6 +118,27 @@ def open_alternatives(
         name: (pins[name],) if name in pins else entry.standing()
         for name, entry in register.assumptions.items()
         if entry.explored
+    }
+
+
+def answers(facts: Facts, about: About | None = None) -> dict[str, str]:
+    """Every open question's answer in ``facts`` (sorted (question, alternative) pairs), the
+    register's default for a question they leave out; only questions ``about`` Houzz or
+    CartRover when given. Raises ``ValueError`` for a question or an alternative the
+    register does not know."""
+    register = default_register().assumptions
+    given = dict(facts)
+    for name, alternative in given.items():
+        entry = register.get(name)
+        if entry is None:
+            raise ValueError(f"no open question {name!r}; known: {', '.join(register)}")
+        if alternative not in entry.alternatives:
+            known = ", ".join(entry.alternatives)
+            raise ValueError(f"{name}: {alternative!r} is not one of {known}")
+    return {
+        name: given.get(name, entry.default)
+        for name, entry in register.items()
+        if about is None or entry.about == about
     }
 
 

@@ -6,7 +6,8 @@ after a fault from ``houzzflow.engine.recovery`` and its own status moves from t
 connector table, so the simulation and the explorer's proof share one definition of
 CartRover's behaviour. This module wires its parts together:
 
-* ``houzzflow.engine.polling`` -- **poll** when due: list ``Status=All`` over a sliding
+* ``houzzflow.engine.polling`` -- **poll** when due: list ``Status=All`` (or, with
+  ``listing: status_filter``, each status Order Status loads) over a sliding
   window of *modified* time that overlaps the previous poll by ``overlap`` (one poll interval
   by default), page by page, de-duplicated by order id; a listing whose pages shifted is
   scanned again, and a poll that cannot be read whole does not move the window on. The first
@@ -15,7 +16,8 @@ CartRover's behaviour. This module wires its parts together:
   it by design, or handle a cancellation (Order Cancel Download).
 * ``houzzflow.engine.pipeline`` -- **work** each loaded order through its pipeline: the
   enabled Mark steps strictly (Process, then Charge; a refusal holds the order in Error with
-  ``hold_reason``), then the send to the backend.
+  ``hold_reason``, a declined card too unless ``charge_decline`` is ``retry``), then the
+  send to the backend.
 * ``houzzflow.engine.shipments`` -- shipments reported by the backend become one Ship call
   per order, tracking numbers joined by commas, the first package's shipping method.
 * ``houzzflow.engine.ledger`` -- the saved state, the pipeline entries and the alerts.
@@ -27,6 +29,11 @@ lost is checked with ``has_order``, so nothing is sent twice. A failed page is a
 once; a rate limit stops every Houzz call until its ``retry_after``. Retries back off (60 s
 doubling to an hour) and give up after 15 days, holding the order in Error. A clean ``Ack``
 error is never reconciled: it is a refusal.
+
+**What CartRover really does** where the sources are silent (the register's questions about
+CartRover: ``charge_decline``, ``listing``) is ``behaviour``: the simulated world's answers,
+the register's defaults unless given. A policy's pins are the merchant's beliefs about
+these; the connector never reads them.
 
 Every change is made to ``ConnectorState`` as it happens (CartRover keeps its ledger in a
 database), and a write is marked in flight before it is made, so a crash loses only what was
@@ -40,6 +47,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from houzzflow.engine.assumptions import answers
 from houzzflow.engine.ledger import (
     DUE,
     HOUZZ_WRITES,
@@ -51,6 +59,7 @@ from houzzflow.engine.ledger import (
     ConnectorState,
     EventSink,
 )
+from houzzflow.engine.machine import Facts
 from houzzflow.engine.pipeline import Pipeline
 from houzzflow.engine.policy import Policy
 from houzzflow.engine.polling import PAGE_SIZE, Poller
@@ -93,9 +102,12 @@ class Connector:
         origin: int = 0,
         epoch: dt.date = DEFAULT_EPOCH,
         state: ConnectorState | None = None,
+        behaviour: Facts = (),
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be 1 or more")
+        does = answers(behaviour, "cartrover")  # ValueError for a name the register lacks
+        self.behaviour = tuple(sorted(does.items()))
         self.policy = policy
         self.houzz = houzz
         self.backend = backend
@@ -109,8 +121,17 @@ class Connector:
         eod = policy.earliest_order_date
         self.earliest = None if eod is None else epoch_seconds(eod, epoch)
         books = Books(self.state, connector_table(), sink)
-        self.pipeline = Pipeline(policy, houzz, backend, books)
-        self.poller = Poller(policy, houzz, books, self, self.pipeline.first_stage)
+        self.pipeline = Pipeline(
+            policy, houzz, backend, books, retry_declines=does["charge_decline"] == "retry"
+        )
+        self.poller = Poller(
+            policy,
+            houzz,
+            books,
+            self,
+            self.pipeline.first_stage,
+            status_filter=does["listing"] == "status_filter",
+        )
         self.shipments = Shipments(backend, books)
 
     @classmethod

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from houzzflow.engine.policy import LOADS, STATUS_NAMES, Policy
-from houzzflow.engine.table import CANCELLED, Rejection, Table
+from houzzflow.engine.table import CANCELLED, FAILED_TO_CHARGE, Rejection, Table
 
 
 class Decision(StrEnum):
@@ -109,3 +109,28 @@ def step_target(table: Table, step: str) -> str:
         if action == step:
             return move.dest
     return ""
+
+
+class AfterDecline(StrEnum):
+    """What CartRover does with a refused Charge once a poll has re-read the order
+    (``charge_decline: retry``)."""
+
+    WAIT = "wait"  # Failed to Charge: the card was declined; wait for the customer's fix
+    CHARGE = "charge"  # the payment was fixed (or someone went on): Charge again, re-read first
+    HOLD = "hold"  # never Failed to Charge: the refusal was not a decline, and stands
+
+
+def maybe_declined(table: Table, action: str, status: str) -> bool:
+    """Whether a refused ``action`` on an order CartRover saw ``status`` may be a declined
+    card: a Charge from where Houzz allows it, so the only refusal left is the card's."""
+    return action == "Charge" and status in table.sources.get(action, ())
+
+
+def after_refused_charge(table: Table, status: str, *, declined: bool) -> AfterDecline:
+    """A Charge refused as ``maybe_declined``; the re-read shows the order ``status``.
+    ``declined``: an earlier re-read already showed it Failed to Charge."""
+    if status == FAILED_TO_CHARGE:
+        return AfterDecline.WAIT
+    if declined or status in table.sources.get("Charge", ()):
+        return AfterDecline.CHARGE
+    return AfterDecline.HOLD

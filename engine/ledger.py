@@ -21,7 +21,7 @@ CANCEL = "Cancel"  # cancel at the backend
 HOUZZ_WRITES = frozenset({"Process", "Charge", SHIP})
 
 # A work entry is a small list, mutated in place: cheap, and plain enough to copy.
-ST, DUE, TRIES, SINCE, WAIT, CHECK, HZ, EXTRA = range(8)
+ST, DUE, TRIES, SINCE, WAIT, CHECK, HZ, EXTRA, DECLINED = range(9)
 # TRIES: attempts at (or postponements of) the current stage; a stage entered with TRIES
 # set belongs to a pipeline a fault interrupted, so it goes through ``recovery.resume``
 # before its call. SINCE: when the stage first failed (for giving up).
@@ -29,16 +29,20 @@ ST, DUE, TRIES, SINCE, WAIT, CHECK, HZ, EXTRA = range(8)
 # the order before going on (the explorer's "re-read before retrying").
 # CHECK: a send is in flight or its reply was lost: ask ``has_order`` before sending again.
 # HZ: the Houzz status CartRover last saw (or made). EXTRA: a Ship's (tracking, method).
+# DECLINED (charge_decline: retry): None; Houzz's reason for a refused Charge on an order
+# CartRover saw In Production, until the next poll's re-read says whether the card was
+# declined; True once it did (the order waits for the customer to fix the payment).
 
 ALERT_HELD = "held"
 ALERT_CONNECTION = "connection"
 ALERT_CANCEL = "cancel"
 ALERT_UNKNOWN = "unknown"
+ALERT_DECLINED = "declined"
 
 
 def new_entry(stage: str, now: int, status: str, extra: tuple[str, str] | None = None) -> list[Any]:
     """A pipeline entry at ``stage``, due now, never tried, the order last seen ``status``."""
-    return [stage, now, 0, 0, False, False, status, extra]
+    return [stage, now, 0, 0, False, False, status, extra, None]
 
 
 class EventSink(Protocol):
@@ -58,7 +62,7 @@ class EventSink(Protocol):
 class Alert(NamedTuple):
     time: int
     order_id: str
-    kind: str  # held | connection | cancel | unknown
+    kind: str  # held | connection | cancel | declined | unknown
     message: str
 
 
@@ -72,6 +76,7 @@ class ConnectorState:
     poll_failures: int = 0
     polls: int = 0  # polls that listed their whole window
     houzz_blocked_until: int = 0  # a rate limit or an outage: no Houzz calls before then
+    listing_refused: str = ""  # Houzz's reason while it answers getOrders with Ack: Error
     ledger: dict[str, str] = field(default_factory=dict)  # loaded order -> connector status
     held: dict[str, str] = field(default_factory=dict)  # order in Error -> reason
     skipped: dict[str, str] = field(default_factory=dict)  # never loaded -> latest reason
@@ -87,6 +92,7 @@ class ConnectorState:
             poll_failures=self.poll_failures,
             polls=self.polls,
             houzz_blocked_until=self.houzz_blocked_until,
+            listing_refused=self.listing_refused,
             ledger=dict(self.ledger),
             held=dict(self.held),
             skipped=dict(self.skipped),

@@ -5,6 +5,14 @@ Error), then the send to the warehouse; a shipment's Ship call and a cancellatio
 warehouse run here too. A failed write keeps the order at its stage, and what happens when
 it is tried again (re-read first, counted done if the order got there, the warehouse asked
 before a second send, backoff, giving up) is ``houzzflow.engine.recovery``'s.
+
+A card declined at CartRover's own Charge is an open question (``charge_decline`` in
+engine/assumptions.yaml). ``hold``: the refusal holds the order in Error like any other.
+``retry``: a Charge refused on an order CartRover saw In Production waits for the next
+poll's re-read. Failed to Charge there: the card was declined; CartRover raises one alert
+and looks again at every poll, charging again once the customer's fix brings the order back
+to In Production, and holds it in Error if the payment is not fixed within the 15 days
+it retries anything. Anywhere else: the refusal was not a decline, and holds the order.
 """
 
 from __future__ import annotations
@@ -12,11 +20,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from houzzflow.engine.decisions import hold_reason, mark_steps
+from houzzflow.engine.decisions import (
+    AfterDecline,
+    after_refused_charge,
+    hold_reason,
+    mark_steps,
+    maybe_declined,
+)
 from houzzflow.engine.ledger import (
     ALERT_CANCEL,
+    ALERT_DECLINED,
     CANCEL,
     CHECK,
+    DECLINED,
     DUE,
     EXTRA,
     HOUZZ_WRITES,
@@ -39,6 +55,7 @@ T = TypeVar("T")
 
 # What one Houzz write came to.
 NOT_DONE, WRITTEN, RECONCILED = range(3)
+CHARGE = "Charge"
 
 
 def _write_targets() -> dict[str, str]:
@@ -61,12 +78,15 @@ class Pipeline(Clerk):
         houzz: HouzzPort,
         backend: BackendPort,
         books: Books,
+        *,
+        retry_declines: bool = False,
     ) -> None:
         super().__init__(books)
         self.houzz = houzz
         self.backend = backend
         # Which Houzz lifecycle a re-read is judged against: the one the policy assumes.
         self.houzz_table = houzz_table(policy.account, policy.era)
+        self.retry_declines = retry_declines
         self.targets = _write_targets()
         self.steps = mark_steps(policy)
         self.first_stage = self.steps[0] if self.steps else SEND
@@ -125,6 +145,8 @@ class Pipeline(Clerk):
     def _houzz_write(self, now: int, oid: str, entry: list[Any], action: str) -> int:
         """One Houzz write: WRITTEN (accepted), RECONCILED (a re-read found it done) or
         NOT_DONE (failed, refused, or waiting)."""
+        if entry[DECLINED] is not None and not self._after_decline(now, oid, entry):
+            return NOT_DONE
         if (
             entry[TRIES]
             and resume(self.houzz_table, action, entry[HZ], self.targets[action]) is Resume.DONE
@@ -156,6 +178,9 @@ class Pipeline(Clerk):
                 self.sink(now, oid, action, detail, target, "")
             return WRITTEN
         known = entry[HZ]
+        if self.retry_declines and maybe_declined(self.houzz_table, action, known):
+            self._maybe_declined(now, oid, entry, ack.reason)
+            return NOT_DONE
         del self.state.work[oid]
         if action == SHIP:
             reason = f"Houzz refused the shipment confirmation: {ack.reason}"
@@ -165,6 +190,47 @@ class Pipeline(Clerk):
             self.sink(now, oid, action, f"{action} refused: {ack.reason}", "", "")
         self.books.hold(now, oid, reason)
         return NOT_DONE
+
+    def _maybe_declined(self, now: int, oid: str, entry: list[Any], reason: str) -> None:
+        """A Charge refused on an order seen In Production: a declined card, perhaps. Keep
+        the order and let the next poll's re-read tell (``_after_decline``)."""
+        entry[DECLINED] = reason
+        entry[WAIT] = True
+        if not entry[SINCE]:
+            entry[SINCE] = now
+        if self.sink is not None:
+            detail = f"Charge refused: {reason}; the next poll re-reads the order"
+            self.sink(now, oid, CHARGE, detail, "", "")
+
+    def _after_decline(self, now: int, oid: str, entry: list[Any]) -> bool:
+        """After a refused Charge, the re-read says what comes next: True to charge (again)."""
+        status = entry[HZ]
+        refusal = entry[DECLINED]
+        then = after_refused_charge(self.houzz_table, status, declined=refusal is True)
+        if then is AfterDecline.WAIT:
+            if refusal is not True:
+                entry[DECLINED] = True
+                self.books.alert(
+                    now,
+                    oid,
+                    ALERT_DECLINED,
+                    "the customer's card was declined (Failed to Charge in Houzz); CartRover "
+                    "charges the order again once the customer has fixed the payment",
+                )
+            if gives_up(entry[SINCE], now):
+                del self.state.work[oid]
+                reason = "the card was declined and the payment was not fixed within 15 days"
+                self.books.hold(now, oid, reason)
+            else:
+                entry[WAIT] = True  # look again at the next poll
+            return False
+        entry[DECLINED] = None
+        if then is AfterDecline.CHARGE:
+            entry[SINCE] = 0
+            return True
+        del self.state.work[oid]  # HOLD: the refusal was not a decline, and stands
+        self.books.hold(now, oid, hold_reason(Rejection(status, CHARGE, "connector", refusal)))
+        return False
 
     def _send(self, now: int, oid: str, entry: list[Any]) -> None:
         backend = self.backend

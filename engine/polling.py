@@ -5,6 +5,13 @@ page by page, de-duplicated by order id; a listing whose pages shifted is scanne
 a poll that cannot be read whole does not move the window on. Each listed order is decided
 with ``houzzflow.engine.decisions.decide`` (load, skip, cancel), and the poll is the re-read
 a write interrupted by a fault waits for (``houzzflow.engine.recovery``).
+
+What CartRover lists is an open question (``listing`` in engine/assumptions.yaml): with
+``status_filter`` it asks Houzz for each status its Order Status loads instead of ``All``,
+so it never sees, and never logs, an order in any other status. A getOrders that Houzz
+refuses (``AckError``: a connection of the wrong program, when Houzz says so) leaves the
+window where it was, raises one alert while the same refusal lasts, and is asked again at
+the next poll.
 """
 
 from __future__ import annotations
@@ -27,8 +34,8 @@ from houzzflow.engine.ledger import (
     Clerk,
     new_entry,
 )
-from houzzflow.engine.policy import Policy
-from houzzflow.engine.ports import HouzzPort, OrderView, Page, TransientError
+from houzzflow.engine.policy import LOADS, Policy
+from houzzflow.engine.ports import AckError, HouzzPort, OrderView, Page, TransientError
 from houzzflow.engine.recovery import Resume, backoff, resume
 from houzzflow.engine.table import houzz_table
 
@@ -58,6 +65,8 @@ class Poller(Clerk):
         books: Books,
         window: Window,
         first_stage: str,
+        *,
+        status_filter: bool = False,
     ) -> None:
         super().__init__(books)
         self.policy = policy
@@ -65,6 +74,11 @@ class Poller(Clerk):
         self.houzz_table = houzz_table(policy.account, policy.era)
         self.window = window
         self.first_stage = first_stage
+        # The getOrders Status values a poll asks for: everything, or what Order Status loads.
+        loads = LOADS[policy.order_status]
+        self.statuses: tuple[str, ...] = (
+            tuple(s for s in self.houzz_table.states if s in loads) if status_filter else ("All",)
+        )
         self._decided: dict[tuple[str, str | None, bool], Seen] = {}
         # Most orders a poll lists are loaded and need nothing: for each status CartRover
         # has an order in, the Houzz statuses about which ``decide`` says so, asked once.
@@ -93,24 +107,27 @@ class Poller(Clerk):
         views: dict[str, OrderView] = {}
         complete = False
         failure: TransientError | None = None
+        refused: AckError | None = None
         try:
-            for _ in range(MAX_SCANS):
-                total, stable = self._scan(start, now, views)
-                if stable and len(views) >= total:
-                    complete = True
-                    break
+            complete = all([self._list(status, start, now, views) for status in self.statuses])
         except TransientError as exc:
             failure = exc
+        except AckError as exc:
+            refused = exc
         self._consider(now, views, complete)
         sink = self.sink
         if complete:
             s.cursor = now
             s.polls += 1
             s.poll_failures = 0
+            s.listing_refused = ""
             s.next_poll = max(now + self.policy.poll_interval, s.houzz_blocked_until)
             if sink is not None:
                 sink(now, "", "Poll", f"listed {len(views)} orders modified since {start}s", "", "")
             return True
+        if refused is not None:
+            self._refused(now, refused.reason)
+            return False
         if failure is not None:
             s.poll_failures += 1
             wait = backoff(s.poll_failures, failure.retry_after)
@@ -126,7 +143,40 @@ class Poller(Clerk):
                 sink(now, "", "PollIncomplete", "the listing shifted while paging", "", "")
         return False
 
-    def _scan(self, start: int, end: int, views: dict[str, OrderView]) -> tuple[int, bool]:
+    def _list(self, status: str, start: int, end: int, views: dict[str, OrderView]) -> bool:
+        """List ``status`` over the window into ``views``, scanned again while its pages
+        shift; True when it was read whole."""
+        listed = views if len(self.statuses) == 1 else {}
+        try:
+            for _ in range(MAX_SCANS):
+                total, stable = self._scan(status, start, end, listed)
+                if stable and len(listed) >= total:
+                    return True
+            return False
+        finally:
+            if listed is not views:
+                views.update(listed)
+
+    def _refused(self, now: int, reason: str) -> None:
+        """Houzz answered getOrders with Ack: Error: CartRover shows it, and asks again at
+        the next poll (one alert while the same refusal lasts)."""
+        s = self.state
+        s.next_poll = now + self.policy.poll_interval
+        if self.sink is not None:
+            self.sink(now, "", "PollRefused", f"Houzz refused to list orders: {reason}", "", "")
+        if s.listing_refused != reason:
+            s.listing_refused = reason
+            self.books.alert(
+                now,
+                "",
+                ALERT_CONNECTION,
+                f"Houzz refused to list orders: {reason}; no order is loaded until the "
+                "connection is fixed",
+            )
+
+    def _scan(
+        self, status: str, start: int, end: int, views: dict[str, OrderView]
+    ) -> tuple[int, bool]:
         """List the window once, page by page; (total, whether the total held still)."""
         get_orders = self.houzz.get_orders
         count = self.window.page_size
@@ -134,7 +184,7 @@ class Poller(Clerk):
         first_total: int | None = None
         stable = True
         while True:
-            page = self._page(get_orders, start, end, offset, count)
+            page = self._page(get_orders, status, start, end, offset, count)
             views.update(zip(map(_order_id, page.orders), page.orders, strict=True))
             if first_total is None:
                 first_total = page.total
@@ -147,6 +197,7 @@ class Poller(Clerk):
     @staticmethod
     def _page(
         get_orders: Callable[[str, int, int, int, int], Page],
+        status: str,
         start: int,
         end: int,
         offset: int,
@@ -155,11 +206,11 @@ class Poller(Clerk):
         """One page; a plain failure is asked again at once (a rate limit is not)."""
         for _ in range(PAGE_TRIES - 1):
             try:
-                return get_orders("All", start, end, offset, count)
+                return get_orders(status, start, end, offset, count)
             except TransientError as exc:
                 if exc.retry_after:
                     raise
-        return get_orders("All", start, end, offset, count)
+        return get_orders(status, start, end, offset, count)
 
     def _consider(self, now: int, views: dict[str, OrderView], complete: bool) -> None:
         s = self.state

@@ -2,7 +2,8 @@
 
 The fake Houzz in the simulator implements ``HouzzPort``; so could a real HTTP client.
 Replies are plain data; a call whose reply is lost raises ``ReplyLost`` (the write may
-have taken effect), any other transient failure raises ``TransientError``.
+have taken effect), any other transient failure raises ``TransientError``. A getOrders that
+Houzz answers with ``Ack: Error`` raises ``AckError`` (an updateOrder refusal is an ``Ack``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,16 @@ class TransientError(Exception):
 
 class ReplyLost(TransientError):
     """The call timed out: the write may or may not have taken effect."""
+
+
+class AckError(Exception):
+    """Houzz answered ``Ack: Error`` with a reason: a refusal, not a failure. Asking again
+    gets the same answer until someone changes what Houzz refuses (a connection of the
+    wrong program, for one)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

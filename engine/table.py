@@ -14,6 +14,7 @@ from typing import NamedTuple
 from houzzflow.engine.machine import Facts, LifecycleDef, MachineDef, default_machine, matches
 
 CANCELLED = "Cancelled"  # never "past" a step: an order cancelled did not make progress
+FAILED_TO_CHARGE = "FailedToCharge"  # where a declined charge leaves an order
 
 
 @dataclass(frozen=True, slots=True)

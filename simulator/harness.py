@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, NamedTuple, get_args
 
-from houzzflow.engine.machine import Era, Program
+from houzzflow.engine.machine import Era, Facts, Program
 from houzzflow.engine.ports import Ack, Page, ReplyLost, TransientError
 from houzzflow.simulator.houzz.state import FakeHouzz, HouzzOrder, WindowField
 from houzzflow.simulator.houzz.wire import DEFAULT_EPOCH, canonical_status, houzz_time
@@ -252,7 +252,7 @@ class HarnessConfig:
     era: Era = "2021"
     seed: int = 0
     epoch: dt.datetime = DEFAULT_EPOCH
-    window_field: WindowField = "modified"
+    window_field: WindowField | None = None  # None: the facts' answer (default modified)
     connection: Program | None = None
     faults: FaultPlan | None = None
     charge_failure_rate: float = 0.0
@@ -263,6 +263,8 @@ class HarnessConfig:
     duration: int = 86400
     # Orders already on Houzz at time 0: (count, placed within this many seconds before).
     backlog: tuple[int, int] | None = None
+    # Houzz's answers to the register's open questions (see ``FakeHouzz``).
+    facts: Facts = ()
 
 
 @dataclass
@@ -282,8 +284,11 @@ class HouzzHarness:
     ``seed`` makes every random choice (order ids, charge failures, fault draws)
     repeatable; ``epoch`` is the wall time of simulated second 0 (2026-01-01 00:00:00);
     ``window_field`` is the time getOrders' From/To filter on; ``connection`` the program
-    the API client connected as (a mismatch lists nothing, silently); ``faults`` a
-    scenario's ``FaultPlan``; ``charge_failure_rate`` the share of charges that fail.
+    the API client connected as (a mismatch lists nothing, silently, or answers ``Ack:
+    Error`` with ``wrong_connection: error``); ``faults`` a scenario's ``FaultPlan``;
+    ``charge_failure_rate`` the share of charges that fail; ``facts`` Houzz's answers to the
+    register's open questions, as (question, alternative) pairs (``houzzflow assumptions``
+    lists them; a question left out takes its default).
     """
 
     def __init__(
@@ -293,13 +298,22 @@ class HouzzHarness:
         era: Era = "2021",
         seed: int = 0,
         epoch: dt.datetime = DEFAULT_EPOCH,
-        window_field: WindowField = "modified",
+        window_field: WindowField | None = None,
         connection: Program | None = None,
         faults: FaultPlan | None = None,
         charge_failure_rate: float = 0.0,
+        facts: Facts = (),
     ) -> None:
         self.config = HarnessConfig(
-            program, era, seed, epoch, window_field, connection, faults, charge_failure_rate
+            program,
+            era,
+            seed,
+            epoch,
+            window_field,
+            connection,
+            faults,
+            charge_failure_rate,
+            facts=facts,
         )
         self._world = self._build()
 
@@ -325,6 +339,7 @@ class HouzzHarness:
             connection=c.connection,
             faults=c.faults,
             charge_failure_rate=c.charge_failure_rate,
+            facts=c.facts,
         )
         plan = c.faults or FaultPlan(seed=c.seed)
         injector = RuleInjector(plan, clock=clock, timeline=timeline, seed=c.seed)

@@ -41,7 +41,16 @@ if TYPE_CHECKING:
 ENTRY_POINT = "houzzflow"
 SCENARIO_PATTERNS = ("scenario_*.yaml", "scenario_*.yml", "*.houzzflow.yaml", "*.houzzflow.yml")
 _HARNESS_OPTIONS = frozenset(
-    {"program", "era", "seed", "window_field", "connection", "faults", "charge_failure_rate"}
+    {
+        "program",
+        "era",
+        "seed",
+        "window_field",
+        "connection",
+        "faults",
+        "charge_failure_rate",
+        "facts",
+    }
 )
 _SERVER_OPTIONS = _HARNESS_OPTIONS | {"token", "username", "app_name"}
 _CONTEXT_LINES = 3  # YAML lines shown before and after a failing expectation
@@ -71,7 +80,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "houzz(program='seller', era='2021', seed=0, ...): configure the fake_houzz and "
-        "houzz_server fixtures (also window_field, connection, faults, charge_failure_rate; "
+        "houzz_server fixtures (also window_field, connection, faults, charge_failure_rate, "
+        "facts; "
         "token, username, app_name for houzz_server)",
     )
 

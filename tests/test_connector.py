@@ -17,6 +17,7 @@ from houzzflow.engine.connector import Connector, ConnectorState
 from houzzflow.engine.policy import Policy, PolicyFile, resolve
 from houzzflow.engine.ports import (
     Ack,
+    AckError,
     OrderView,
     Package,
     Page,
@@ -71,6 +72,9 @@ class TinyHouzz:
         self.tracking: dict[str, tuple[str, str]] = {}
         self.calls: list[tuple[str, str]] = []
         self.drop_once: str | None = None  # an order the next listing leaves out
+        self.decline: set[str] = set()  # orders whose next Charge meets a declined card
+        self.refuse_listing = ""  # getOrders answers Ack: Error with this reason
+        self.listed: list[str] = []  # the Status of each getOrders call
 
     def place(self, order_id: str, status: str = "New", created: int | None = None) -> None:
         at = self.world.now if created is None else created
@@ -90,15 +94,17 @@ class TinyHouzz:
     def get_orders(
         self, status: str, start_time: int, end_time: int, start: int, count: int
     ) -> Page:
-        assert status == "All"
         self.calls.append(("get_orders", ""))
+        self.listed.append(status)
         fault = self.world.fault_for("get_orders")
         if fault is not None:
             raise fault.error
+        if self.refuse_listing:
+            raise AckError(self.refuse_listing)
         found = sorted(
             (int(o[2]), oid)
             for oid, o in self.orders.items()
-            if start_time <= int(o[2]) <= end_time
+            if start_time <= int(o[2]) <= end_time and status in ("All", o[0])
         )
         views = [
             OrderView(oid, str(self.orders[oid][0]), int(self.orders[oid][1]), modified)
@@ -124,6 +130,14 @@ class TinyHouzz:
         fault = self.world.fault_for(action)
         if fault is not None and not fault.effect:
             raise fault.error
+        if (
+            action == "Charge"
+            and order_id in self.decline
+            and self.status(order_id) == "InProduction"
+        ):
+            self.decline.discard(order_id)
+            self.act(order_id, "ChargeDeclined", "houzz")
+            return Ack(False, "the card was declined; the order is Failed to Charge")
         dest = self.act(order_id, action, "connector")
         if action == "Ship" and not isinstance(dest, Rejection):
             self.tracking[order_id] = (tracking_number, shipping_method)
@@ -176,13 +190,26 @@ class TinyWarehouse:
 class Rig:
     """A connector wired to the tiny fakes, with a hand-driven clock."""
 
-    def __init__(self, pol: Policy, *, era: str = "legacy", program: str = "seller", **kw: object):
+    def __init__(
+        self,
+        pol: Policy,
+        *,
+        era: str = "legacy",
+        program: str = "seller",
+        behaviour: tuple[tuple[str, str], ...] = (),
+        **kw: object,
+    ):
         self.world = World()
         self.houzz = TinyHouzz(self.world, program, era)
         self.backend = TinyWarehouse(self.world, **kw)  # type: ignore[arg-type]
         self.events: list[tuple[int, str, str, str]] = []
         self.connector = Connector(
-            pol, self.houzz, self.backend, now=lambda: self.world.now, sink=self.record
+            pol,
+            self.houzz,
+            self.backend,
+            now=lambda: self.world.now,
+            sink=self.record,
+            behaviour=behaviour,
         )
 
     def record(self, time: int, oid: str, action: str, detail: str, hz: str, cs: str) -> None:
@@ -546,3 +573,150 @@ def test_snapshot_is_a_copy_and_restore_resumes_where_it_was() -> None:
     rig.backend.received.clear()  # the restored connector has not sent it yet
     rig.run_until(2 * HOUR)
     assert rig.backend.received == {"A": 1}
+
+
+# --- what CartRover really does where the sources are silent (``behaviour``) -------------
+
+RETRY = (("charge_decline", "retry"),)
+
+
+def declined_rig(behaviour: tuple[tuple[str, str], ...] = ()) -> Rig:
+    """A default legacy cart whose first order meets a declined card at CartRover's Charge."""
+    rig = Rig(policy(), behaviour=behaviour)
+    rig.houzz.place("A")
+    rig.houzz.decline.add("A")
+    rig.tick_at(0)
+    assert rig.houzz.status("A") == "FailedToCharge"
+    return rig
+
+
+def test_a_declined_card_is_held_in_error_by_default_even_after_the_customer_fixes_it() -> None:
+    rig = declined_rig()
+    assert rig.status("A") == "Error"
+    assert "the card was declined" in rig.connector.state.held["A"]
+    assert [a.kind for a in rig.connector.alerts] == ["held"]
+    rig.world.now = 2 * HOUR
+    rig.houzz.act("A", "PaymentFixed", "customer")
+    rig.run_until(6 * HOUR)
+    assert rig.status("A") == "Error", "held until a person acts"
+    assert rig.houzz.writes("A") == ["Process", "Charge"]
+    assert not rig.backend.received
+
+
+def test_with_retry_a_declined_order_waits_visibly_and_is_charged_once_payment_is_fixed() -> None:
+    rig = declined_rig(RETRY)
+    assert rig.status("A") == "New", "kept, not held in Error"
+    assert not rig.connector.state.held
+    rig.run_until(3 * HOUR)  # twelve polls while the order is Failed to Charge
+    assert [a.kind for a in rig.connector.alerts] == ["declined"]  # said once
+    assert "declined" in rig.connector.alerts[0].message
+    assert rig.houzz.writes("A") == ["Process", "Charge"], "no Charge while Failed to Charge"
+    rig.world.now = 3 * HOUR + 60
+    rig.houzz.act("A", "PaymentFixed", "customer")  # legacy: back to In Production
+    rig.run_until(4 * HOUR)
+    assert rig.houzz.writes("A") == ["Process", "Charge", "Charge"]
+    assert rig.houzz.status("A") == "Charged"
+    assert rig.backend.received == {"A": 1}
+    assert rig.status("A") == "AtWMS"
+    assert len(rig.connector.alerts) == 1
+
+
+def test_with_retry_a_payment_never_fixed_is_held_after_fifteen_days() -> None:
+    rig = declined_rig(RETRY)
+    rig.run_until(14 * 86400)
+    assert rig.status("A") == "New" and not rig.backend.received
+    rig.run_until(16 * 86400)
+    assert rig.status("A") == "Error"
+    assert "not fixed within 15 days" in rig.connector.state.held["A"]
+    assert [a.kind for a in rig.connector.alerts] == ["declined", "held"]
+
+
+def test_with_retry_a_charge_refused_for_another_reason_is_still_held() -> None:
+    # Charge on an order CartRover loaded New (Mark Orders as Processed off): strict refusal.
+    rig = Rig(policy(mark_processed=False), behaviour=RETRY)
+    rig.houzz.place("A")
+    rig.tick_at(0)
+    assert rig.status("A") == "Error"
+    assert "Charge needs In Production" in rig.connector.state.held["A"]
+    # Refused on an order seen In Production, yet Charged at the re-read: staff charged it.
+    rig = Rig(policy(), behaviour=RETRY)
+    rig.houzz.place("B")
+    update = rig.houzz.update_order
+
+    def staff_first(order_id: str, action: str, **kw: str) -> Ack:
+        if action == "Charge":
+            rig.houzz.act(order_id, "Charge", "staff")
+        return update(order_id, action, **kw)
+
+    rig.houzz.update_order = staff_first  # type: ignore[method-assign]
+    rig.tick_at(0)
+    assert rig.status("B") == "New", "a decline, perhaps: the next poll re-reads it"
+    rig.tick_at(15 * 60)
+    assert rig.status("B") == "Error"
+    assert "Charge needs In Production" in rig.connector.state.held["B"]
+    assert not rig.backend.received
+
+
+def test_the_policys_pins_are_beliefs_the_connector_does_what_the_world_says() -> None:
+    believes_retry = policy(assume={"era": "legacy", "cartrover": {"charge_decline": "retry"}})
+    rig = Rig(believes_retry)
+    rig.houzz.place("A")
+    rig.houzz.decline.add("A")
+    rig.tick_at(0)
+    assert rig.status("A") == "Error"  # CartRover holds: the world's answer, the default
+    with pytest.raises(ValueError, match="listing: 'some' is not one of"):
+        Rig(policy(), behaviour=(("listing", "some"),))
+
+
+def test_with_a_status_filter_cartrover_lists_what_it_loads_and_never_sees_the_rest() -> None:
+    everything = Rig(policy(order_status="charged", mark_processed=False, mark_charged=False))
+    filtered = Rig(
+        policy(order_status="charged", mark_processed=False, mark_charged=False),
+        behaviour=(("listing", "status_filter"),),
+    )
+    for rig in (everything, filtered):
+        rig.houzz.place("A")  # New: not loaded
+        rig.houzz.place("B", status="Charged")
+        rig.houzz.place("C", status="Cancelled")
+        rig.tick_at(900)
+        assert rig.backend.received == {"B": 1}
+    assert set(everything.houzz.listed) == {"All"}
+    assert set(everything.connector.state.skipped) == {"A", "C"}
+    assert set(filtered.houzz.listed) == {"Charged"}
+    assert filtered.connector.state.skipped == {}, "never seen, never logged"
+    # Two statuses loaded: one listing each, the orders of both loaded.
+    both = Rig(policy(), behaviour=(("listing", "status_filter"),))
+    both.houzz.place("N")
+    both.houzz.place("P", status="InProduction")
+    both.tick_at(900)
+    assert both.houzz.listed == ["New", "InProduction"]
+    assert set(both.connector.state.ledger) == {"N", "P"}
+    assert both.backend.received == {"N": 1}  # P: Process refused, it was In Production
+    # A cancellation after the send is never listed: Order Cancel Download cannot see it.
+    both.world.now = 1000
+    both.houzz.act("N", "Cancel", "customer")
+    both.tick_at(1800)
+    assert not both.backend.cancelled
+    assert both.status("N") == "AtWMS"
+
+
+def test_a_refused_listing_raises_one_alert_and_is_asked_again_at_each_poll() -> None:
+    rig = Rig(policy())
+    rig.houzz.place("A")
+    reason = "this account is in the Houzz Vendor program; the connection is for Houzz Seller"
+    rig.houzz.refuse_listing = reason
+    rig.tick_at(0)  # no crash
+    assert [a.kind for a in rig.connector.alerts] == ["connection"]
+    assert reason in rig.connector.alerts[0].message
+    assert rig.connector.next_due() == 15 * 60
+    assert rig.connector.state.cursor is None, "the window does not move on"
+    rig.run_until(2 * HOUR)
+    assert rig.houzz.listed.count("All") == 9  # asked at every poll ...
+    assert len(rig.connector.alerts) == 1  # ... and said once
+    assert not rig.backend.received and rig.connector.state.polls == 0
+    rig.houzz.refuse_listing = ""  # the connection is fixed
+    rig.run_until(3 * HOUR)
+    assert rig.backend.received == {"A": 1}
+    rig.houzz.refuse_listing = reason
+    rig.run_until(4 * HOUR)
+    assert len(rig.connector.alerts) == 2, "a refusal that comes back is said again"

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from houzzflow.engine.machine import default_machine
-from houzzflow.engine.ports import OrderView
+from houzzflow.engine.ports import AckError, OrderView
 from houzzflow.engine.table import Rejection, houzz_table
+from houzzflow.simulator.harness import HouzzHarness
 from houzzflow.simulator.houzz import listing
 from houzzflow.simulator.houzz.state import BadRequest, FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
@@ -316,6 +317,117 @@ def test_wrong_connection_type_gets_success_and_no_orders(program: str, connecti
     right = houzz(program=program, era="legacy")
     right.place_order()
     assert right.get_orders("All", 0, 10**9, 0, 100).total == 1
+
+
+# --- the open questions (engine/assumptions.yaml): the world's answer is Houzz's ----------
+
+
+@pytest.mark.parametrize(("program", "connection"), [("vendor", "seller"), ("seller", "vendor")])
+def test_wrong_connection_error_answers_get_orders_with_the_reason(
+    program: str, connection: str
+) -> None:
+    h = houzz(
+        program=program,
+        era="legacy",
+        connection=connection,
+        facts=(("wrong_connection", "error"),),
+    )
+    h.place_order()
+    with pytest.raises(AckError) as refused:
+        h.get_orders("All", 0, 10**9, 0, 100)
+    names = {"seller": "Houzz Seller", "vendor": "Houzz Vendor"}
+    assert refused.value.reason == (
+        f"this account is in the {names[program]} program; the connection is for "
+        f"{names[connection]}"
+    )
+    # The right connection is answered as ever, whatever the answer to wrong connections.
+    right = houzz(program=program, era="legacy", facts=(("wrong_connection", "error"),))
+    right.place_order()
+    assert right.get_orders("All", 0, 10**9, 0, 100).total == 1
+
+
+@pytest.mark.houzz(program="vendor", connection="seller", facts=(("wrong_connection", "error"),))
+def test_the_fixture_takes_the_worlds_answers(fake_houzz: HouzzHarness) -> None:
+    assert ("wrong_connection", "error") in fake_houzz.fake.facts
+    with pytest.raises(AckError, match="the connection is for Houzz Seller"):
+        fake_houzz.get_orders("All", 0, 10, 0, 100)
+
+
+@pytest.mark.parametrize("action", ["Process", "Charge"])
+def test_a_mark_step_already_done_is_refused_or_a_no_op_as_the_world_says(action: str) -> None:
+    strict = houzz(era="legacy")
+    lenient = houzz(era="legacy", facts=(("mark_step_done", "no_op"),), timeline=Timeline())
+    for h in (strict, lenient):
+        oid = h.place_order()
+        h.clock.now = 100
+        assert h.act(oid, "Process", "staff").ok
+        assert h.act(oid, "Charge", "staff").ok
+    (a,) = strict.orders
+    (b,) = lenient.orders
+    refused = strict.update_order(a, action)
+    assert not refused.ok and "order is Charged" in refused.reason
+    lenient.clock.now = 500
+    before = lenient.order(b).history
+    assert lenient.update_order(b, action).ok  # done already: Success ...
+    order = lenient.order(b)
+    assert (order.status, order.modified, order.history) == (
+        "Charged",
+        100,
+        before,
+    )  # ... no change
+    assert listed(lenient, start=200) == [], "not modified: not listed again"
+    assert lenient.timeline is not None
+    said = lenient.timeline.of(b)[-1]
+    assert (said.action, said.houzz_status) == (action, "Charged")
+    assert "without a change" in said.detail
+    # A step not yet done is still done, and one the table refuses is still refused.
+    fresh = lenient.place_order()
+    assert not lenient.update_order(fresh, "Charge").ok
+    assert lenient.update_order(fresh, "Process").ok
+    assert lenient.order(fresh).status == "InProduction"
+
+
+@pytest.mark.parametrize(
+    ("answer", "after_lapse"), [("applies", "InProduction"), ("never", "Charged")]
+)
+def test_a_vendor_order_lapses_only_if_the_world_says_the_lapse_applies(
+    answer: str, after_lapse: str
+) -> None:
+    h = houzz(program="vendor", era="2021", facts=(("vendor_lapse", answer),))
+    oid = h.place_order()
+    h.clock.run(until=AUTHORIZATION + 1)
+    assert h.order(oid).status == after_lapse
+    shipped = h.update_order(oid, "Ship", tracking_number="1Z1")
+    assert shipped.ok == (after_lapse == "Charged")
+
+
+@pytest.mark.parametrize(("answer", "seen_new"), [("as_new", True), ("after_charge", False)])
+def test_a_2021_seller_order_is_listed_before_its_charge_only_as_new(
+    answer: str, seen_new: bool
+) -> None:
+    h = houzz(era="2021", facts=(("release_2021", answer),))
+    oid = h.place_order()
+    h.clock.run(until=WINDOW - 1)
+    assert (listed(h) == [oid]) is seen_new
+    assert (listed(h, "New") == [oid]) is seen_new
+    h.clock.run(until=WINDOW)
+    assert listed(h) == [oid] and h.order(oid).status == "Charged"
+    # A customer who cancels in time: the order is listed Cancelled either way.
+    gone = h.place_order()
+    assert h.act(gone, "Cancel", "customer").ok
+    assert gone in listed(h, "Cancelled")
+
+
+def test_the_window_field_comes_from_the_facts_unless_given() -> None:
+    assert houzz(facts=(("window_field", "created"),)).window_field == "created"
+    assert houzz(facts=(("window_field", "created"),), window_field="modified").window_field == (
+        "modified"
+    )
+    assert houzz().window_field == "modified"
+    with pytest.raises(ValueError, match="mark_step_done: 'maybe' is not one of refused, no_op"):
+        houzz(facts=(("mark_step_done", "maybe"),))
+    with pytest.raises(ValueError, match="no open question 'colour'"):
+        houzz(facts=(("colour", "red"),))
 
 
 def test_bad_paging_is_a_bad_request() -> None:

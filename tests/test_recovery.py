@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from houzzflow.engine.decisions import AfterDecline, after_refused_charge, maybe_declined
 from houzzflow.engine.recovery import (
     BACKOFF_FIRST,
     BACKOFF_MAX,
@@ -107,3 +108,38 @@ def test_a_step_is_given_up_after_fifteen_days_of_failures() -> None:
     assert GIVE_UP_AFTER == 15 * 86400
     assert not gives_up(100, 100 + GIVE_UP_AFTER - 1)
     assert gives_up(100, 100 + GIVE_UP_AFTER)
+
+
+# --- a declined card at CartRover's Charge (charge_decline: retry) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "seen", "maybe"),
+    [
+        ("Charge", "InProduction", True),  # allowed there: only the card can refuse it
+        ("Charge", "New", False),  # Charge needs In Production: a plain refusal
+        ("Process", "New", False),  # only a Charge meets a card
+    ],
+)
+def test_only_a_charge_houzz_allows_may_have_met_a_declined_card(
+    action: str, seen: str, maybe: bool
+) -> None:
+    assert maybe_declined(LEGACY_SELLER, action, seen) is maybe
+    assert not maybe_declined(houzz_table("seller", "2021"), "Charge", seen)  # no such step
+
+
+@pytest.mark.parametrize(
+    ("status", "declined", "then"),
+    [
+        ("FailedToCharge", False, AfterDecline.WAIT),  # the decline shows: wait for the fix
+        ("FailedToCharge", True, AfterDecline.WAIT),
+        ("InProduction", False, AfterDecline.CHARGE),  # fixed before the re-read
+        ("InProduction", True, AfterDecline.CHARGE),  # fixed: charge again
+        ("Charged", True, AfterDecline.CHARGE),  # fixed and charged by hand: re-read says done
+        ("Charged", False, AfterDecline.HOLD),  # never declined: someone charged it first
+    ],
+)
+def test_the_re_read_after_a_refused_charge_says_wait_charge_again_or_hold(
+    status: str, declined: bool, then: AfterDecline
+) -> None:
+    assert after_refused_charge(LEGACY_SELLER, status, declined=declined) is then

@@ -707,3 +707,32 @@ def test_run_server_serves_a_scenario_world(tmp_path: Path) -> None:
             process.kill()
             process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_a_scenario_whose_houzz_refuses_the_wrong_connection_is_served_as_ack_error() -> None:
+    scenario = ROOT / "scenarios" / "loss-seller-connection-on-vendor-account.yaml"
+    silent = scenario_harness(str(scenario))
+    refusing = scenario_harness(str(scenario), overrides=["world.houzz.wrong_connection=error"])
+    message = "this account is in the Houzz Vendor program; the connection is for Houzz Seller"
+    for harness, answer in ((silent, "Success"), (refusing, "Error")):
+        harness.advance(3600)  # orders were placed: the account has some
+        assert harness.orders()
+        client = Client(ServedHouzz(CONFIG, harness))
+        listed = client.get_orders("Status=All")
+        assert listed["Ack"] == answer
+        if answer == "Success":
+            assert listed.get("Orders", []) == []  # the silent loss: no orders at all
+        else:
+            assert listed["Errors"] == [{"Code": "ActionRefused", "Message": message}]
+            (entry,) = client.served.journal(method="getOrders")
+            assert (entry["ack"], entry["error_code"], entry["error"]) == (
+                "Error",
+                "ActionRefused",
+                message,
+            )
+    xml = Client(ServedHouzz(CONFIG, refusing)).call(
+        "GET", "/api?format=xml&method=getOrders&Status=All"
+    )
+    root = ET.fromstring(xml.body)
+    assert (root.tag, root.findtext("Ack")) == ("GetOrdersResponse", "Error")
+    assert root.findtext("Errors/Error/Message") == message

@@ -5,7 +5,9 @@ Which action may move an order where comes only from the compiled table
 of the table this module keeps Houzz's own clocks (the 2021 auto-charge when the buyer's
 cancel window closes, the lapse of a charge's authorization), charge failures, and the
 buyer's cancel window, and records every change: status, modified time, history, the
-listing index, the timeline and the subscribers.
+listing index, the timeline and the subscribers. A Process or Charge on an order already
+past it is refused with the table's reason, or, where the world's Houzz answers it as done
+(``mark_step_done: no_op``), answered Success without any change.
 """
 
 from __future__ import annotations
@@ -115,6 +117,9 @@ class Lifecycle:
         self._auto_charge = own_clocks and (table.initial, AUTO_CHARGE) in moves
         self._lapse = own_clocks and (CHARGED, AUTHORIZATION_LAPSE) in moves
         self._declines = charge_failure_rate > 0 and (IN_PRODUCTION, CHARGE_DECLINED) in moves
+        # (status, action) Houzz answers as done without a change (mark_step_done: no_op);
+        # never among the learnt steps, so only a step not learnt yet looks here.
+        self._no_ops = table.no_ops
         # The table's allowed steps, learnt once per (status, action, actor) (a refusal is
         # asked of the table each time). Placing an order records the same history code.
         self._steps: dict[tuple[str, str, str], _Step] = {}
@@ -219,6 +224,12 @@ class Lifecycle:
         key = (order.status, action, actor)
         step = self._steps.get(key)
         if step is None:
+            if (order.status, action) in self._no_ops:
+                # mark_step_done: no_op. Done already: Success, and nothing changes.
+                if self.timeline is not None:
+                    done = "already done: answered Success without a change"
+                    self._tell(self.clock.now, order.order_id, actor, action, done, order.status)
+                return _OK
             learnt = self._step(key)
             if isinstance(learnt, Rejection):
                 return Ack(False, learnt.reason)

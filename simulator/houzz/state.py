@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from typing import cast
 
-from houzzflow.engine.machine import Era, Program, default_machine
-from houzzflow.engine.ports import Ack, Page
+from houzzflow.engine.assumptions import answers
+from houzzflow.engine.machine import Era, Facts, Program, default_machine
+from houzzflow.engine.policy import PROGRAM_NAMES
+from houzzflow.engine.ports import Ack, AckError, Page
 from houzzflow.engine.table import houzz_table
 from houzzflow.simulator.houzz.lifecycle import Lifecycle, Subscriber
 from houzzflow.simulator.houzz.listing import (
@@ -74,11 +77,17 @@ _EMPTY = Page((), 0)
 class FakeHouzz:
     """An in-memory Houzz marketplace for one account (implements ``engine.ports.HouzzPort``).
 
-    ``program`` and ``era`` choose the lifecycle (``houzz_table``). ``window_field`` says
-    which time getOrders' From/To filter (the public API does not say; default ``modified``,
-    so an order that changes is listed again). ``connection`` is the program the API client
-    connected as (default: ``program``); when it differs, getOrders answers success with no
-    orders, the silent loss of DOMAIN.md section 6. ``charge_failure_rate`` is the share of
+    ``program`` and ``era`` choose the lifecycle (``houzz_table``), and ``facts`` Houzz's
+    answers to the register's open questions (engine/assumptions.yaml; a question left out
+    takes the register's default): ``window_field`` which time getOrders' From/To filter
+    (``modified``: an order that changes is listed again; the ``window_field`` argument, when
+    given, wins), ``mark_step_done`` whether a Process or Charge on an order already past it
+    is refused or answered Success without a change, ``vendor_lapse`` whether Vendor orders'
+    authorization lapses, ``release_2021`` whether a 2021 Seller order is listed as New
+    before Houzz charges it, and ``wrong_connection`` what getOrders answers a client
+    connected as the other program (``connection``, default: ``program``): Success with no
+    orders (``empty``, the silent loss of DOMAIN.md section 6) or ``Ack: Error`` saying why
+    (``error``: raises ``AckError``). ``charge_failure_rate`` is the share of
     charges that fail: the 2021 auto-charge (the order is held, hidden, as FailedToCharge)
     and, in the legacy era, a Charge by staff or the connector (refused as declined; the
     order shows FailedToCharge). ``faults`` are applied to API calls only (getOrders,
@@ -99,11 +108,12 @@ class FakeHouzz:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         timeline: Timeline | None = None,
-        window_field: WindowField = "modified",
+        window_field: WindowField | None = None,
         connection: Program | None = None,
         faults: FaultPlan | None = None,
         charge_failure_rate: float = 0.0,
         own_clocks: bool = True,
+        facts: Facts = (),
     ) -> None:
         machine = default_machine()
         if program not in machine.programs:
@@ -112,19 +122,30 @@ class FakeHouzz:
             raise ValueError(f"era must be one of {', '.join(machine.eras)}")
         if connection is not None and connection not in machine.programs:
             raise ValueError(f"connection must be one of {', '.join(machine.programs)}")
-        if window_field not in ("modified", "created"):
+        if window_field not in (None, "modified", "created"):
             raise ValueError("window_field must be 'modified' or 'created'")
         if not 0.0 <= charge_failure_rate <= 1.0:
             raise ValueError("charge_failure_rate must be between 0 and 1")
+        said = answers(facts, "houzz")  # ValueError for a name the register lacks
+        if window_field is not None:
+            said["window_field"] = window_field
+        self.facts: Facts = tuple(sorted(said.items()))
         self.program: Program = program
         self.era: Era = era
         self.connection: Program = connection or program
-        self.window_field: WindowField = window_field
+        self.window_field: WindowField = cast(WindowField, said["window_field"])
+        # What getOrders answers a connection of the other program: nothing, or this refusal.
+        self.connection_refusal = (
+            f"this account is in the {PROGRAM_NAMES[program]} program; the connection is "
+            f"for {PROGRAM_NAMES[self.connection]}"
+            if self.connection != program and said["wrong_connection"] == "error"
+            else ""
+        )
         self.clock = clock if clock is not None else Clock()
         self.rng = rng if rng is not None else random.Random(0)
         self.timeline = timeline
         self.fault_plan = faults
-        self.table = houzz_table(program, era)
+        self.table = houzz_table(program, era, facts=self.facts)
         self._filters = status_filters(machine, self.table.hidden)
         # "All" with nothing held back: every indexed order matches, no status test needed.
         self._everything = None if self.table.hidden else self._filters["all"]
@@ -254,8 +275,10 @@ class FakeHouzz:
         ``InProduction``/``Processing``, ``Canceled``...), ``All`` and ``Active`` (neither
         Shipped nor Cancelled). Orders come sorted by (window time, order id); ``start`` is
         the offset and ``count`` the page size; ``total`` counts every match. Statuses
-        Houzz holds back in this era (FailedToCharge in 2021) are never listed. Raises
-        ``BadRequest`` for an unknown status or bad paging, ``TransientError`` for a fault.
+        Houzz holds back in this era (FailedToCharge in 2021) are never listed. A client
+        connected as the other program gets no orders, or ``AckError`` (``wrong_connection``).
+        Raises ``BadRequest`` for an unknown status or bad paging, ``TransientError`` for a
+        fault.
         """
         self.listing_calls += 1
         faults = self.faults
@@ -267,6 +290,8 @@ class FakeHouzz:
         if start < 0 or count < 1:
             raise BadRequest("Start must be 0 or more and NumberOfItems 1 or more")
         if self.connection != self.program:
+            if self.connection_refusal:
+                raise AckError(self.connection_refusal)
             return _EMPTY
         index = self._index
         found = index.matching(wanted, start_time, end_time)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from houzzflow.engine.machine import Era, Program
+from houzzflow.engine.machine import Era, Facts, Program
 from houzzflow.simulator.harness import HarnessConfig
 from houzzflow.simulator.houzz import wire
 from houzzflow.simulator.houzz.state import WindowField
@@ -35,10 +35,11 @@ class ServerConfig:
     username: str = DEFAULT_USERNAME
     app_name: str = DEFAULT_APP_NAME
     epoch: dt.datetime = wire.DEFAULT_EPOCH
-    window_field: WindowField = "modified"
+    window_field: WindowField | None = None  # None: the facts' answer (default modified)
     connection: Program | None = None
     faults: FaultPlan | None = None
     charge_failure_rate: float = 0.0
+    facts: Facts = ()  # Houzz's answers to the register's open questions
     max_body: int = MAX_BODY
     journal_limit: int = JOURNAL_LIMIT
 
@@ -52,4 +53,5 @@ class ServerConfig:
             connection=self.connection,
             faults=self.faults,
             charge_failure_rate=self.charge_failure_rate,
+            facts=self.facts,
         )

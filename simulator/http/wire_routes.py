@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-from houzzflow.engine.ports import ReplyLost, TransientError
+from houzzflow.engine.ports import AckError, ReplyLost, TransientError
 from houzzflow.simulator.harness import HouzzHarness, InjectedFault
 from houzzflow.simulator.houzz import wire
 from houzzflow.simulator.houzz.state import BadRequest
@@ -64,6 +64,8 @@ def call(
         return error(method, exc.code, exc.message, fmt)
     except BadRequest as exc:
         return error(method, ErrorCode.INVALID_PARAMETER, str(exc), fmt)
+    except AckError as exc:  # Houzz refuses the request itself (wrong_connection: error)
+        return error(method, ErrorCode.ACTION_REFUSED, exc.reason, fmt)
     except InjectedFault as fault:
         return _injected(method, fault, fmt)
     except ReplyLost:

@@ -19,7 +19,7 @@ import gc
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from houzzflow.engine.connector import (
     HOUZZ_WRITES,
@@ -31,7 +31,7 @@ from houzzflow.engine.connector import (
 )
 from houzzflow.engine.diagnostics import Location
 from houzzflow.engine.ports import Ack, BackendPort, HouzzPort, TransientError
-from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz, WindowField
+from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 from houzzflow.simulator.runs import world_of
@@ -214,7 +214,7 @@ class _Run:
             clock=clock,
             rng=rng,
             timeline=timeline,
-            window_field=cast(WindowField, world.answer("window_field")),
+            facts=world.facts(),
             connection=policy.connection_type,
             faults=None if scripted else world_of.fault_plan(world.faults),
             charge_failure_rate=0.0 if scripted else world.houzz.charge_failure_rate,
@@ -255,6 +255,7 @@ class _Run:
             "page_size": spec.connector.page_size,
             "overlap": spec.connector.overlap,
             "origin": origin,
+            "behaviour": world.facts(),
         }
         self.ports = (houzz_port, backend_port)
         self.connector: Connector | None = Connector(
@@ -287,6 +288,7 @@ class _Run:
             "page_size": spec.connector.page_size,
             "overlap": spec.connector.overlap,
             "origin": 0,
+            "behaviour": spec.world.facts(),
         }
         self.connector = Connector(scenario.policy, *self.ports, **self.options)
         self.saved = None

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import cast
 
 from houzzflow.engine.policy import Policy
 from houzzflow.simulator.harness import HarnessConfig, HouzzHarness
-from houzzflow.simulator.houzz.state import WindowField
 from houzzflow.simulator.kernel.faults import FaultPlan
 from houzzflow.simulator.runs.scenario import (
     FaultsSpec,
@@ -74,11 +72,12 @@ def fault_plan(f: FaultsSpec) -> FaultPlan | None:
 def scenario_config(scenario: Scenario, base: HarnessConfig | None = None) -> HarnessConfig:
     """The world a loaded scenario describes, as a harness configuration.
 
-    The Houzz account (program, era, window field, charge failures), ``seed``, ``duration``,
-    the order stream, the backlog, staff habits (a habit the scenario leaves out follows the
-    policy's ``assume.staff``) and the fault plan, built the way ``houzzflow run`` builds
-    them; ``base`` keeps its epoch. The warehouse and the connector are left out: over HTTP,
-    the connector under test is the client.
+    The Houzz account (program, era, its answers to the register's open questions, charge
+    failures, the program the policy connects as), ``seed``, ``duration``, the order
+    stream, the backlog, staff habits (a habit the scenario leaves out follows the policy's
+    ``assume.staff``) and the fault plan, built the way ``houzzflow run`` builds them;
+    ``base`` keeps its epoch. The warehouse and the connector are left out: over HTTP, the
+    connector under test is the client.
     """
     base = base or HarnessConfig()
     world = scenario.spec.world
@@ -90,7 +89,9 @@ def scenario_config(scenario: Scenario, base: HarnessConfig | None = None) -> Ha
         program=scenario.program,
         era=scenario.era,
         seed=scenario.seed,
-        window_field=cast(WindowField, world.answer("window_field")),
+        window_field=None,
+        facts=world.facts(),
+        connection=policy.connection_type,
         faults=None if plan is None else replace(plan, crash_every_polls=None),
         charge_failure_rate=world.houzz.charge_failure_rate,
         stream=order_stream(world.orders),
