@@ -208,13 +208,15 @@ def _alert_lines(result: RunResult) -> list[str]:
 
 def _held_lines(result: RunResult) -> list[str]:
     held, accounted = result.counts["held"], result.counts["held_accounted"]
-    if not held and not accounted:
-        return []
-    return [
-        f"  Held in Error: {held} for a reason a setting caused, {accounted} accounted "
-        "(a card declined at CartRover's Charge: no setting prevents it, and its alert "
-        "shows it)"
-    ]
+    parts = []
+    if held:
+        parts.append(f"{held} for a reason a setting caused")
+    if accounted:
+        parts.append(
+            f"{accounted} accounted (a card declined at CartRover's Charge: no setting "
+            "prevents it, and its alert shows it)"
+        )
+    return [f"  Held in Error: {'; '.join(parts)}"] if parts else []
 
 
 def _lost_lines(found: Sequence[Violation], labels: Any) -> list[str]:
@@ -339,6 +341,7 @@ def result_json(result: RunResult) -> dict[str, Any]:
             {
                 "key": r.expectation.key,
                 "expected": r.expectation.expected,
+                "implied": r.expectation.implied,
                 "actual": r.actual,
                 "ok": r.ok,
                 "missing": list(r.missing),

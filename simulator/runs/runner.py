@@ -400,6 +400,13 @@ class _Run:
         self.resolver = None
         self._alerts_seen = 0
         self.houzz.subscribe(self._cancelled, statuses=(CANCELLED,))
+        # Which of Houzz's own clocks run in this world (none in a script: it makes them).
+        moves = self.houzz.table.moves
+        clocks = not self.scenario.spec.world.script
+        self.houzz_clocks = (
+            clocks and (NEW, AUTO_CHARGE) in moves,
+            clocks and (CHARGED, AUTHORIZATION_LAPSE) in moves,
+        )
         self.stream_end = self.scenario.duration
         self.faults_at_stream_end: Counter[str] = Counter()
         self.calls_at_stream_end = 0
@@ -533,20 +540,24 @@ class _Run:
         ledger = judge.ledger
         unsettled: list[tuple[str, HouzzOrder]] = []
         in_flight = 0
+        head = -1  # every order before it has settled, or will never change again
         for oid, order in self.houzz.orders.items():
             if ledger.get(oid) == "Confirmed":
                 continue  # done: whatever the invariants say of it, nothing more happens
             fate = judge.fate(oid, order)
             if fate not in SETTLED:
+                if fate == IN_FLIGHT:
+                    in_flight += 1
+                    if head < 0:
+                        head = len(unsettled)
                 unsettled.append((oid, order))
-                in_flight += fate == IN_FLIGHT
+        head = len(unsettled) if head < 0 else head
         if self.player is not None or not limit:
             ended = "scripted" if self.player is not None else "off"
             self.drain = Drain(limit, 0, in_flight, ended)
             return
         start = self.clock.now
         end = start + limit
-        head = 0  # every order before it has settled, or will never change again
         while True:
             while head < len(unsettled) and judge.fate(*unsettled[head]) != IN_FLIGHT:
                 head += 1
@@ -567,7 +578,7 @@ class _Run:
         order only what changes its fate counts: a person resolving it, a cancellation."""
         oid = order.order_id
         resolver, customers = self.resolver, self.customers
-        if resolver is not None:
+        if resolver is not None and resolver.active:
             if oid in resolver.pending:
                 return "held in Error; a person is about to resolve it"
             if held and oid in resolver.waiting and customers and oid in customers.fixing:
@@ -582,18 +593,17 @@ class _Run:
                 return "its customer is about to cancel it"
             if not held and oid in customers.fixing:
                 return "its customer is yet to fix the payment"
-        if held or self.player is not None:
+        if held:
             return ""
-        moves = self.houzz.table.moves
-        now = self.clock.now
+        auto_charge, lapse = self.houzz_clocks
         status = order.status
-        if status == NEW and (NEW, AUTO_CHARGE) in moves:
-            if now < order.created + self.houzz.cancel_window:
+        if status == NEW and auto_charge:
+            if self.clock.now < order.created + self.houzz.cancel_window:
                 return "Houzz charges it when the customer's cancel window closes"
         elif (
             status == CHARGED
-            and (CHARGED, AUTHORIZATION_LAPSE) in moves
-            and now < (order.charged_at or 0) + self.houzz.authorization
+            and lapse
+            and self.clock.now < (order.charged_at or 0) + self.houzz.authorization
         ):
             days = self.houzz.authorization // 86400
             return f"Charged, not shipped: its authorization lapses {days} days after the charge"
