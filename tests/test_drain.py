@@ -163,8 +163,8 @@ def test_staff_who_always_charge_charge_again_after_the_customer_fixed_the_payme
 def test_staff_who_sometimes_charge_draw_again_each_time() -> None:
     clock = Clock()
     houzz = FakeHouzz(program="seller", era="legacy", clock=clock, charge_failure_rate=1.0)
-    never_first = Habit(mode="sometimes", probability=1.0, delay=(60, 60))
-    Staff(process=never_first, charge=never_first).attach(houzz, clock, random.Random(1))
+    habit = Habit(mode="sometimes", probability=1.0, delay=(60, 60))
+    Staff(process=habit, charge=habit).attach(houzz, clock, random.Random(1))
     order = houzz.place_order()
     clock.run(until=600)
     houzz.fix_payment(order)
