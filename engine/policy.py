@@ -146,7 +146,7 @@ MAX_POLL_INTERVAL = 30 * 86400
 MAX_SHIPS_WITHIN = 60 * 86400
 
 
-def _at_most(limit: int) -> AfterValidator:
+def at_most(limit: int) -> AfterValidator:
     def check(seconds: int) -> int:
         if seconds > limit:
             raise ValueError(
@@ -160,7 +160,7 @@ def _at_most(limit: int) -> AfterValidator:
 class WarehouseFacts(_Strict):
     """What the merchant knows of the warehouse (WMS) the orders go to."""
 
-    ships_within: Annotated[Duration, _at_most(MAX_SHIPS_WITHIN)] = Field(
+    ships_within: Annotated[Duration, at_most(MAX_SHIPS_WITHIN)] = Field(
         default=3 * 86400,
         description="the longest the warehouse takes to ship an order it received (at most 60d)",
     )
@@ -197,7 +197,7 @@ class PolicyFile(_Strict):
     mark_processed: bool | None = Field(default=None, description="CartRover calls Process")
     mark_charged: bool | None = Field(default=None, description="CartRover calls Charge")
     cancel_download: bool = Field(default=True, description="Order Cancel Download")
-    poll_interval: Annotated[Duration, _at_most(MAX_POLL_INTERVAL)] = Field(
+    poll_interval: Annotated[Duration, at_most(MAX_POLL_INTERVAL)] = Field(
         default=900, description="30s, 15m, 4h, 2d (at most 30d)"
     )
     earliest_order_date: dt.date | None = None

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from observed import end_state as _end_state
 
 from houzzflow.engine.connector import ConnectorState
 from houzzflow.engine.diagnostics import InputError
-from houzzflow.engine.policy import PolicyFile, resolve
 from houzzflow.engine.ports import Package, Shipment
 from houzzflow.simulator.houzz.state import FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
-from houzzflow.simulator.runs.invariants import Observations, check
+from houzzflow.simulator.runs.invariants import check
 from houzzflow.simulator.runs.report import json_report, run_files
 from houzzflow.simulator.runs.runner import run_scenario
 from houzzflow.simulator.runs.scenario import load_scenario
@@ -163,7 +163,8 @@ def test_alert_expectations_match_text(tmp_path: Path) -> None:
         + "expect:\n  alerts: ['held in Error', 'no such alert']\n"
     )
     result = run_scenario(load_scenario(write(tmp_path, "a.yaml", text)))
-    (check,) = result.expectations
+    check, settled = result.expectations
+    assert (settled.expectation.key, settled.expectation.implied) == ("stuck", True)
     assert not check.ok
     assert check.missing == ("no such alert",)
 
@@ -273,21 +274,6 @@ def test_run_files_with_a_progress_bar_reports_the_same(tmp_path: Path) -> None:
 # -- the invariants on hand-made end states ---------------------------------------------------
 
 
-def _end_state(**fields: Any) -> Observations:
-    houzz = fields.pop("houzz")
-    base: dict[str, Any] = {
-        "policy": resolve(PolicyFile(connection_type="seller", assume={"era": "legacy"})),
-        "table": houzz.table,
-        "orders": houzz.orders,
-        "received": {},
-        "shipped": {},
-        "state": ConnectorState(),
-        "poll_times": [0, 900, 1800],
-        "earliest": None,
-    }
-    return Observations(**{**base, **fields})
-
-
 def test_a_cancelled_order_shipped_after_cartrover_polled_is_a_violation() -> None:
     clock = Clock()
     houzz = FakeHouzz(program="seller", era="legacy", clock=clock)
@@ -315,7 +301,7 @@ def test_a_cancelled_order_shipped_after_cartrover_polled_is_a_violation() -> No
     assert not check(early).violations["cancelled_shipped"]
 
 
-def test_orders_still_moving_at_the_end_are_in_flight_not_lost() -> None:
+def test_orders_still_moving_when_judged_are_stuck_not_lost() -> None:
     clock = Clock()
     houzz = FakeHouzz(program="seller", era="legacy", clock=clock)
     seen = houzz.place_order()
@@ -326,7 +312,7 @@ def test_orders_still_moving_at_the_end_are_in_flight_not_lost() -> None:
     assert [v.order_id for v in verdict.violations["lost"]] == [seen]
     assert "status New is not Charged" in verdict.violations["lost"][0].message
     assert not verdict.violations["unaccounted"]
-    assert verdict.in_flight == 1
+    assert verdict.stuck == 1  # judged now: still in flight is stuck
     assert verdict.outcomes["placed, not yet seen by CartRover"] == 1
 
 

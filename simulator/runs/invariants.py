@@ -1,6 +1,8 @@
-"""The six invariants of DESIGN.md, checked at the end of a run, order by order.
+"""The invariants of DESIGN.md, checked at the end of a run, order by order.
 
-* **nothing lost** - every order Houzz released and nobody cancelled reaches the backend;
+* **nothing lost** - every order Houzz released and nobody cancelled reaches the backend.
+  A lost order is lost *silently* (no alert, no Error status: nobody will ever know) or
+  *held visibly* (in CartRover's Error, with an alert); the silent ones are told first;
 * **exactly once** - no order is sent to the backend twice;
 * **paid before sent** - the backend receives only orders Charged in Houzz at that moment,
   and never ships one whose authorization has lapsed;
@@ -10,26 +12,48 @@
   crash does not count, since CartRover never got to act on what it listed;
 * **confirmed** - every shipped order ends Shipped in Houzz with all its tracking numbers
   (orders cancelled in Houzz are exempt: CartRover alerts on them instead);
-* **accounted** - every order never loaded is in the skipped log with a reason.
+* **accounted** - every order never loaded is in the skipped log with a reason;
+* **settled** - every order has settled when the run ends (after its drain): see below.
 
-Orders created before Earliest Order Date are skipped by design: reported, not lost. An
-order still moving at the end of the run (a write being retried, a change CartRover has
-not polled since, a shipment not yet collected) is *in flight*, not a violation.
+Each order has one *fate* when it is judged (``Judge.fate``). Settled: ``confirmed``;
+``cancelled`` (and not at the warehouse, or cancelled there); ``by design`` (older than
+Earliest Order Date); ``unpaid`` (Houzz holds it back as Failed to Charge, or shows it so,
+and its customer never fixes the payment: nobody may ship it); ``held accounted`` (held in
+Error, with an alert, after a card was declined at CartRover's own Charge: no setting can
+prevent that, and the merchant sees it). Final failures, which nothing will change any
+more: ``lost`` (silently), ``held`` (in Error, for a reason a setting caused), and
+``unconfirmed``. ``in flight``: something is still to happen to it - a step in
+CartRover's pipeline, a change CartRover has not listed since, the warehouse, staff, the
+customer, a person resolving it, one of Houzz's clocks. An order in flight when the run
+ends is *stuck*, and the report says why.
+
+Ties in one second: a change in the very second of CartRover's last poll counts as seen by
+that poll when CartRover's record of the order already reflects it; a cancellation, a poll
+and a shipment in one second are ordered by the moment each ran (``*_moments``).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from houzzflow.engine.connector import ConnectorState
-from houzzflow.engine.decisions import decide
+from houzzflow.engine.decisions import Decision, decide
+from houzzflow.engine.ledger import DUE, ST, TRIES, WAIT
 from houzzflow.engine.policy import Policy
 from houzzflow.engine.ports import Shipment
 from houzzflow.engine.table import Table
-from houzzflow.simulator.houzz.state import CANCEL, CANCELLED, SHIPPED, HouzzOrder
+from houzzflow.simulator.houzz.names import CHARGE_DECLINED
+from houzzflow.simulator.houzz.state import (
+    CANCEL,
+    CANCELLED,
+    FAILED_TO_CHARGE,
+    SHIPPED,
+    HouzzOrder,
+)
 from houzzflow.simulator.kernel.timeline import Happening, clock_text, describe
 from houzzflow.simulator.world.backend import ShipmentLog
 
@@ -41,6 +65,7 @@ INVARIANTS: dict[str, str] = {
     "cancelled_shipped": "cancelled not shipped",
     "unconfirmed": "confirmed with all tracking numbers",
     "unaccounted": "every order accounted for",
+    "stuck": "nothing stuck in flight",
 }
 
 CONNECTOR_OUTCOMES: dict[str, str] = {
@@ -53,6 +78,36 @@ CONNECTOR_OUTCOMES: dict[str, str] = {
     "Canceled": "cancelled at the warehouse",
 }
 
+# Fates (see the module doc).
+CONFIRMED = "confirmed"
+CANCELLED_FATE = "cancelled"
+BY_DESIGN = "by design"
+UNPAID = "unpaid"
+HELD_ACCOUNTED = "held accounted"
+IN_FLIGHT = "in flight"
+LOST = "lost"
+HELD = "held"
+UNCONFIRMED = "unconfirmed"
+SETTLED = frozenset({CONFIRMED, CANCELLED_FATE, BY_DESIGN, UNPAID, HELD_ACCOUNTED})
+
+# Kinds of lost orders, told in this order.
+SILENT = "lost silently (no alert, no Error status: nobody will know)"
+VISIBLE = "held visibly (in CartRover's Error, with an alert)"
+
+# What CartRover's pipeline is waiting to do, by stage.
+STAGE_WORDS = {
+    "Process": "mark it Processed",
+    "Charge": "mark it Charged",
+    "Send": "send it to the warehouse",
+    "Ship": "post its tracking to Houzz",
+    "Withdraw": "ask the warehouse whether it has it",
+    "Cancel": "cancel it at the warehouse",
+}
+
+
+def _nothing(order: HouzzOrder, held: bool) -> str:
+    return ""
+
 
 @dataclass(frozen=True, slots=True)
 class Violation:
@@ -60,6 +115,7 @@ class Violation:
     order_id: str
     message: str
     timeline: tuple[Happening, ...] = ()
+    kind: str = ""  # lost: SILENT or VISIBLE; stuck: what it waits for, in general words
 
     def render(self) -> str:
         """The violation and the order's timeline, in plain words."""
@@ -84,39 +140,138 @@ class Observations:
     unpaid_at_ship: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     cancelled_at_ship: Mapping[str, int] = field(default_factory=dict)
     connected: bool = True  # the connection type matches the account's program
+    now: int = 0  # when the run is judged
+    received_at: Mapping[str, int] = field(default_factory=dict)  # order -> first receipt
+    cancelled_at_warehouse: Collection[str] = frozenset()
+    # The order in which cancellations, complete polls and shipments of cancelled orders
+    # ran (one counter for all three), for ties within one second.
+    poll_moments: Sequence[int] = ()
+    cancel_moments: Mapping[str, int] = field(default_factory=dict)
+    ship_moments: Mapping[str, int] = field(default_factory=dict)
+    # What the world (staff, the customer, a person resolving it, Houzz's clocks) is still
+    # to do to an order, in words ("" nothing); ``held``: CartRover holds it in Error.
+    pending: Callable[[HouzzOrder, bool], str] = _nothing
+    down: bool = False  # CartRover is down (crashed, not yet restarted)
+    health: str = ""  # how CartRover's polls went lately, in words (why orders are stuck)
 
 
 @dataclass(slots=True)
 class Verdict:
     violations: dict[str, list[Violation]]
     outcomes: Counter[str]
-    in_flight: int
+    in_flight: int  # orders still in flight when the order stream ended (set by the runner)
     skipped_by_design: int
+    stuck: int = 0  # orders still in flight when the run was judged
+    fates: Counter[str] = field(default_factory=Counter)
+    held_accounted: int = 0  # orders in Error after a card declined at CartRover's Charge
 
     def count(self, invariant: str) -> int:
         return len(self.violations.get(invariant, ()))
 
 
+class Judge:
+    """Each order's fate, from what a run leaves behind (see the module doc)."""
+
+    def __init__(self, obs: Observations) -> None:
+        state = obs.state
+        self.obs = obs
+        self.ledger = state.ledger
+        self.work = state.work
+        self.held = state.held
+        self.skipped = state.skipped
+        self.hidden = obs.table.hidden
+        self.received = obs.received
+        self.shipped = obs.shipped
+        self.last_poll = obs.poll_times[-1] if obs.poll_times else None
+        self._held_at: dict[str, int] | None = None
+
+    def fate(self, oid: str, order: HouzzOrder) -> str:
+        """The order's fate now."""
+        status = order.status
+        known = self.ledger.get(oid)
+        obs = self.obs
+        if status == CANCELLED:
+            if oid in self.work:
+                return IN_FLIGHT  # CartRover has yet to let it go, or to cancel it
+            if (
+                oid in self.received
+                and oid not in self.shipped
+                and oid not in obs.cancelled_at_warehouse
+            ):
+                return IN_FLIGHT  # the warehouse has it and has not been told
+            return CANCELLED_FATE
+        earliest = obs.earliest
+        if known is None and earliest is not None and order.created < earliest:
+            return BY_DESIGN
+        if oid in self.held:
+            if obs.pending(order, True):
+                return IN_FLIGHT
+            return HELD_ACCOUNTED if self.declined(oid, order) else HELD
+        if oid in self.work:
+            return IN_FLIGHT
+        if oid in self.received:
+            if oid not in self.shipped or known in ("New", "AtWMS"):
+                return IN_FLIGHT  # not shipped yet, or the shipment not collected yet
+            if known == "Confirmed" and status == SHIPPED and self.all_tracking(oid, order):
+                return CONFIRMED
+            return UNCONFIRMED
+        if status in self.hidden or (status == FAILED_TO_CHARGE and known is None):
+            return IN_FLIGHT if obs.pending(order, False) else UNPAID
+        if obs.down or self.unseen(oid, order, known) or obs.pending(order, False):
+            return IN_FLIGHT
+        return LOST
+
+    def all_tracking(self, oid: str, order: HouzzOrder) -> bool:
+        shipment = self.shipped.get(oid)
+        numbers = {p.tracking_number for p in shipment.packages} if shipment else set()
+        return set(order.tracking_numbers) == numbers
+
+    def unseen(self, oid: str, order: HouzzOrder, known: str | None) -> bool:
+        """Whether the order changed after CartRover's last complete poll listed it."""
+        last = self.last_poll
+        if last is None or order.modified > last:
+            return True
+        if order.modified < last or known is not None:
+            return False  # a loaded order's change matters only through its pipeline
+        # Changed in the very second of the last poll: seen if the skipped log says so.
+        reason = self.skipped.get(oid)
+        if reason is None:
+            return True
+        seen = decide(self.obs.policy, order.status, None, before_earliest=False)
+        return seen.decision is Decision.LOAD or seen.reason != reason
+
+    def declined(self, oid: str, order: HouzzOrder) -> bool:
+        """Whether the order was held because a card was declined at CartRover's Charge."""
+        if self._held_at is None:
+            self._held_at = {a.order_id: a.time for a in self.obs.state.alerts if a.kind == "held"}
+        at = self._held_at.get(oid)
+        return any(
+            time == at and actor == "houzz" and action == CHARGE_DECLINED
+            for time, actor, action, _ in order.history
+        )
+
+
 def check(obs: Observations) -> Verdict:
     """Every invariant over every order, and each order's outcome, in one pass."""
     violations: dict[str, list[Violation]] = {key: [] for key in INVARIANTS}
-    lost, dup, unpaid = violations["lost"], violations["duplicated"], violations["unpaid_shipped"]
+    dup, unpaid = violations["duplicated"], violations["unpaid_shipped"]
     cancelled_shipped = violations["cancelled_shipped"]
     unconfirmed, unaccounted = violations["unconfirmed"], violations["unaccounted"]
+    lost: dict[str, list[Violation]] = {SILENT: [], VISIBLE: []}
+    stuck = violations["stuck"]
     outcomes: Counter[str] = Counter()
+    fates: Counter[str] = Counter()
+    judge = Judge(obs)
     state = obs.state
-    ledger, skipped, work = state.ledger, state.skipped, state.work
+    ledger, skipped = state.ledger, state.skipped
     hidden = obs.table.hidden
     label = obs.table.labels
-    received, shipped = obs.received, obs.shipped
-    last_poll = obs.poll_times[-1] if obs.poll_times else None
-    earliest = obs.earliest
+    received = obs.received
     by_design_reason = decide(obs.policy, "New", None, before_earliest=True).reason
-    in_flight = 0
     by_design = 0
-    confirmed = 0
+    quickly = 0  # confirmed, told by the common case's test
     unpaid_at_send, unpaid_at_ship = obs.unpaid_at_send, obs.unpaid_at_ship
-    tracking_of = _tracking_lookup(shipped)
+    tracking_of = _tracking_lookup(obs.shipped)
     for oid, order in obs.orders.items():
         status = order.status
         known = ledger.get(oid)
@@ -130,12 +285,12 @@ def check(obs: Observations) -> Verdict:
             and oid not in unpaid_at_ship
         ):
             # The common case, cheaply: sent once, paid, confirmed with every number.
-            confirmed += 1
+            quickly += 1
             continue
-        # Still moving: a write being retried, or changed since CartRover last listed it all.
-        moving = oid in work or last_poll is None or order.modified >= last_poll
-        # Older than Earliest Order Date: never loaded, by design (listed or not).
-        by_design_order = known is None and earliest is not None and order.created < earliest
+        fate = judge.fate(oid, order)
+        fates[fate] += 1
+        unseen = fate == IN_FLIGHT and judge.unseen(oid, order, known)
+        by_design_order = fate == BY_DESIGN
         if known is not None:
             outcomes[CONNECTOR_OUTCOMES.get(known, known)] += 1
         elif by_design_order:
@@ -145,7 +300,7 @@ def check(obs: Observations) -> Verdict:
             outcomes[f"held back by Houzz ({label[status]})"] += 1
         elif oid in skipped:
             outcomes[f"skipped: {skipped[oid]}"] += 1
-        elif moving:
+        elif unseen:
             outcomes["placed, not yet seen by CartRover"] += 1
         else:
             outcomes["never seen by CartRover"] += 1
@@ -177,28 +332,35 @@ def check(obs: Observations) -> Verdict:
                 violation = _cancelled_shipped(obs, oid, order, shipped_at)
                 if violation is not None:
                     cancelled_shipped.append(violation)
-        if status in hidden or by_design_order:
-            continue  # never released by Houzz, or skipped by design: nobody loads it
-        if known is None and oid not in skipped and not moving:
+        if (
+            known is None
+            and not by_design_order
+            and status not in hidden
+            and oid not in skipped
+            and not judge.unseen(oid, order, known)
+        ):
             unaccounted.append(Violation("unaccounted", oid, _unseen(obs, order)))
-        if times == 0 and status != CANCELLED:
-            if moving:
-                in_flight += 1
-            else:
-                lost.append(Violation("lost", oid, _why_lost(obs, order, known)))
-        shipment = shipped.get(oid)
-        if shipment is not None and status != CANCELLED:
-            pending = known in ("New", "AtWMS") or oid in work  # not collected or posted yet
-            numbers = {p.tracking_number for p in shipment.packages}
-            if status == SHIPPED and set(order.tracking_numbers) == numbers:
-                continue
-            if pending:
-                in_flight += 1
-                continue
-            unconfirmed.append(Violation("unconfirmed", oid, _why_unconfirmed(obs, order, numbers)))
-    if confirmed:
-        outcomes[CONNECTOR_OUTCOMES["Confirmed"]] += confirmed
-    return Verdict(violations, outcomes, in_flight, by_design)
+        if fate == IN_FLIGHT:
+            kind, why = _why_stuck(obs, judge, oid, order)
+            stuck.append(Violation("stuck", oid, why, kind=kind))
+        elif fate == LOST:
+            why = _why_lost(obs, order, known)
+            lost[SILENT].append(Violation("lost", oid, why, kind=SILENT))
+        elif fate == HELD and times == 0:
+            why = f"never reached the warehouse: held in Error ({state.held.get(oid, '')})"
+            lost[VISIBLE].append(Violation("lost", oid, why, kind=VISIBLE))
+        elif fate in (HELD, UNCONFIRMED):
+            shipment = obs.shipped.get(oid)
+            numbers = {p.tracking_number for p in shipment.packages} if shipment else set()
+            why = _why_unconfirmed(obs, order, numbers)
+            unconfirmed.append(Violation("unconfirmed", oid, why))
+    violations["lost"] = lost[SILENT] + lost[VISIBLE]
+    if quickly:
+        outcomes[CONNECTOR_OUTCOMES["Confirmed"]] += quickly
+        fates[CONFIRMED] += quickly
+    orders = obs.orders
+    accounted = sum(judge.declined(oid, orders[oid]) for oid in state.held if oid in orders)
+    return Verdict(violations, outcomes, 0, by_design, len(stuck), fates, accounted)
 
 
 def _tracking_lookup(shipped: Mapping[str, Shipment]) -> Callable[[str], str | None]:
@@ -227,9 +389,19 @@ def _cancelled_shipped(
 ) -> Violation | None:
     cancelled_at = _cancel_time(order)
     polls = obs.poll_times
-    after = bisect_right(polls, cancelled_at)
-    if after >= len(polls) or polls[after] >= shipped_at:
-        return None  # shipped before CartRover could have seen the cancellation
+    moments = obs.poll_moments
+    cancelled_moment = obs.cancel_moments.get(oid)
+    shipped_moment = obs.ship_moments.get(oid)
+    if len(moments) == len(polls) and cancelled_moment is not None and shipped_moment is not None:
+        # In the order they ran: a poll in the very second of the cancellation saw it if it
+        # ran after it, and could stop a shipment of that second if it ran before it.
+        after = bisect_right(moments, cancelled_moment)
+        if after >= len(polls) or moments[after] > shipped_moment:
+            return None
+    else:
+        after = bisect_right(polls, cancelled_at)
+        if after >= len(polls) or polls[after] >= shipped_at:
+            return None  # shipped before CartRover could have seen the cancellation
     setting = "" if obs.policy.cancel_download else " (Order Cancel Download is off)"
     return Violation(
         "cancelled_shipped",
@@ -250,14 +422,10 @@ def _unseen(obs: Observations, order: HouzzOrder) -> str:
 
 
 def _why_lost(obs: Observations, order: HouzzOrder, known: str | None) -> str:
-    state = obs.state
-    oid = order.order_id
     here = obs.table.labels.get(order.status, order.status)
-    if known == "Error":
-        return f"never reached the warehouse: held in Error ({state.held.get(oid, '')})"
     if known is not None:
         return f"never reached the warehouse: CartRover has it as {known}"
-    reason = state.skipped.get(oid)
+    reason = obs.state.skipped.get(order.order_id)
     if reason is not None:
         return (
             f"never reached the warehouse: CartRover skipped it ({reason}) and it stays "
@@ -280,3 +448,49 @@ def _why_unconfirmed(obs: Observations, order: HouzzOrder, numbers: set[str]) ->
         return f"the warehouse shipped it ({all_numbers}) but it is {here} in Houzz{tail}"
     posted = ", ".join(order.tracking_numbers) or "none"
     return f"Houzz shows tracking {posted}, the warehouse shipped {all_numbers}{tail}"
+
+
+def _why_stuck(obs: Observations, judge: Judge, oid: str, order: HouzzOrder) -> tuple[str, str]:
+    """(what it waits for, in general words; the same for this order, in particular)."""
+    label = obs.table.labels
+    here = label.get(order.status, order.status)
+    health = f": {obs.health}" if obs.health else ""
+    entry: list[Any] | None = obs.state.work.get(oid)
+    if entry is not None:
+        what = STAGE_WORDS.get(entry[ST], entry[ST])
+        if entry[WAIT]:
+            kind = (
+                f"in CartRover's pipeline to {what}, put off to its next complete poll by a "
+                "failed or rate-limited Houzz call"
+            )
+            return kind, kind + health
+        if entry[DUE] > obs.now:
+            kind = f"in CartRover's pipeline, retrying to {what}"
+            return kind, f"{kind} ({entry[TRIES]} tries so far){health}"
+        kind = f"in CartRover's pipeline, about to {what}"
+        return kind, kind
+    if obs.down:
+        kind = "CartRover is down: it crashed and has not restarted yet"
+        return kind, kind
+    if oid in obs.received:
+        at = obs.received_at.get(oid)
+        when = f" (received {clock_text(at)})" if at is not None else ""
+        if order.status == CANCELLED:
+            kind = "cancelled in Houzz; the warehouse has it and has not been told"
+            return kind, kind + when
+        if oid not in obs.shipped:
+            kind = "at the warehouse, not shipped yet"
+            return kind, kind + when
+        kind = "shipped; CartRover has not collected the shipment yet"
+        return kind, kind + health
+    pending = obs.pending(order, oid in obs.state.held)
+    if pending:
+        reason = obs.state.skipped.get(oid)
+        return pending, f"CartRover skipped it ({reason}); {pending}" if reason else pending
+    if oid not in obs.state.skipped and obs.state.ledger.get(oid) is None:
+        kind = "never listed by a complete poll of CartRover's"
+        return kind, f"{kind} (placed {clock_text(order.created)}, {here} in Houzz){health}"
+    kind = "changed after CartRover's last complete poll"
+    last = judge.last_poll
+    since = f", which ran {clock_text(last)}" if last is not None else ""
+    return kind, f"{kind}{since} (now {here} in Houzz){health}"

@@ -19,9 +19,12 @@ from houzzflow.engine.policy import PROGRAM_NAMES, STATUS_NAMES, Policy, format_
 from houzzflow.engine.table import houzz_table
 from houzzflow.engine.validation import rules_report
 from houzzflow.simulator.kernel.timeline import Happening, clock_text, describe
-from houzzflow.simulator.runs.invariants import INVARIANTS, Violation
-from houzzflow.simulator.runs.runner import SHOWN, RunResult, run_scenario
+from houzzflow.simulator.runs.gaps import Gap, assumption_gaps
+from houzzflow.simulator.runs.invariants import INVARIANTS, SILENT, VISIBLE, Violation
+from houzzflow.simulator.runs.runner import SHOWN, RunResult, run_scenario, span_text, told
 from houzzflow.simulator.runs.scenario import Scenario, load_scenario
+
+__all__ = ["FORMATS", "Gap", "assumption_gaps", "json_report", "junit_report", "text_report"]
 
 FORMATS = ("text", "json", "junit")
 JSON_VIOLATIONS = 100  # violations listed per invariant in JSON (all are counted)
@@ -62,7 +65,9 @@ def _run(scenario: Scenario, progress: bool) -> RunResult:
         task = bar.add_task(scenario.name, total=scenario.duration, clock="")
 
         def tell(now: int, end: int) -> None:
-            bar.update(task, completed=now, clock=f"simulated {clock_text(now)}")
+            draining = " (draining)" if now > scenario.duration else ""
+            clock = f"simulated {clock_text(now)}{draining}"
+            bar.update(task, completed=now, total=end, clock=clock)
 
         return run_scenario(scenario, progress=tell)
 
@@ -106,6 +111,9 @@ def _world_words(result: RunResult) -> str:
     ]
     era = "" if s.program == "vendor" else f" ({'legacy' if s.era == 'legacy' else '2021'} era)"
     who = f"; staff by hand: {', '.join(staff)}" if staff else ""
+    resolve = s.spec.world.staff.resolve_errors
+    if resolve is not None and resolve.mode != "never":
+        who += f"; a person resolves held orders: {resolve.mode}"
     return f"the account is {PROGRAM_NAMES[s.program]}{era}{who}"
 
 
@@ -115,10 +123,13 @@ def _text_one(result: RunResult) -> str:
     out: list[str] = []
     verdict = "PASS" if result.ok else "FAIL"
     out.append(f"{verdict}  {s.name}" + (f" - {s.spec.description}" if s.spec.description else ""))
+    simulated = f"{format_duration(s.duration)} simulated"
+    if result.drain.used:
+        simulated += f" + {span_text(result.drain.used)} drain"
     facts = [
         s.file,
         f"seed {s.seed}",
-        f"{format_duration(s.duration)} simulated",
+        simulated,
         f"{result.placed} orders",
         f"{result.polls} polls",
     ]
@@ -136,8 +147,9 @@ def _text_one(result: RunResult) -> str:
     outcomes = sorted(result.verdict.outcomes.items(), key=lambda kv: (-kv[1], kv[0]))
     width = max((len(str(n)) for _, n in outcomes), default=1)
     out += [f"    {n:>{width}}  {what}" for what, n in outcomes]
-    if result.verdict.in_flight:
-        out.append(f"    ({result.verdict.in_flight} still in flight when the run ended)")
+    out.append("")
+    out.append(f"  Drain: {result.drain.words(result.verdict.stuck)}")
+    out += _held_lines(result)
     out.append("")
     out += _alert_lines(result)
     out.append("")
@@ -148,7 +160,15 @@ def _text_one(result: RunResult) -> str:
             out.append(f"    ✔ {name}")
             continue
         many = "s" if len(found) != 1 else ""
-        out.append(f"    ✘ {name}: {len(found)} order{many}")
+        if key == "lost":
+            out.append(f"    ✘ {name}: {len(found)} order{many}")
+            out += _lost_lines(found, labels)
+            continue
+        if key == "stuck":
+            out.append(f"    ✘ {name}: {len(found)} order{many} stuck when the run ended")
+            out += _kind_lines(found)
+        else:
+            out.append(f"    ✘ {name}: {len(found)} order{many}")
         for violation in found[:SHOWN]:
             out += _violation_lines(violation, labels)
         if len(found) > SHOWN:
@@ -159,40 +179,17 @@ def _text_one(result: RunResult) -> str:
         out.append("  What to change (houzzflow validate on this policy)")
         for d in findings:
             out.append(f"    {d.render()}".replace("\n", "\n    "))
-    gaps = assumption_gaps(s) if result.violations else []
+    gaps = assumption_gaps(s)
     if gaps:
         out.append("")
-        out.append("  This world does what the policy does not assume")
+        out.append("  Where this world goes beyond what houzzflow validate assumes for the policy")
         out += [f"    {gap}" for gap in gaps]
-        out.append("    (validation judges a policy by its assumptions: state them in assume)")
     out.append("")
     out.append("  Expectations")
     for r in result.expectations:
         mark = "✔" if r.ok else "✘"
         out.append(f"    {mark} {r.message}  ({r.location})")
     return "\n".join(out)
-
-
-def assumption_gaps(scenario: Scenario) -> list[str]:
-    """Where the scenario's world departs from the policy's ``assume`` section."""
-    policy, world = scenario.policy, scenario.spec.world
-    gaps = []
-    if scenario.program != policy.account:
-        gaps.append(
-            f"the account is {PROGRAM_NAMES[scenario.program]}; the policy assumes "
-            f"{PROGRAM_NAMES[policy.account]} (assume.account)"
-        )
-    if scenario.era != policy.era:
-        gaps.append(f"the era is {scenario.era}; the policy assumes {policy.era} (assume.era)")
-    for action in ("process", "charge", "cancel"):
-        habit = getattr(world.staff, action)
-        assumed = getattr(policy, f"staff_{action}")
-        if habit is not None and habit.mode != assumed:
-            gaps.append(
-                f"staff {action} by hand: {habit.mode}; the policy assumes {assumed} "
-                f"(assume.staff.{action})"
-            )
-    return gaps
 
 
 def _alert_lines(result: RunResult) -> list[str]:
@@ -207,6 +204,41 @@ def _alert_lines(result: RunResult) -> list[str]:
     if len(alerts) > SHOWN_ALERTS:
         lines.append(f"    ... and {len(alerts) - SHOWN_ALERTS} more")
     return lines
+
+
+def _held_lines(result: RunResult) -> list[str]:
+    held, accounted = result.counts["held"], result.counts["held_accounted"]
+    parts = []
+    if held:
+        parts.append(f"{held} for a reason a setting caused")
+    if accounted:
+        parts.append(
+            f"{accounted} accounted (a card declined at CartRover's Charge: no setting "
+            "prevents it, and its alert shows it)"
+        )
+    return [f"  Held in Error: {'; '.join(parts)}"] if parts else []
+
+
+def _lost_lines(found: Sequence[Violation], labels: Any) -> list[str]:
+    """Lost orders by kind, the silent ones first, the first few of each with a timeline."""
+    lines = []
+    for kind in (SILENT, VISIBLE):
+        of_kind = [v for v in found if v.kind == kind]
+        if not of_kind:
+            continue
+        lines.append(f"      {len(of_kind)} {kind}")
+        for violation in of_kind[:SHOWN]:
+            lines += _violation_lines(violation, labels)
+        if len(of_kind) > SHOWN:
+            lines.append(f"      ... and {len(of_kind) - SHOWN} more {kind.split(' (')[0]}")
+    return lines
+
+
+def _kind_lines(found: Sequence[Violation]) -> list[str]:
+    """How many orders are stuck for each reason, most first."""
+    kinds = Counter(v.kind for v in found).most_common()
+    width = len(str(kinds[0][1]))
+    return [f"      {n:>{width}}  {kind}" for kind, n in kinds]
 
 
 def _violation_lines(violation: Violation, labels: Any) -> list[str]:
@@ -247,7 +279,7 @@ def _happening_json(h: Happening) -> dict[str, Any]:
 def result_json(result: RunResult) -> dict[str, Any]:
     """One run as plain data with stable keys (no wall-clock time: same seed, same bytes)."""
     s = result.scenario
-    invariants = {}
+    invariants: dict[str, Any] = {}
     for key, name in INVARIANTS.items():
         found = result.verdict.violations.get(key, [])
         invariants[key] = {
@@ -258,11 +290,15 @@ def result_json(result: RunResult) -> dict[str, Any]:
                 {
                     "order_id": v.order_id,
                     "message": v.message,
+                    "kind": v.kind,
                     "timeline": [_happening_json(h) for h in v.timeline],
                 }
                 for v in found[:JSON_VIOLATIONS]
             ],
         }
+        if key in ("lost", "stuck"):
+            invariants[key]["by_kind"] = dict(Counter(v.kind for v in found))
+    drain = result.drain
     kinds = Counter(a.kind for a in result.alerts)
     return {
         "name": s.name,
@@ -276,8 +312,17 @@ def result_json(result: RunResult) -> dict[str, Any]:
         "orders": {
             "placed": result.placed,
             "in_flight": result.verdict.in_flight,
+            "stuck": result.verdict.stuck,
             "outcomes": dict(result.verdict.outcomes),
         },
+        "drain": {
+            "limit": drain.limit,
+            "used": drain.used,
+            "ended": drain.ended,
+            "in_flight": drain.in_flight,
+            "words": drain.words(result.verdict.stuck),
+        },
+        "gaps": [gap.to_json() for gap in assumption_gaps(s)],
         "polls": result.polls,
         "crashes": result.crashes,
         "faults": result.faults,
@@ -296,6 +341,7 @@ def result_json(result: RunResult) -> dict[str, Any]:
             {
                 "key": r.expectation.key,
                 "expected": r.expectation.expected,
+                "implied": r.expectation.implied,
                 "actual": r.actual,
                 "ok": r.ok,
                 "missing": list(r.missing),
@@ -323,6 +369,13 @@ def junit_report(results: Sequence[RunResult]) -> str:
             "testcase",
             {"classname": "houzzflow.scenarios", "name": s.name, "file": s.file},
         )
+        gaps = assumption_gaps(s)
+        if gaps:
+            properties = ET.SubElement(case, "properties")
+            for gap in gaps:
+                ET.SubElement(
+                    properties, "property", {"name": f"gap {gap.where}", "value": gap.message}
+                )
         for r in result.expectations:
             if r.ok:
                 continue
@@ -339,5 +392,10 @@ def junit_report(results: Sequence[RunResult]) -> str:
 
 def _failure_text(result: RunResult, key: str) -> str:
     found = result.verdict.violations.get(key, [])
-    lines = [v.render() for v in found[:SHOWN]]
-    return "\n".join(lines) if lines else f"{key}: {result.counts.get(key, 0)}"
+    lines = [v.render() for v in told(key, found)]
+    if not lines:
+        lines = [f"{key}: {result.counts.get(key, 0)}"]
+    gaps = assumption_gaps(result.scenario)
+    if gaps:
+        lines.append("beyond what the proof assumes: " + "; ".join(str(g) for g in gaps))
+    return "\n".join(lines)

@@ -3,8 +3,15 @@
 ``run_scenario`` builds the simulated clock and one ``random.Random(seed)``, the fake Houzz,
 the customers, staff and warehouse, and the connector (the engine) with the scenario's
 policy; it ticks the connector whenever it asks to, crashes and restarts it from its saved
-state when the scenario says so, runs to ``duration``, checks the invariants and the
-scenario's expectations. Same scenario, same seed: the same result, to the byte.
+state when the scenario says so, runs to ``duration``, then *drains*: no new orders, but
+the world goes on (customers, staff, Houzz's clocks, CartRover's polls, the warehouse, a
+person resolving held orders) until every order has settled or nothing more can happen,
+for at most the scenario's ``drain``; then it checks the invariants and the scenario's
+expectations. Same scenario, same seed: the same result, to the byte.
+
+The drain counts what has settled incrementally: one pass at the end of the order stream
+keeps the orders not yet settled (and counts those in flight), and each check after that
+only moves a pointer past the ones whose fate no longer changes (``invariants.Judge``).
 
 Memory: a run of 100,000 orders keeps no per-event record. The runner notes only the few
 moments the invariants need (an order sent or shipped unpaid, a cancelled order shipped);
@@ -16,9 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import random
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from houzzflow.engine.connector import (
@@ -30,17 +40,34 @@ from houzzflow.engine.connector import (
     epoch_seconds,
 )
 from houzzflow.engine.diagnostics import Location
+from houzzflow.engine.ledger import ALERT_HELD
+from houzzflow.engine.policy import format_duration
 from houzzflow.engine.ports import Ack, BackendPort, HouzzPort, TransientError
-from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
+from houzzflow.simulator.houzz.names import AUTHORIZATION_LAPSE, AUTO_CHARGE, NEW
+from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz, HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.faults import ERROR, FAIL_CALL, PAGE_DRIFT, RATE_LIMIT, REPLY_LOST
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 from houzzflow.simulator.runs import world_of
 from houzzflow.simulator.runs.guarded import GuardedBackend, GuardedHouzz
-from houzzflow.simulator.runs.invariants import INVARIANTS, Observations, Verdict, Violation, check
+from houzzflow.simulator.runs.invariants import (
+    CONFIRMED,
+    IN_FLIGHT,
+    INVARIANTS,
+    SETTLED,
+    SILENT,
+    Judge,
+    Observations,
+    Verdict,
+    Violation,
+    check,
+)
 from houzzflow.simulator.runs.scenario import Expectation, Scenario
 from houzzflow.simulator.runs.script import ArmedFaults, ScriptPlayer
 from houzzflow.simulator.world.backend import Warehouse
-from houzzflow.simulator.world.customers import place_backlog
+from houzzflow.simulator.world.customers import Customers, place_backlog
+from houzzflow.simulator.world.resolver import Resolver
+from houzzflow.simulator.world.staff import StaffAtWork
 
 Progress = Callable[[int, int], None]  # (simulated now, end)
 _T = TypeVar("_T")
@@ -51,6 +78,68 @@ PROGRESS_STEPS = 200
 # The label of the connector's ticks on the clock (see houzzflow.simulator.kernel.clock); a
 # restart after a crash ticks at once, outside the clock, so it is not labelled.
 CONNECTOR_TICK = "connector tick"
+DRAIN_STEP = 900  # simulated seconds between two looks at what has settled in a drain
+# How each kind of fault reads when it explains why orders are stuck.
+FAULT_WORDS = {
+    RATE_LIMIT: "{n} calls answered 429 Retry-After",
+    ERROR: "{n} calls failed",
+    FAIL_CALL: "{n} calls failed",
+    REPLY_LOST: "{n} replies lost",
+    PAGE_DRIFT: "{n} listings shifted while paged",
+}
+STAFF_WORDS = {"Process": "process", "Charge": "charge", "Cancel": "cancel"}
+
+
+def span_text(seconds: int) -> str:
+    """A span of simulated time in words: ``2d 3h 15m``, ``45s``, ``0s``."""
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    if seconds or not parts:
+        parts.append(f"{seconds}s")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Drain:
+    """How the run's drain went: its ``limit`` and the time it took (``used``, seconds after
+    the order stream ended), the orders ``in_flight`` when the stream ended, and why it
+    ended: ``settled`` (every order settled), ``quiet`` (nothing more could happen, some
+    orders unsettled for good), ``limit``, ``off`` (``drain: 0``) or ``scripted``."""
+
+    limit: int
+    used: int
+    in_flight: int
+    ended: str
+
+    def words(self, stuck: int = 0) -> str:
+        """The drain in one line, for the report (``stuck``: orders in flight at its end)."""
+        if self.ended == "scripted":
+            return (
+                "none: a scripted world has no clocks of its own (no order stream, staff "
+                "habits, Houzz clocks, warehouse timing or poll schedule), so nothing "
+                "happens after its last step; it is judged as the script leaves it"
+            )
+        flying = f"{self.in_flight} order{'s' if self.in_flight != 1 else ''} in flight"
+        if self.ended == "off":
+            return f"off (drain: 0): judged as the order stream ended, with {flying}"
+        limit = f"(limit {format_duration(self.limit)})"
+        if self.used == 0:
+            if self.ended == "settled":
+                return f"not needed: every order had settled when the order stream ended {limit}"
+            return f"not needed: nothing more could happen when the order stream ended {limit}"
+        head = f"the order stream ended with {flying};"
+        used = span_text(self.used)
+        if self.ended == "settled":
+            return f"{head} every order had settled {used} later {limit}"
+        if self.ended == "quiet":
+            return f"{head} {used} later nothing more could happen {limit}"
+        return (
+            f"{head} at the drain's limit of {format_duration(self.limit)}, {stuck} "
+            f"{'were' if stuck != 1 else 'was'} still in flight"
+        )
 
 
 class ConnectorCrash(BaseException):
@@ -90,6 +179,7 @@ class RunResult:
     alerts: list[Alert]
     expectations: list[ExpectationResult]
     timelines: dict[str, list[Happening]] = field(default_factory=dict)
+    drain: Drain = Drain(0, 0, 0, "off")
     # The world as the run left it, for a test harness to inspect (``houzz.orders``,
     # ``warehouse.received``, the connector's ledger and skipped log).
     houzz: FakeHouzz | None = field(default=None, repr=False)
@@ -106,7 +196,8 @@ class RunResult:
         return [v for key in INVARIANTS for v in self.verdict.violations.get(key, [])]
 
     def shown(self, invariant: str) -> list[Violation]:
-        return self.verdict.violations.get(invariant, [])[:SHOWN]
+        """The violations of one invariant told with their timelines."""
+        return told(invariant, self.verdict.violations.get(invariant, []))
 
     @property
     def exit_code(self) -> int:
@@ -123,12 +214,14 @@ class RunResult:
 class _ObservedWarehouse(Warehouse):
     """The world's warehouse, noting what the invariants need at the moment it happens."""
 
-    def __init__(self, houzz: FakeHouzz, **options: Any) -> None:
+    def __init__(self, houzz: FakeHouzz, moments: itertools.count[int], **options: Any) -> None:
         super().__init__(**options)
         self._houzz = houzz
+        self._moments = moments
         self.unpaid_at_send: dict[str, tuple[int, str]] = {}
         self.unpaid_at_ship: dict[str, tuple[int, str]] = {}
         self.cancelled_at_ship: dict[str, int] = {}
+        self.ship_moments: dict[str, int] = {}
 
     def send_order(self, order_id: str) -> Ack:
         if order_id not in self.received:
@@ -143,6 +236,7 @@ class _ObservedWarehouse(Warehouse):
         status = self._houzz.orders[order_id].status
         if status == CANCELLED:
             self.cancelled_at_ship[order_id] = self.clock.now
+            self.ship_moments[order_id] = next(self._moments)
         elif status != CHARGED:
             self.unpaid_at_ship[order_id] = (self.clock.now, status)
         return True
@@ -176,6 +270,19 @@ class _CrashSwitch:
         return call()
 
 
+def told(invariant: str, found: list[Violation]) -> list[Violation]:
+    """The violations told with their timelines: the first few; of lost orders, the first
+    few of each kind (silent, then visible)."""
+    if invariant != "lost":
+        return found[:SHOWN]
+    kinds: dict[str, list[Violation]] = {}
+    for violation in found:
+        of_kind = kinds.setdefault(violation.kind, [])
+        if len(of_kind) < SHOWN:
+            of_kind.append(violation)
+    return [v for of_kind in kinds.values() for v in of_kind]
+
+
 def _connector_sink(timeline: Timeline) -> EventSink:
     """The connector's events onto the timeline, minus the writes the fake Houzz records."""
 
@@ -196,6 +303,11 @@ def _connector_sink(timeline: Timeline) -> EventSink:
 
 class _Run:
     """One simulation of a scenario: the world, the connector, and what was noted."""
+
+    # The world's actors the drain asks what they are still to do (none in a script).
+    staff_at_work: StaffAtWork | None
+    customers: Customers | None
+    resolver: Resolver | None
 
     def __init__(
         self, scenario: Scenario, timeline: Timeline | None, clock: Clock | None = None
@@ -220,13 +332,14 @@ class _Run:
             charge_failure_rate=0.0 if scripted else world.houzz.charge_failure_rate,
             own_clocks=not scripted,
         )
+        self._begin_notes()
         self.player: ScriptPlayer | None = None
         if scripted:
             self._scripted(scenario, rng)
             return
-        world_of.staff(world.staff, policy).attach(houzz, clock, rng)
+        self.staff_at_work = world_of.staff(world.staff, policy).attach(houzz, clock, rng)
         o = world.orders
-        world_of.order_stream(o).schedule(houzz, clock, rng, spec.duration)
+        self.customers = world_of.order_stream(o).schedule(houzz, clock, rng, spec.duration)
         origin = 0
         if world.backlog is not None and world.backlog.count:
             within = world.backlog.within
@@ -235,6 +348,7 @@ class _Run:
         b = world.backend
         self.warehouse = _ObservedWarehouse(
             houzz,
+            self.moments,
             clock=clock,
             rng=rng,
             timeline=timeline,
@@ -262,9 +376,59 @@ class _Run:
             policy, houzz_port, backend_port, **self.options
         )
         self.saved: ConnectorState | None = None
-        self.poll_times: list[int] = []
         self.crashes = 0
+        self.resolver = Resolver(
+            world_of.habit(world.staff.resolve_errors, "never"),
+            houzz=houzz,
+            warehouse=self.warehouse,
+            clock=clock,
+            seed=spec.seed,
+            timeline=timeline,
+            connector=lambda: self.connector,
+        )
         clock.at(0, self._tick, label=CONNECTOR_TICK)
+
+    def _begin_notes(self) -> None:
+        """What the runner notes while the world runs, for the invariants and the drain: the
+        moments of cancellations, complete polls and shipments of cancelled orders (one
+        counter for all, so ties within a second keep the order they ran in)."""
+        self.moments = itertools.count(1)
+        self.poll_times: list[int] = []
+        self.poll_moments: list[int] = []
+        self.cancel_moments: dict[str, int] = {}
+        self.staff_at_work = None
+        self.customers = None
+        self.resolver = None
+        self._alerts_seen = 0
+        self.houzz.subscribe(self._cancelled, statuses=(CANCELLED,))
+        # Which of Houzz's own clocks run in this world (none in a script: it makes them).
+        moves = self.houzz.table.moves
+        clocks = not self.scenario.spec.world.script
+        self.houzz_clocks = (
+            clocks and (NEW, AUTO_CHARGE) in moves,
+            clocks and (CHARGED, AUTHORIZATION_LAPSE) in moves,
+        )
+        self.stream_end = self.scenario.duration
+        self.faults_at_stream_end: Counter[str] = Counter()
+        self.calls_at_stream_end = 0
+        self.drain = Drain(self.scenario.drain, 0, 0, "off")
+
+    def _cancelled(self, order: HouzzOrder, action: str) -> None:
+        self.cancel_moments[order.order_id] = next(self.moments)
+
+    def _polled(self, now: int) -> None:
+        self.poll_times.append(now)
+        self.poll_moments.append(next(self.moments))
+
+    def _noticed(self, connector: Connector) -> None:
+        """Tell the person who resolves held orders of the holds CartRover just made."""
+        alerts = connector.state.alerts
+        seen, self._alerts_seen = self._alerts_seen, len(alerts)
+        resolver = self.resolver
+        if resolver is not None and resolver.active:
+            for alert in alerts[seen:]:
+                if alert.kind == ALERT_HELD:
+                    resolver.held(alert.order_id)
 
     def _scripted(self, scenario: Scenario, rng: random.Random) -> None:
         """A scripted world: only the script's events happen (a replayed counterexample)."""
@@ -272,6 +436,7 @@ class _Run:
         b = spec.world.backend
         self.warehouse = _ObservedWarehouse(
             self.houzz,
+            self.moments,
             clock=self.clock,
             rng=rng,
             timeline=self.timeline,
@@ -300,8 +465,8 @@ class _Run:
             warehouse=self.warehouse,
             faults=armed,
             timeline=self.timeline,
+            polled=self._polled,
         )
-        self.poll_times = self.player.polls
         self.player.start(self.connector)
 
     def _tick(self) -> None:
@@ -322,9 +487,10 @@ class _Run:
                 # listed: one cut short by a crash (a cancellation seen but not yet passed
                 # to the warehouse) is as if it never happened; the restart polls again.
                 if not crashed:
-                    self.poll_times.append(self.clock.now)
+                    self._polled(self.clock.now)
                 if self.switch is not None:
                     self.switch.poll_done(connector.state.polls)
+        self._noticed(connector)
         self.clock.at(connector.next_due(), self._tick, label=CONNECTOR_TICK)
 
     def _crashed(self, connector: Connector) -> None:
@@ -348,14 +514,128 @@ class _Run:
         self._tick()
 
     def run(self, progress: Progress | None) -> None:
+        """Run the order stream to ``duration``, then drain (see the module doc)."""
         end = self.scenario.duration
+        self._run_until(end, end, progress)
+        faults = self.houzz.faults
+        if faults is not None:
+            self.faults_at_stream_end = Counter(faults.injected)
+            self.calls_at_stream_end = faults.calls
+        self._drain(progress)
+
+    def _run_until(self, until: int, total: int, progress: Progress | None) -> None:
+        start = self.clock.now
         if progress is None:
-            self.clock.run(until=end)
+            self.clock.run(until=until)
             return
-        step = max(1, end // PROGRESS_STEPS)
-        for until in range(step, end + step, step):
-            self.clock.run(until=min(until, end))
-            progress(self.clock.now, end)
+        step = max(1, total // PROGRESS_STEPS)
+        for moment in range(start + step, until + step, step):
+            self.clock.run(until=min(moment, until))
+            progress(self.clock.now, total)
+
+    def _drain(self, progress: Progress | None) -> None:
+        """Let the world go on, no new orders, until every order settled or nothing more
+        can happen, for at most the scenario's ``drain``."""
+        scenario = self.scenario
+        limit = scenario.drain
+        judge = Judge(self.observations())
+        ledger = judge.ledger
+        unsettled: list[tuple[str, HouzzOrder]] = []
+        in_flight = 0
+        head = -1  # every order before it has settled, or will never change again
+        for oid, order in self.houzz.orders.items():
+            if ledger.get(oid) == "Confirmed":
+                continue  # done: whatever the invariants say of it, nothing more happens
+            fate = judge.fate(oid, order)
+            if fate not in SETTLED:
+                if fate == IN_FLIGHT:
+                    in_flight += 1
+                    if head < 0:
+                        head = len(unsettled)
+                unsettled.append((oid, order))
+        head = len(unsettled) if head < 0 else head
+        if self.player is not None or not limit:
+            ended = "scripted" if self.player is not None else "off"
+            self.drain = Drain(limit, 0, in_flight, ended)
+            return
+        start = self.clock.now
+        end = start + limit
+        while True:
+            while head < len(unsettled) and judge.fate(*unsettled[head]) != IN_FLIGHT:
+                head += 1
+            if head == len(unsettled) or self.clock.now >= end:
+                break
+            until = min(self.clock.now + DRAIN_STEP, end)
+            self._run_until(until, end, progress)
+            judge = Judge(self.observations())  # afresh: a restart replaces CartRover's state
+        used = self.clock.now - start
+        if head < len(unsettled):
+            ended = "limit"
+        else:
+            ended = "settled" if all(judge.fate(*o) in SETTLED for o in unsettled) else "quiet"
+        self.drain = Drain(limit, used, in_flight, ended)
+
+    def pending(self, order: HouzzOrder, held: bool) -> str:
+        """What the world is still to do to this order, in words ("" nothing). Of a held
+        order only what changes its fate counts: a person resolving it, a cancellation."""
+        oid = order.order_id
+        resolver, customers = self.resolver, self.customers
+        if resolver is not None and resolver.active:
+            if oid in resolver.pending:
+                return "held in Error; a person is about to resolve it"
+            if held and oid in resolver.waiting and customers and oid in customers.fixing:
+                return "held in Error after a declined card; resolved once the customer pays"
+        staff = self.staff_at_work
+        doing = staff.pending.get(oid) if staff is not None else None
+        if doing and (not held or "Cancel" in doing):
+            action = "Cancel" if held else doing[0]
+            return f"staff are yet to {STAFF_WORDS.get(action, action)} it by hand"
+        if customers is not None:
+            if oid in customers.cancelling:
+                return "its customer is about to cancel it"
+            if not held and oid in customers.fixing:
+                return "its customer is yet to fix the payment"
+        if held:
+            return ""
+        auto_charge, lapse = self.houzz_clocks
+        status = order.status
+        if status == NEW and auto_charge:
+            if self.clock.now < order.created + self.houzz.cancel_window:
+                return "Houzz charges it when the customer's cancel window closes"
+        elif (
+            status == CHARGED
+            and lapse
+            and self.clock.now < (order.charged_at or 0) + self.houzz.authorization
+        ):
+            days = self.houzz.authorization // 86400
+            return f"Charged, not shipped: its authorization lapses {days} days after the charge"
+        return ""
+
+    def health(self) -> str:
+        """How CartRover's polls and calls went over the drain (the whole run without one),
+        in words: why the orders in its pipeline are stuck."""
+        start = self.stream_end if self.drain.used else 0
+        span = self.clock.now - start
+        polls = len(self.poll_times) - bisect_left(self.poll_times, start)
+        what = f"the {span_text(span)} drain" if self.drain.used else span_text(span)
+        faults = self.houzz.faults
+        calls = ""
+        told: list[str] = []
+        if faults is not None:
+            since = Counter(faults.injected)
+            made = faults.calls
+            if self.drain.used:
+                since.subtract(self.faults_at_stream_end)
+                made -= self.calls_at_stream_end
+            calls = f" and made {made} Houzz calls"
+            told = [FAULT_WORDS[k].format(n=n) for k, n in sorted(since.items()) if n > 0]
+        interval = format_duration(self.scenario.policy.poll_interval)
+        words = f"CartRover completed {polls} polls{calls} in {what} (one is due every {interval})"
+        if told:
+            words += "; Houzz: " + ", ".join(told)
+        if self.crashes:
+            words += f"; CartRover crashed {self.crashes} times"
+        return words
 
     def state(self) -> ConnectorState:
         if self.connector is not None:
@@ -366,19 +646,28 @@ class _Run:
     def observations(self) -> Observations:
         policy = self.scenario.policy
         eod = policy.earliest_order_date
+        warehouse = self.warehouse
         return Observations(
             policy=policy,
             table=self.houzz.table,
             orders=self.houzz.orders,
-            received=self.warehouse.received,
-            shipped=self.warehouse.shipped,
+            received=warehouse.received,
+            shipped=warehouse.shipped,
             state=self.state(),
             poll_times=self.poll_times,
             earliest=None if eod is None else epoch_seconds(eod),
-            unpaid_at_send=self.warehouse.unpaid_at_send,
-            unpaid_at_ship=self.warehouse.unpaid_at_ship,
-            cancelled_at_ship=self.warehouse.cancelled_at_ship,
+            unpaid_at_send=warehouse.unpaid_at_send,
+            unpaid_at_ship=warehouse.unpaid_at_ship,
+            cancelled_at_ship=warehouse.cancelled_at_ship,
             connected=policy.connection_type == self.houzz.program,
+            now=self.clock.now,
+            received_at=warehouse.received_at,
+            cancelled_at_warehouse=warehouse.cancelled,
+            poll_moments=self.poll_moments,
+            cancel_moments=self.cancel_moments,
+            ship_moments=warehouse.ship_moments,
+            pending=self.pending,
+            down=self.connector is None,
         )
 
 
@@ -408,10 +697,13 @@ def run_scenario(
 def _judged_run(scenario: Scenario, progress: Progress | None, clock: Clock | None) -> RunResult:
     run = _Run(scenario, timeline=None, clock=clock)
     run.run(progress)
-    verdict = check(run.observations())
+    observed = run.observations()
+    observed.health = run.health()
+    verdict = check(observed)
+    verdict.in_flight = run.drain.in_flight
     state = run.state()
     timelines: dict[str, list[Happening]] = {}
-    shown = [v.order_id for key in INVARIANTS for v in verdict.violations[key][:SHOWN]]
+    shown = [v.order_id for key in INVARIANTS for v in told(key, verdict.violations[key])]
     if shown:
         # The same seed again, this time telling the story of the orders that went wrong.
         replay = _Run(scenario, timeline=Timeline(watch=frozenset(shown)))
@@ -419,14 +711,15 @@ def _judged_run(scenario: Scenario, progress: Progress | None, clock: Clock | No
         assert replay.timeline is not None
         timelines = {oid: replay.timeline.of(oid) for oid in shown}
         verdict.violations = {
-            key: [
-                Violation(v.invariant, v.order_id, v.message, tuple(timelines.get(v.order_id, ())))
-                for v in found
-            ]
+            key: [replace(v, timeline=tuple(timelines.get(v.order_id, ()))) for v in found]
             for key, found in verdict.violations.items()
         }
     counts = {key: verdict.count(key) for key in INVARIANTS}
-    counts["held"] = len(state.held)
+    counts["lost_silently"] = sum(v.kind == SILENT for v in verdict.violations["lost"])
+    counts["held"] = len(state.held) - verdict.held_accounted
+    counts["held_accounted"] = verdict.held_accounted
+    counts["in_flight"] = run.drain.in_flight
+    counts["confirmed"] = verdict.fates[CONFIRMED]
     counts["skipped_by_design"] = verdict.skipped_by_design
     counts["loaded"] = len(state.ledger)
     counts["alerts"] = len(state.alerts)
@@ -445,6 +738,7 @@ def _judged_run(scenario: Scenario, progress: Progress | None, clock: Clock | No
         alerts=list(state.alerts),
         expectations=results,
         timelines=timelines,
+        drain=run.drain,
         houzz=run.houzz,
         warehouse=run.warehouse,
         connector=state,

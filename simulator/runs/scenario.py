@@ -13,6 +13,7 @@ A scenario is a test written as data (DESIGN.md "The policy file" and "The simul
       staff: {process: sometimes}                   # or {mode, probability, delay}
       backend: {ship_delay: [1h, 1d], packages: [1, 3]}
       faults: {error_rate: 0.05, crash_every_polls: 7}
+    drain: 14d                                      # after the order stream: until settled
     expect: {lost: 0, duplicated: 0, alerts: ["held in Error"]}
 
 Loading goes through ``engine.yamlsource`` so every mistake, in the scenario or in a policy
@@ -44,7 +45,15 @@ from pydantic import (
 from houzzflow.engine.assumptions import default_register, fact_fields
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity
 from houzzflow.engine.machine import Era, Facts, Program
-from houzzflow.engine.policy import Duration, EraField, Policy, PolicyFile, parse_duration
+from houzzflow.engine.policy import (
+    Duration,
+    EraField,
+    Policy,
+    PolicyFile,
+    at_most,
+    format_duration,
+    parse_duration,
+)
 from houzzflow.engine.validation import policy_from_doc
 from houzzflow.engine.yamlsource import (
     SourceDoc,
@@ -204,11 +213,17 @@ class HabitSpec(_Strict):
 
 
 class StaffSpec(_Strict):
-    """Staff by hand; a habit left out follows the policy's ``assume.staff``."""
+    """Staff by hand; a habit left out follows the policy's ``assume.staff``.
+
+    ``resolve_errors``: whether (and how soon after a hold) a person resolves an order
+    CartRover holds in Error, so that CartRover resends it; default never. It is a fact of
+    the world, not a setting: the policy assumes nothing about it.
+    """
 
     process: HabitSpec | None = None
     charge: HabitSpec | None = None
     cancel: HabitSpec | None = None
+    resolve_errors: HabitSpec | None = None
 
 
 class BackendSpec(_Strict):
@@ -322,6 +337,10 @@ class WorldSpec(_Strict):
         return self
 
 
+DEFAULT_DRAIN = 14 * 86400
+MAX_DRAIN = 60 * 86400
+
+
 class ConnectorSpec(_Strict):
     """How the simulated CartRover pages and overlaps its polls."""
 
@@ -371,7 +390,12 @@ class ExpectSpec(_Strict):
     cancelled_shipped: CountCheck | None = None
     unconfirmed: CountCheck | None = None
     unaccounted: CountCheck | None = None
+    lost_silently: CountCheck | None = None
     held: CountCheck | None = None
+    held_accounted: CountCheck | None = None
+    stuck: CountCheck | None = None
+    in_flight: CountCheck | None = None
+    confirmed: CountCheck | None = None
     skipped_by_design: CountCheck | None = None
     loaded: CountCheck | None = None
     alerts: CountCheck | list[str] | None = None
@@ -394,11 +418,18 @@ class ScenarioFile(_Strict):
     ]
     world: WorldSpec = WorldSpec()
     connector: ConnectorSpec = ConnectorSpec()
+    # After ``duration`` no order is placed, but the world goes on until every order has
+    # settled, for at most this long (0: judge the run as the order stream leaves it).
+    drain: Annotated[Seconds, at_most(MAX_DRAIN)] = Field(
+        default=DEFAULT_DRAIN,
+        description=f"how long the world may go on after the order stream, until every order "
+        f"has settled (at most {format_duration(MAX_DRAIN)})",
+    )
     expect: ExpectSpec | None = None
 
 
 EXPECT_KEYS = tuple(ExpectSpec.model_fields)
-# Without an ``expect`` section a run must keep every invariant.
+# Without an ``expect`` section a run must keep every invariant, and every order must settle.
 DEFAULT_EXPECT = {
     "lost": 0,
     "duplicated": 0,
@@ -406,6 +437,7 @@ DEFAULT_EXPECT = {
     "cancelled_shipped": 0,
     "unconfirmed": 0,
     "unaccounted": 0,
+    "stuck": 0,
 }
 
 
@@ -414,13 +446,16 @@ class Expectation:
     key: str
     expected: int | str | list[str]
     location: Location
+    # Not written in the file: every order must settle unless ``expect`` says otherwise.
+    implied: bool = False
 
     def describe(self) -> str:
         if isinstance(self.expected, list):
             return f"{self.key} include " + ", ".join(repr(s) for s in self.expected)
+        tail = " (implied: every order settles)" if self.implied else ""
         if isinstance(self.expected, int):
-            return f"{self.key} = {self.expected}"
-        return f"{self.key} {self.expected}"
+            return f"{self.key} = {self.expected}{tail}"
+        return f"{self.key} {self.expected}{tail}"
 
     def met_by(self, count: int, messages: Sequence[str] = ()) -> bool:
         expected = self.expected
@@ -474,6 +509,12 @@ class Scenario:
     @property
     def duration(self) -> int:
         return self.spec.duration
+
+    @property
+    def drain(self) -> int:
+        """How long the world may go on after the order stream (a scripted world does not:
+        it has no clocks of its own, see ``world.script``)."""
+        return 0 if self.spec.world.script else self.spec.drain
 
     @property
     def program(self) -> Program:
@@ -580,6 +621,9 @@ def load_scenario(
         expectations = tuple(
             sorted(stated, key=lambda e: (e.location.line or 1 << 30, e.location.column))
         )
+        if expect.stuck is None and not spec.world.script:
+            at = doc.locate(("expect",), key=True)
+            expectations += (Expectation("stuck", 0, at, implied=True),)
     return Scenario(
         file=doc.file,
         spec=spec,

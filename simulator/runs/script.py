@@ -55,6 +55,7 @@ class ScriptPlayer:
         warehouse: Warehouse,
         faults: ArmedFaults,
         timeline: Timeline | None,
+        polled: Callable[[int], None] | None = None,
     ) -> None:
         self.script = script
         self.clock = clock
@@ -64,6 +65,7 @@ class ScriptPlayer:
         self.timeline = timeline
         self.ids: dict[int, str] = {}  # order number in the script -> Houzz order id
         self.polls: list[int] = []
+        self.polled = polled  # told of each poll, after it
         self.refused: list[str] = []  # steps the world would not perform: the replay diverged
         self.connector: Connector | None = None
 
@@ -83,6 +85,8 @@ class ScriptPlayer:
             self.connector.drive(now, poll=poll, collect=not poll)
             if poll:
                 self.polls.append(now)
+                if self.polled is not None:
+                    self.polled(now)
             return
         assert step.order is not None
         if step.action == "Place":

@@ -91,21 +91,28 @@ class OrderStream:
         times.sort()
         return times
 
-    def schedule(self, houzz: FakeHouzz, clock: Clock, rng: random.Random, duration: int) -> None:
+    def schedule(
+        self, houzz: FakeHouzz, clock: Clock, rng: random.Random, duration: int
+    ) -> Customers:
         """Arrange every placement, cancellation and payment fix of this stream on ``clock``,
-        starting now and drawing from ``rng``."""
-        customers = _Customers(
-            self, houzz, clock, rng, self.arrival_times(rng, clock.now, duration)
-        )
+        starting now and drawing from ``rng``. No order is placed after ``duration`` (a
+        burst due later never comes); customers still cancel and fix payments after it.
+        Returns the customers at work (``fixing``: the payments they are about to fix)."""
+        end = clock.now + duration
+        times = [t for t in self.arrival_times(rng, clock.now, duration) if t <= end]
+        customers = Customers(self, houzz, clock, rng, times)
         houzz.subscribe(customers.on_change, statuses=(FAILED_TO_CHARGE,))
         customers.arm()
+        return customers
 
 
-class _Customers:
+class Customers:
     """The stream at work: one pending clock event for the next arrival (not one per order,
-    which keeps the clock's queue small), and reactions to failed charges."""
+    which keeps the clock's queue small), and reactions to failed charges. ``cancelling``
+    and ``fixing`` hold the orders whose customer has decided to cancel them, or to fix a
+    failed payment, and has not done it yet."""
 
-    __slots__ = ("_clock", "_houzz", "_next", "_rng", "_stream", "_times")
+    __slots__ = ("_clock", "_houzz", "_next", "_rng", "_stream", "_times", "cancelling", "fixing")
 
     def __init__(
         self,
@@ -122,6 +129,8 @@ class _Customers:
         # Kept to the end of the run: plain 8-byte numbers, not an int object each.
         self._times = array("q", times)
         self._next = 0
+        self.cancelling: set[str] = set()
+        self.fixing: set[str] = set()
 
     def arm(self) -> None:
         if self._next < len(self._times):
@@ -144,6 +153,7 @@ class _Customers:
             i += 1
             order_id = place(items=low if spread == 1 else low + int(draw() * spread))
             if cancel_probability and draw() < cancel_probability:
+                self.cancelling.add(order_id)
                 cancel = partial(self._cancel, order_id)
                 clock.at(
                     now + int(draw() * window), cancel, label=CUSTOMER_CANCEL, order_id=order_id
@@ -153,6 +163,7 @@ class _Customers:
             clock.at(times[i], self._arrive, label=ARRIVAL)
 
     def _cancel(self, order_id: str) -> None:
+        self.cancelling.discard(order_id)
         self._houzz.act(order_id, CANCEL, "customer")
 
     def on_change(self, order: HouzzOrder, action: str) -> None:
@@ -164,9 +175,11 @@ class _Customers:
             return
         low, high = stream.fix_payment_delay
         delay = low + int(rng.random() * (high - low + 1))
+        self.fixing.add(order.order_id)
         self._clock.after(delay, partial(self._fix, order.order_id))
 
     def _fix(self, order_id: str) -> None:
+        self.fixing.discard(order_id)
         self._houzz.fix_payment(order_id)
 
 

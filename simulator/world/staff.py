@@ -6,6 +6,11 @@ probability). Each by-hand action happens after a random delay. Staff look at th
 when the time comes: an action no longer possible then (the connector processed the order
 first, the customer cancelled it) is simply not done, and nothing is written on the
 timeline for it - nothing happened in Houzz. ``StaffAtWork.skipped`` counts them.
+
+A habit applies again every time its step becomes possible again: an order back In
+Production (a declined card the customer fixed, a lapsed authorization) is charged again
+by staff who ``always`` charge, and ``sometimes`` draws again. Cancelling is decided once,
+when the order is placed (it stays possible until the order ships).
 In the 2021 era and on Vendor accounts the table has no process/charge step for staff, so
 those habits never schedule anything.
 """
@@ -80,6 +85,8 @@ class StaffAtWork:
         self.rng = rng
         self.done: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
+        # Actions decided and not yet due, by order: what staff are still about to do.
+        self.pending: dict[str, list[str]] = {}
         # (status, action) pairs staff may perform at all in this program and era.
         self._allowed = frozenset(
             key for key, move in houzz.table.moves.items() if "staff" in move.actors
@@ -115,9 +122,14 @@ class StaffAtWork:
             self._later(cancel.wait(rng), order.order_id, CANCEL)
 
     def _later(self, delay: int, order_id: str, action: str) -> None:
+        self.pending.setdefault(order_id, []).append(action)
         self.clock.after(delay, partial(self._act, order_id, action))
 
     def _act(self, order_id: str, action: str) -> None:
+        waiting = self.pending[order_id]
+        waiting.remove(action)
+        if not waiting:
+            del self.pending[order_id]
         if self.houzz.act(order_id, action, "staff").ok:
             self.done[action] += 1
         else:
