@@ -104,7 +104,7 @@ def _policy_files(draw: st.DrawFn, safe: bool | None, eras: tuple[str, ...]) -> 
         data["poll_interval"] = draw(_durations(_ROUND_INTERVALS, 30, MAX_POLL_INTERVAL))
     if draw(st.booleans()):
         data["earliest_order_date"] = draw(
-            st.dates(dt.date(2024, 1, 1), dt.date(2026, 1, 1))
+            st.dates(dt.date(2024, 1, 1), dt.date(2027, 12, 31))
         ).isoformat()
     staff = {
         "process": draw(st.sampled_from(("never", "always", "sometimes"))),

@@ -142,3 +142,15 @@ def test_the_simulator_agrees_on_the_backlog_limit(within: str, lapses: bool) ->
     result = houzzflow.run(scenario)
     harmed = sum(result.counts[k] for k in ("lost", "unpaid_shipped", "unconfirmed", "held"))
     assert (harmed > 0) is lapses
+
+
+def test_a_run_starts_on_go_live_not_before_earliest_order_date() -> None:
+    """A run's second 0 is go-live: by default 2026-01-01, or the policy's Earliest Order Date
+    when later, so a cart going live next year does not skip every order by design."""
+    vendor = {"connection_type": "vendor", "earliest_order_date": "2027-03-01"}
+    scenario: dict[str, Any] = {"name": "go-live", "duration": "1d", "policy": vendor,
+                                "world": {"orders": {"count": 20}}}  # fmt: skip
+    live = houzzflow.run(scenario)
+    assert live.counts["skipped_by_design"] == 0 and live.counts["confirmed"] == 20
+    early = houzzflow.run({**scenario, "start": "2027-02-01"})  # a month before the date
+    assert early.counts["skipped_by_design"] == 20

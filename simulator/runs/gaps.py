@@ -99,7 +99,7 @@ def _backlog(scenario: Scenario) -> list[Gap]:
     reach = backlog.within
     eod = scenario.policy.earliest_order_date
     if eod is not None:  # older orders are skipped by design: only the rest matter
-        reach = min(reach, max(0, -epoch_seconds(eod)))
+        reach = min(reach, max(0, -epoch_seconds(eod, scenario.start)))
     authorization = default_machine().timing.authorization
     if reach <= authorization:
         return []

@@ -370,6 +370,7 @@ class _Run:
             "overlap": spec.connector.overlap,
             "origin": origin,
             "behaviour": world.facts(),
+            "epoch": scenario.start,
         }
         self.ports = (houzz_port, backend_port)
         self.connector: Connector | None = Connector(
@@ -454,6 +455,7 @@ class _Run:
             "overlap": spec.connector.overlap,
             "origin": 0,
             "behaviour": spec.world.facts(),
+            "epoch": scenario.start,
         }
         self.connector = Connector(scenario.policy, *self.ports, **self.options)
         self.saved = None
@@ -655,7 +657,7 @@ class _Run:
             shipped=warehouse.shipped,
             state=self.state(),
             poll_times=self.poll_times,
-            earliest=None if eod is None else epoch_seconds(eod),
+            earliest=None if eod is None else epoch_seconds(eod, self.scenario.start),
             unpaid_at_send=warehouse.unpaid_at_send,
             unpaid_at_ship=warehouse.unpaid_at_ship,
             cancelled_at_ship=warehouse.cancelled_at_ship,

@@ -24,6 +24,7 @@ where it was written, so a failed one cites its line.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,7 @@ from pydantic import (
 )
 
 from houzzflow.engine.assumptions import default_register, fact_fields
+from houzzflow.engine.connector import DEFAULT_EPOCH
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity
 from houzzflow.engine.machine import Era, Facts, Program
 from houzzflow.engine.policy import (
@@ -416,6 +418,12 @@ class ScenarioFile(_Strict):
     policy: Annotated[
         dict[str, Any] | str, BeforeValidator(_as_written, json_schema_input_type=PolicyFile | str)
     ]
+    # The calendar date of simulated second 0: the day CartRover goes live.
+    start: dt.date | None = Field(
+        default=None,
+        description="the calendar date the run starts on (go-live); default 2026-01-01, or "
+        "the policy's Earliest Order Date when that is later",
+    )
     world: WorldSpec = WorldSpec()
     connector: ConnectorSpec = ConnectorSpec()
     # After ``duration`` no order is placed, but the world goes on until every order has
@@ -505,6 +513,16 @@ class Scenario:
     @property
     def seed(self) -> int:
         return self.spec.seed
+
+    @property
+    def start(self) -> dt.date:
+        """The calendar date of simulated second 0 (go-live): as written, else the default
+        epoch, moved to the policy's Earliest Order Date when that is later, so the orders of
+        the run are not all before it."""
+        if self.spec.start is not None:
+            return self.spec.start
+        eod = self.policy.earliest_order_date
+        return max(DEFAULT_EPOCH, eod) if eod is not None else DEFAULT_EPOCH
 
     @property
     def duration(self) -> int:
