@@ -174,8 +174,8 @@ def _proof(proof: dict[str, Any], markdown: bool) -> list[str]:
 
 def _sweep(section: dict[str, Any], markdown: bool) -> list[str]:
     title = (
-        f"Sweep: houzzflow sweep {section['scenario']} --seeds {section['seeds']:,} "
-        f"--set world.orders.count={section['orders']:,}"
+        f"Sweep: houzzflow sweep {section['scenario']} --seeds {section['seeds']} "
+        f"--set world.orders.count={section['orders']}"
     )
     out = _heading(title, markdown)
     headers = ["executor", "workers", "seconds", "runs/s", "speed-up", "lost per 1,000", "runs"]
@@ -193,18 +193,19 @@ def _sweep(section: dict[str, Any], markdown: bool) -> list[str]:
     ]
     out += _table(headers, rows, markdown, "lrrrrrl")
     same = len({r["digest"] for r in section["rows"]}) == 1
-    out += [
-        "",
-        "Speed-up: over the one-worker run of the same executor (in-process for the pool); "
-        f"two processes could do {section['headroom_before']:.2f} cores' worth of work at "
-        f"once before the sweeps and {section['headroom_after']:.2f} after (2.00 on an idle "
-        "2-core machine), which bounds the speed-up. "
-        + (
-            "Every executor gave the same runs (the runs column hashes every run's counts)."
-            if same
-            else "The executors gave DIFFERENT runs."
-        ),
-    ]
+    note = "Speed-up: over the one-worker run of the same executor (in-process for the pool)."
+    if "headroom_before" in section:
+        note += (
+            f" Two processes could do {section['headroom_before']:.2f} cores' worth of work "
+            f"at once before the sweeps and {section['headroom_after']:.2f} after (2.00 on "
+            "an idle 2-core machine), which bounds the speed-up."
+        )
+    note += (
+        " Every executor gave the same runs (the runs column hashes every run's counts)."
+        if same
+        else " The executors gave DIFFERENT runs."
+    )
+    out += ["", note]
     if section.get("skipped_dask"):
         out.append(section["skipped_dask"])
     return out

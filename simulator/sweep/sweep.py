@@ -286,10 +286,14 @@ def run_sweep(
                     yield (p.point.index, i), (p.point.scenario, p.point.index, i, seeds_of[i])
 
     with executor_for(jobs=jobs, scheduler=scheduler, tasks=len(grid) * seeds) as executor:
+        remaining = len(grid) * seeds
         for done, (_, sample) in enumerate(executor.imap_unordered(run_sample, tasks()), 1):
-            points[sample.point].add(sample, interval, sweep_seed, precision)
+            point = points[sample.point]
+            before = point.remaining
+            point.add(sample, interval, sweep_seed, precision)
+            remaining -= before - point.remaining
             if progress is not None:
-                progress(done, done + sum(p.remaining for p in points))
+                progress(done, done + remaining)
         described, label = executor.describe(), executor.label()
     return Sweep(
         file=first.file,
