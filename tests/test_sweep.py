@@ -308,6 +308,12 @@ def test_houzzflow_run_seed_reproduces_any_run_of_a_sweep() -> None:
     assert json.loads(same)["scenarios"][0]["counts"] == sample.counts
 
 
+def test_houzzflow_run_states_the_limit_of_its_seed() -> None:
+    status, _, err = cli_run(["run", str(SCENARIO), "--seed", "-1"])
+    assert status == 2 and "0<=x<=9223372036854775807" in err
+    assert "Traceback" not in err
+
+
 def test_the_text_report_says_how_to_rerun_a_run() -> None:
     sweep = small_sweep(seeds=2)
     text = sweep.render("text")
