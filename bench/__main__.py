@@ -8,6 +8,8 @@ Prints a table (``--markdown`` for Markdown) and writes the figures as JSON
 * baseline A: the same scenario with ``transitions``, one model per order (2k, 10k, 20k);
 * baseline B: the same scenario in SimPy, one process per order (10k, 100k);
 * the proof tier: explorer throughput, ``validate``, the whole ``matrix``, start-up;
+* a sweep of 1,000 seeds of a 1,000-order scenario in this process, on the local pool and on
+  a Dask LocalCluster of 1 and 2 workers: the same runs on each, and the speed-up per worker;
 * every goal of the project, met or not.
 
 Each baseline replays houzzflow's own plan for the seed and must reach the same outcomes;
@@ -29,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_JSON = ROOT / "bench" / "results.json"
 RESULTS_MD = ROOT / "bench" / "RESULTS.md"
-SECTIONS = ("simulation", "transitions", "simpy", "proof")
+SECTIONS = ("simulation", "transitions", "simpy", "proof", "sweep")
 SIZES: dict[str, dict[str, list[int]]] = {
     "full": {
         "simulation": [10_000, 100_000, 1_000_000],
@@ -94,6 +96,8 @@ def _problems(results: dict[str, Any]) -> list[str]:
     for key, wall in (results.get("proof") or {}).items():
         if key != "explorer" and wall["problem"]:
             found.append(f"{wall['command']}: {wall['problem']}")
+    if (results.get("sweep") or {}).get("problem"):
+        found.append(f"sweep: {results['sweep']['problem']}")
     return found
 
 
@@ -117,6 +121,10 @@ def run(sections: list[str], *, quick: bool, runs: int, largest_runs: int) -> di
         results["baselines"] = baselines
     if "proof" in sections:
         results["proof"] = _proof(quick)
+    if "sweep" in sections:
+        from bench.sweep_bench import sweep_bench
+
+        results["sweep"] = sweep_bench(quick=quick, progress=_progress)
     results["meta"]["load_after"] = list(os.getloadavg())
     results["problems"] = _problems(results)
     from bench.targets import evaluate

@@ -172,6 +172,45 @@ def _proof(proof: dict[str, Any], markdown: bool) -> list[str]:
     return [*out, *_table(["what", "figure", "how"], rows, markdown, "lrl")]
 
 
+def _sweep(section: dict[str, Any], markdown: bool) -> list[str]:
+    title = (
+        f"Sweep: houzzflow sweep {section['scenario']} --seeds {section['seeds']} "
+        f"--set world.orders.count={section['orders']}"
+    )
+    out = _heading(title, markdown)
+    headers = ["executor", "workers", "seconds", "runs/s", "speed-up", "lost per 1,000", "runs"]
+    rows = [
+        [
+            r["executor"],
+            str(r["workers"]),
+            _seconds(r["seconds"]),
+            f"{r['runs_per_second']:,.1f}",
+            "-" if r["speedup"] is None else f"{r['speedup']:.2f}x",
+            "-" if r["lost_per_1000"] is None else f"{r['lost_per_1000']:.2f}",
+            r["digest"],
+        ]
+        for r in section["rows"]
+    ]
+    out += _table(headers, rows, markdown, "lrrrrrl")
+    same = len({r["digest"] for r in section["rows"]}) == 1
+    note = "Speed-up: over the one-worker run of the same executor (in-process for the pool)."
+    if "headroom_before" in section:
+        note += (
+            f" Two processes could do {section['headroom_before']:.2f} cores' worth of work "
+            f"at once before the sweeps and {section['headroom_after']:.2f} after (2.00 on "
+            "an idle 2-core machine), which bounds the speed-up."
+        )
+    note += (
+        " Every executor gave the same runs (the runs column hashes every run's counts)."
+        if same
+        else " The executors gave DIFFERENT runs."
+    )
+    out += ["", note]
+    if section.get("skipped_dask"):
+        out.append(section["skipped_dask"])
+    return out
+
+
 def _targets(results: dict[str, Any], markdown: bool) -> list[str]:
     out = _heading("Targets", markdown)
     mark = {True: "met", False: "NOT MET", None: "not measured"}
@@ -206,6 +245,8 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
         lines += _baseline(section, markdown)
     if results.get("proof"):
         lines += _proof(results["proof"], markdown)
+    if results.get("sweep"):
+        lines += _sweep(results["sweep"], markdown)
     lines += _targets(results, markdown)
     lines += _agreement(results, markdown)
     return "\n".join(lines).strip("\n") + "\n"

@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     from houzzflow.engine.diagnostics import Diagnostic, InputError
     from houzzflow.engine.validation import ValidationReport
     from houzzflow.simulator import strategies
-    from houzzflow.simulator.api import matrix, run, validate
+    from houzzflow.simulator.api import matrix, run, sweep, validate
     from houzzflow.simulator.harness import HouzzHarness
     from houzzflow.simulator.http.server import ServerConfig, serve
     from houzzflow.simulator.proof.matrix import Matrix
     from houzzflow.simulator.runs.runner import RunResult
+    from houzzflow.simulator.sweep.sweep import Sweep
 
 __all__ = [
     "Diagnostic",
@@ -33,12 +34,14 @@ __all__ = [
     "Matrix",
     "RunResult",
     "ServerConfig",
+    "Sweep",
     "ValidationReport",
     "__version__",
     "matrix",
     "run",
     "serve",
     "strategies",
+    "sweep",
     "validate",
 ]
 
@@ -51,9 +54,11 @@ _HOME = {
     "Matrix": "houzzflow.simulator.proof.matrix",
     "RunResult": "houzzflow.simulator.runs.runner",
     "ServerConfig": "houzzflow.simulator.http.server",
+    "Sweep": "houzzflow.simulator.sweep.sweep",
     "serve": "houzzflow.simulator.http.server",
     "matrix": "houzzflow.simulator.api",
     "run": "houzzflow.simulator.api",
+    "sweep": "houzzflow.simulator.api",
     "validate": "houzzflow.simulator.api",
     "strategies": "houzzflow.simulator.strategies",
 }

@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from houzzflow.engine.validation import PolicySource, ValidationReport
+from houzzflow.simulator.executors import check_jobs
 from houzzflow.simulator.proof.explorer import Bounds
 from houzzflow.simulator.proof.matrix import WORLDS, Matrix, run_matrix
 from houzzflow.simulator.runs.runner import RunResult, run_scenario
 from houzzflow.simulator.runs.scenario import load_scenario
+from houzzflow.simulator.sweep.sweep import run_sweep
 from houzzflow.simulator.validate import add_proof, validate_paths
 
 # The limits the CLI states for the same options.
@@ -27,7 +29,6 @@ PROOF_FAULTS = (0, 3)
 MAX_STATES = (100, 100_000_000)
 MATRIX_ORDERS = (1, 3)
 MATRIX_FAULTS = (0, 2)
-JOBS = (1, 256)
 ACCOUNTS = ("seller", "vendor")
 ERAS = ("legacy", "2021")
 
@@ -93,18 +94,24 @@ def matrix(
     account: str | None = None,
     era: str | None = None,
     jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> Matrix:
     """Prove every setting combination against every world, as ``houzzflow matrix`` does.
 
     ``account`` and ``era`` keep only the worlds of that program or era; ``jobs`` is the
-    number of processes (default: every core).
+    number of processes (default: every core); ``scheduler`` a Dask scheduler's address
+    (``tcp://host:8786``) to run on instead (the ``dask`` extra).
     """
     _check("orders", orders, MATRIX_ORDERS)
     _check("faults", faults, MATRIX_FAULTS)
     _check_choice("account", account, ACCOUNTS)
     _check_choice("era", era, ERAS)
-    if jobs is not None:
-        _check("jobs", jobs, JOBS)
+    check_jobs(jobs)
     worlds = [w for w in WORLDS if account in (None, w[0]) and era in (None, w[1])]
-    cells = run_matrix(Bounds(orders=orders, faults=faults), worlds=worlds, jobs=jobs)
+    bounds = Bounds(orders=orders, faults=faults)
+    cells = run_matrix(bounds, worlds=worlds, jobs=jobs, scheduler=scheduler)
     return Matrix(tuple(cells))
+
+
+# ``houzzflow sweep`` as a function: the library's own, whose docstring is the API's.
+sweep = run_sweep

@@ -7,9 +7,10 @@ errors already exit 2). The engine, pydantic and rich are imported inside the co
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -30,6 +31,16 @@ VERDICT_STYLES = {
     "invalid": "bold red",
 }
 SEVERITY_STYLES = {"error": "red", "warning": "yellow", "info": "cyan"}
+F = TypeVar("F", bound=Callable[..., Any])
+SEED_MAX = 2**63 - 1
+# The limits of sweep's numbers (houzzflow.simulator.sweep.grid holds the same; a test checks).
+SWEEP_SEEDS = (1, 100_000)
+SWEEP_PRECISION = (0.001, 1000.0)
+JOBS_MAX = 256
+SCHEDULER_HELP = (
+    "A Dask scheduler, tcp://host:port (or $HOUZZFLOW_DASK_SCHEDULER): run there, not here. "
+    "Needs the dask extra: pip install 'houzzflow[dask]'."
+)
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -42,6 +53,20 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     except PackageNotFoundError:
         click.echo("houzzflow (not installed: running from a source tree)")
     ctx.exit(0)
+
+
+def _executor_options(command: F) -> F:
+    """--jobs and --scheduler: where the tasks of matrix and sweep run."""
+    jobs = click.option(
+        "--jobs",
+        type=click.IntRange(1, JOBS_MAX),
+        default=None,
+        help=f"Processes to use, 1 to {JOBS_MAX} [default: every core]",
+    )
+    scheduler = click.option(
+        "--scheduler", envvar="HOUZZFLOW_DASK_SCHEDULER", metavar="ADDRESS", help=SCHEDULER_HELP
+    )
+    return jobs(scheduler(command))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,9 +102,21 @@ def main() -> None:
     metavar="KEY=VALUE",
     help="Override a scenario value, e.g. --set world.orders.count=100000 (repeatable).",
 )
+@click.option(
+    "--seed",
+    type=click.IntRange(0, SEED_MAX),
+    default=None,
+    metavar="N",
+    help=f"The run's seed, 0 to {SEED_MAX:,} (the same as --set seed=N): "
+    "rerun one sample of a sweep.",
+)
 @click.pass_context
 def run(
-    ctx: click.Context, files: tuple[str, ...], output_format: str, overrides: tuple[str, ...]
+    ctx: click.Context,
+    files: tuple[str, ...],
+    output_format: str,
+    overrides: tuple[str, ...],
+    seed: int | None,
 ) -> None:
     """Simulate scenario FILEs against the fake Houzz and check their expectations.
 
@@ -91,6 +128,8 @@ def run(
 
     from houzzflow.simulator.runs.report import run_files
 
+    if seed is not None:
+        overrides = (*overrides, f"seed={seed}")
     text, status = run_files(list(files), list(overrides), output_format, sys.stderr.isatty())
     stream = sys.stderr if status == 2 else sys.stdout
     click.echo(text, nl=False, file=stream)
@@ -268,9 +307,7 @@ def assumptions(ctx: click.Context, output_format: str, policy_file: str | None)
 @click.option("--faults", type=click.IntRange(0, 2), default=1, show_default=True)
 @click.option("--account", type=click.Choice(["seller", "vendor"]), help="Only this program.")
 @click.option("--era", type=click.Choice(["legacy", "2021"]), help="Only this era.")
-@click.option(
-    "--jobs", type=click.IntRange(1), default=None, help="Processes to use [default: every core]"
-)
+@_executor_options
 @click.pass_context
 def matrix(
     ctx: click.Context,
@@ -280,6 +317,7 @@ def matrix(
     account: str | None,
     era: str | None,
     jobs: int | None,
+    scheduler: str | None,
 ) -> None:
     """Prove every CartRover setting combination against every world.
 
@@ -288,27 +326,130 @@ def matrix(
     cell is the proof's verdict; an unsafe cell says why. Exit status 1 if the rules and the
     proof disagree on any cell (a bug worth reporting), else 0.
     """
+    from houzzflow.simulator.executors import ExecutorError
     from houzzflow.simulator.proof.explorer import Bounds
     from houzzflow.simulator.proof.matrix import WORLDS, render, run_matrix
 
     worlds = [w for w in WORLDS if account in (None, w[0]) and era in (None, w[1])]
     bounds = Bounds(orders=orders, faults=faults)
-    console = _console(stderr=True)
-    if console.is_terminal:
-        from rich.progress import Progress
-
-        with Progress(console=console, transient=True) as bar:
-            task = bar.add_task("exploring worlds", total=len(worlds))
+    try:
+        with _progress_bar("exploring worlds") as progress:
             cells = run_matrix(
-                bounds,
-                worlds=worlds,
-                jobs=jobs,
-                progress=lambda done, _total: bar.update(task, completed=done),
+                bounds, worlds=worlds, jobs=jobs, progress=progress, scheduler=scheduler
             )
-    else:
-        cells = run_matrix(bounds, worlds=worlds, jobs=jobs)
+    except ExecutorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(2)
     click.echo(render(cells, output_format), nl=False)
     ctx.exit(0 if all(c.agrees for c in cells) else 1)
+
+
+@main.command()
+@click.argument("scenario", metavar="SCENARIO", type=click.Path(path_type=str))
+@click.option(
+    "--seeds",
+    type=click.IntRange(*SWEEP_SEEDS),
+    default=100,
+    show_default=True,
+    help=f"Runs per grid point, {SWEEP_SEEDS[0]} to {SWEEP_SEEDS[1]:,}; run i's seed is "
+    "derived from the sweep's seed and i.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, SEED_MAX),
+    default=None,
+    metavar="N",
+    help=f"The sweep's seed, 0 to {SEED_MAX:,} [default: the scenario's seed].",
+)
+@click.option(
+    "--vary",
+    "varies",
+    multiple=True,
+    metavar="KEY=V1,V2,...",
+    help="Run every value of a scenario key, e.g. --vary world.staff.process.probability="
+    "0.1,0.3,0.5 (repeatable, up to 8: every combination is a grid point, at most 1,000).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a scenario value for every run, as houzzflow run --set (repeatable).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs, csv for spreadsheets.",
+)
+@click.option(
+    "--interval",
+    type=click.Choice(["wilson", "bootstrap"]),
+    default="wilson",
+    show_default=True,
+    help="95% interval of a rate: Wilson over orders placed, or a bootstrap over runs.",
+)
+@click.option(
+    "--precision",
+    type=click.FloatRange(*SWEEP_PRECISION),
+    default=None,
+    metavar="WIDTH",
+    help="Stop a grid point early once the intervals of its lost, held and duplicated rates "
+    f"are at most WIDTH per 1,000 orders wide ({SWEEP_PRECISION[0]} to "
+    f"{SWEEP_PRECISION[1]:g}).",
+)
+@_executor_options
+@click.pass_context
+def sweep(
+    ctx: click.Context,
+    scenario: str,
+    seeds: int,
+    seed: int | None,
+    varies: tuple[str, ...],
+    overrides: tuple[str, ...],
+    output_format: str,
+    interval: str,
+    precision: float | None,
+    jobs: int | None,
+    scheduler: str | None,
+) -> None:
+    """Run SCENARIO over many seeds, across a grid of --vary values: how often orders are
+    lost, held or duplicated, per 1,000 orders, with a 95% interval.
+
+    Every grid point is checked before anything runs. Exit status: 0 when every run met the
+    scenario's expectations, 1 when one did not, 2 for input that cannot be used (or a
+    scheduler that cannot be reached).
+    """
+    from houzzflow.engine.diagnostics import InputError
+    from houzzflow.simulator.executors import ExecutorError
+    from houzzflow.simulator.sweep.sweep import run_sweep
+
+    try:
+        with _progress_bar("sweeping", eta=True) as progress:
+            result = run_sweep(
+                scenario,
+                seeds=seeds,
+                vary=varies,
+                overrides=overrides,
+                seed=seed,
+                jobs=jobs,
+                scheduler=scheduler,
+                precision=precision,
+                interval=interval,
+                progress=progress,
+            )
+    except InputError as exc:
+        console = _console(stderr=True)
+        for diagnostic in exc.diagnostics:
+            _print_diagnostic(console, diagnostic)
+        ctx.exit(2)
+    except (ValueError, ExecutorError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(2)
+    click.echo(result.render(output_format), nl=False)
+    ctx.exit(result.exit_code)
 
 
 @main.command()
@@ -376,6 +517,31 @@ def serve(
             out=sys.stdout,
         )
     )
+
+
+@contextlib.contextmanager
+def _progress_bar(what: str, *, eta: bool = False) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal's stderr (with the time left when ``eta``), as a
+    ``progress(done, total)`` callback; None when stderr is not a terminal."""
+    console = _console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns: list[Any] = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    if eta:
+        columns += [TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _console(*, stderr: bool = False) -> Console:

@@ -37,11 +37,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("verdicts", ("houzzflow.simulator.validate",)),
     ("proof", ("houzzflow.simulator.proof",)),
+    ("sweeps", ("houzzflow.simulator.sweep",)),
     ("runs", ("houzzflow.simulator.runs",)),
     ("harness", ("houzzflow.simulator.harness", "houzzflow.simulator.strategies")),
     ("world", ("houzzflow.simulator.world",)),
     ("fake", ("houzzflow.simulator.houzz",)),
     ("kernel", ("houzzflow.simulator.kernel",)),
+    ("executors", ("houzzflow.simulator.executors",)),
     ("engine", ("houzzflow.engine",)),
 )
 PACKAGES = ("houzzflow", "houzzflow.simulator")  # namespaces that sit above every layer

@@ -79,6 +79,7 @@ def test_quick_bench_prints_every_section_size_and_goal(
         "Baseline A: transitions",
         "Baseline B: SimPy",
         "Proof tier and start-up",
+        "Sweep: houzzflow sweep scenarios/sweeps/staff-sometimes.yaml",
         "Targets",
         "Agreement",
     ):

@@ -3,7 +3,7 @@
 Rows are settings (Connection Type x Order Status x Mark Orders as Processed x Mark Orders
 as Charged), columns are worlds (account program x era x staff habits); each cell is the
 proof verdict, with the rule codes and the broken invariant when it is unsafe. Worlds are
-explored in parallel processes, one per core.
+explored in parallel: processes, one per core, or a Dask cluster.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ import csv
 import io
 import itertools
 import json
-import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from houzzflow.engine.policy import ORDER_STATUSES, PROGRAM_NAMES, STATUS_NAMES, Policy
 from houzzflow.engine.rules import find
+from houzzflow.simulator.executors import executor_for
 from houzzflow.simulator.proof.explorer import Bounds, explore
 
 SETTINGS = tuple(
@@ -125,24 +124,19 @@ def run_matrix(
     worlds: Iterable[World] = WORLDS,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[Cell]:
-    """All cells, in (world, setting) order; ``jobs`` processes (default: every core)."""
+    """All cells, in (world, setting) order; ``jobs`` processes (default: every core), or
+    the Dask ``scheduler`` at that address (houzzflow.simulator.executors)."""
     bounds = bounds or Bounds()
     todo = [(w, bounds) for w in worlds]
-    jobs = jobs or os.cpu_count() or 1
-    cells: list[Cell] = []
-    if jobs == 1:
-        for k, item in enumerate(todo, 1):
-            cells.extend(_column(item))
+    columns: dict[int, list[Cell]] = {}
+    with executor_for(jobs=jobs, scheduler=scheduler, tasks=len(todo)) as executor:
+        for index, column in executor.imap_unordered(_column, enumerate(todo)):
+            columns[index] = column
             if progress:
-                progress(k, len(todo))
-        return cells
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for k, column in enumerate(pool.map(_column, todo, chunksize=2), 1):
-            cells.extend(column)
-            if progress:
-                progress(k, len(todo))
-    return cells
+                progress(len(columns), len(todo))
+    return [cell for index in range(len(todo)) for cell in columns[index]]
 
 
 def setting_label(s: Setting) -> str:
