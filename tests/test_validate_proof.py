@@ -359,3 +359,21 @@ def test_a_replayed_declined_card_is_charged_again_under_retry() -> None:
     result = houzzflow_api.run(_declined_script("retry"))
     assert result.counts["lost"] == 0 and result.counts["held"] == 0
     assert result.counts["loaded"] == 1
+
+
+def test_a_path_with_a_declined_card_becomes_a_script_that_declines_it() -> None:
+    from houzzflow.simulator.proof.counterexample import scenario_of
+    from houzzflow.simulator.proof.explorer import Bounds, Exploration
+    from houzzflow.simulator.proof.model import DECLINED, Event
+    from houzzflow.simulator.validate import load_policy
+
+    policy = load_policy(SAFE)
+    path = [Event("place", -1), Event("poll", -1, fault=(0, "Charge", DECLINED))]
+    facts = (("charge_decline", "hold"),)
+    exploration = Exploration("counterexample", Bounds(), 0, 0, 2, path=path, facts=facts)
+    scenario = scenario_of(policy, exploration, name="declined")
+    assert scenario["world"]["cartrover"] == {"charge_decline": "hold"}
+    poll = scenario["world"]["script"][1]
+    assert poll["fault"] == {"order": 1, "write": "Charge", "kind": "declined"}
+    result = houzzflow_api.run({**scenario, "expect": {"held": 1}})
+    assert result.ok, [e.message for e in result.expectations]

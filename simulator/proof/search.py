@@ -63,10 +63,12 @@ class Exploration:
 
 
 def explore_reference(policy: Policy, bounds: Bounds | None = None) -> Exploration:
-    """The plain reading of the search: ``successors`` and ``apply`` on whole states.
+    """The plain reading of the search: ``successors`` and ``apply`` on whole states, from
+    one start per world.
 
-    ``explore`` is the same search with per-order results memoized; a test asserts the two
-    give the same verdicts and state counts.
+    ``explore`` is the same search with per-order results memoized and the worlds explored
+    together while they agree; a test asserts the two give the same verdicts and shortest
+    paths, and, for one world alone, the same state counts.
     """
     bounds = bounds or Bounds()
     choices = worlds(policy, bounds)
