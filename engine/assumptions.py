@@ -142,6 +142,20 @@ def answers(facts: Facts, about: About | None = None) -> dict[str, str]:
     }
 
 
+def contradictions(
+    pins: Mapping[str, str], register: Register | None = None
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The policy's pins on an alternative a documented claim rules out, as (assumption,
+    alternative, the claims it contradicts): no proof can stand on them."""
+    register = register or default_register()
+    return [
+        (name, value, alt.ruled_out_by)
+        for name, value in sorted(pins.items())
+        if (alt := register.assumptions[name].alternatives.get(value)) is not None
+        and alt.ruled_out_by
+    ]
+
+
 def fact_fields(about: About, *, pinned: bool) -> dict[str, Any]:
     """pydantic fields, one per open question about Houzz or CartRover: a policy's pins
     (``pinned``: each defaults to None, not pinned) or a simulated world's answers (each

@@ -92,8 +92,9 @@ class OrderPaths:
 
 @cache
 def order_paths(policy: Policy) -> OrderPaths:
-    """Every (status, window) an order can reach before loading, under the policy's world."""
-    table = houzz_table(policy.account, policy.era)
+    """Every (status, window) an order can reach before loading, under the policy's world
+    (Houzz's lifecycle for the answers the policy pins, the register's defaults otherwise)."""
+    table = houzz_table(policy.account, policy.era, facts=policy.pins)
     start = (table.initial, True)
     reachable = {start}
     resting = set()

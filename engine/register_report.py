@@ -7,7 +7,7 @@ alternative that stands.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from houzzflow.engine.assumptions import Assumption, Register, open_alternatives
@@ -23,6 +23,35 @@ def proof_use(name: str, entry: Assumption, pins: Mapping[str, str]) -> str:
     if name in pins:
         return "pinned"
     return "settled" if len(entry.standing()) == 1 else "explored"
+
+
+def proof_rows(
+    register: Register,
+    pins: Mapping[str, str],
+    covered: Mapping[str, Sequence[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """What a proof of a policy with these ``pins`` rests on, one row per question: the
+    alternative it assumes (or ``explored``), the alternatives it covers (``covered``: what
+    the exploration covered, for the questions it explores; else what it must explore), the
+    register's status, whether the policy pins it, and ``use`` (see ``proof_use``)."""
+    explored = {**open_alternatives(pins, register), **(covered or {})}
+    rows = []
+    for name, entry in register.assumptions.items():
+        answers = list(explored.get(name, ()))
+        use = proof_use(name, entry, pins)
+        row: dict[str, Any] = {
+            "name": name,
+            "about": entry.about,
+            "value": "explored" if len(answers) > 1 else (answers or [entry.default])[0],
+            "explored": answers,
+            "status": entry.status,
+            "pinned": name in pins,
+            "use": use,
+        }
+        if name in pins and entry.alternatives[pins[name]].ruled_out_by:
+            row["contradicts"] = list(entry.alternatives[pins[name]].ruled_out_by)
+        rows.append(row)
+    return rows
 
 
 def register_json(register: Register, pins: Mapping[str, str] | None = None) -> dict[str, Any]:

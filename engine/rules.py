@@ -87,13 +87,18 @@ def find(policy: Policy) -> list[Finding]:
         found.setdefault(f.code, f)
 
     if policy.connection_type != policy.account:
+        answer = (
+            "with an error CartRover shows, so every order is missed (visibly)"
+            if policy.pinned.get("wrong_connection") == "error"
+            else "with no orders, so every order is missed silently"
+        )
         add(
             Finding(
                 "HZ001",
                 "connection_type",
                 f"Connection Type is {PROGRAM_NAMES[policy.connection_type]} but the account is "
                 f"in the {PROGRAM_NAMES[policy.account]} program: Houzz answers such a "
-                "connection with no orders, so every order is missed silently",
+                f"connection {answer}",
             )
         )
     else:
@@ -188,7 +193,7 @@ def _loss_findings(policy: Policy, add: Callable[[Finding], None]) -> None:
                 )
             )
         if not policy.cancel_download:
-            cancel = houzz_table(policy.account, policy.era).step(sent, "Cancel", "staff")
+            cancel = paths.table.step(sent, "Cancel", "staff")
             by_staff = policy.staff_cancel != "never" and not isinstance(cancel, Rejection)
             if by_staff or window:
                 who = "staff" if by_staff else "the customer (within 30 minutes)"
@@ -249,8 +254,9 @@ def _after_marks(
 
 
 def _notes(policy: Policy, add: Callable[[Finding], None]) -> None:
-    table = houzz_table(policy.account, policy.era)
-    if lapse_possible(policy):
+    table = houzz_table(policy.account, policy.era, facts=policy.pins)
+    lapses = any(m.happens == "late" for m in table.moves.values())
+    if lapses and lapse_possible(policy):
         wait = longest_wait(policy)
         add(
             Finding(
@@ -293,7 +299,7 @@ def _notes(policy: Policy, add: Callable[[Finding], None]) -> None:
                 Severity.INFO,
             )
         )
-    if any(m.happens == "late" for m in table.moves.values()):
+    if lapses:
         add(
             Finding(
                 "HZ009",

@@ -14,8 +14,10 @@ from typing import Any, Literal
 
 import yaml
 
+from houzzflow.engine.assumptions import contradictions, default_register
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity, has_errors
 from houzzflow.engine.policy import SETTING_NAMES, Policy, PolicyFile, resolve
+from houzzflow.engine.register_report import ABOUT
 from houzzflow.engine.rules import diagnose
 from houzzflow.engine.yamlsource import SourceDoc, load_yaml_file, load_yaml_text, validate_model
 
@@ -90,11 +92,38 @@ def setting_locator(policy: Policy, doc: SourceDoc, at: Sequence[str | int] = ()
 
 
 def rules_report(policy: Policy, doc: SourceDoc, at: Sequence[str | int] = ()) -> ValidationReport:
-    diagnostics = [
+    contradicted = contradicted_pins(policy, doc, at)
+    diagnostics = contradicted + [
         _note_default(d, policy) for d in diagnose(policy, setting_locator(policy, doc, at))
     ]
     verdict: Verdict = "counterexample" if has_errors(diagnostics) else "proven"
+    if contradicted:
+        verdict = "inconclusive"  # no verdict can stand on an answer the sources rule out
     return ValidationReport(doc.file, verdict, "rules", diagnostics, policy)
+
+
+def contradicted_pins(
+    policy: Policy, doc: SourceDoc, at: Sequence[str | int] = ()
+) -> list[Diagnostic]:
+    """ASSUME010 for each open question the policy pins to an answer a documented claim
+    rules out (``engine/assumptions.yaml``): neither the rules nor the proof can stand on it."""
+    register = default_register()
+    found = []
+    for name, value, claims in contradictions(policy.pinned, register):
+        entry = register.assumptions[name]
+        standing = " or ".join(entry.standing())
+        found.append(
+            Diagnostic(
+                "ASSUME010",
+                Severity.ERROR,
+                f"assume.{entry.about}.{name} is {value}, which contradicts what the sources "
+                f"document ({', '.join(claims)}): {entry.alternatives[value].why.strip()} "
+                "No verdict can stand on it",
+                doc.locate((*at, "assume", entry.about, name), key=True),
+                f"confirm {name} with {ABOUT[entry.about]}; the sources leave {standing}",
+            )
+        )
+    return found
 
 
 def _note_default(d: Diagnostic, policy: Policy) -> Diagnostic:

@@ -26,6 +26,7 @@ from houzzflow.simulator.validate import add_proof, validate_paths
 # The limits the CLI states for the same options.
 PROOF_ORDERS = (1, 4)
 PROOF_FAULTS = (0, 3)
+PROOF_DECLINES = (0, 2)
 MAX_STATES = (100, 100_000_000)
 MATRIX_ORDERS = (1, 3)
 MATRIX_FAULTS = (0, 2)
@@ -52,22 +53,28 @@ def validate(
     max_states: int = 400_000,
     lapse: bool = False,
     proof: bool = True,
+    declines: int = 1,
 ) -> ValidationReport:
     """Validate one policy, as ``houzzflow validate`` does: schema, rules, then the proof.
 
     ``source`` is a policy file's path, or the policy's settings as a mapping (diagnostics
     then name the file ``<policy>``). Input that cannot be read is not an exception: the
     report's verdict is ``invalid`` and its diagnostics say where and why. With ``proof``
-    off, the verdict is the rules' alone.
+    off, the verdict is the rules' alone. The bounds are the command's options: ``orders``,
+    ``faults``, ``declines`` (cards declined at CartRover's Charge), ``max_states``, ``lapse``.
     """
     _check("orders", orders, PROOF_ORDERS)
     _check("faults", faults, PROOF_FAULTS)
+    _check("declines", declines, PROOF_DECLINES)
     _check("max_states", max_states, MAX_STATES)
     if not isinstance(source, Mapping):
         source = os.fspath(source)
     (report,) = validate_paths([source], proof=False)
     if proof and report.policy is not None:
-        add_proof(report, Bounds(orders=orders, faults=faults, lapse=lapse, max_states=max_states))
+        bounds = Bounds(
+            orders=orders, faults=faults, declines=declines, lapse=lapse, max_states=max_states
+        )
+        add_proof(report, bounds)
     return report
 
 

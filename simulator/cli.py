@@ -136,6 +136,19 @@ def run(
     ctx.exit(status)
 
 
+def _proof_bound(
+    flag: str, limits: tuple[int, int], default: int, text: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A ``houzzflow validate`` option bounding the proof's exploration."""
+    return click.option(
+        flag,
+        type=click.IntRange(*limits),
+        default=default,
+        show_default=True,
+        help=f"Proof bound: {text}",
+    )
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=str))
 @click.option(
@@ -146,20 +159,9 @@ def run(
     show_default=True,
     help="text for people; json prints one JSON object per file (JSON Lines).",
 )
-@click.option(
-    "--orders",
-    type=click.IntRange(1, 4),
-    default=2,
-    show_default=True,
-    help="Proof bound: orders placed in every explored world.",
-)
-@click.option(
-    "--faults",
-    type=click.IntRange(0, 3),
-    default=1,
-    show_default=True,
-    help="Proof bound: API faults (transient errors, lost replies) per world.",
-)
+@_proof_bound("--orders", (1, 4), 2, "orders placed in every explored world.")
+@_proof_bound("--faults", (0, 3), 1, "API faults (transient errors, lost replies) per world.")
+@_proof_bound("--declines", (0, 2), 1, "cards declined at CartRover's Charge per world.")
 @click.option(
     "--max-states",
     type=click.IntRange(100),
@@ -187,6 +189,7 @@ def validate(
     output_format: str,
     orders: int,
     faults: int,
+    declines: int,
     max_states: int,
     lapse: bool,
     no_proof: bool,
@@ -206,7 +209,9 @@ def validate(
         validate_paths,
     )
 
-    bounds = Bounds(orders=orders, faults=faults, lapse=lapse, max_states=max_states)
+    bounds = Bounds(
+        orders=orders, faults=faults, declines=declines, lapse=lapse, max_states=max_states
+    )
     saved: dict[str, str] = {}
     if no_proof:
         reports = validate_paths(files, proof=False)
@@ -612,15 +617,25 @@ def _print_reports(reports: Sequence[ValidationReport], saved: dict[str, str]) -
 def _print_proof(console: Console, proof: dict[str, Any], scenario: str | None) -> None:
     from rich.text import Text
 
+    from houzzflow.simulator.proof.verdict import KINDS, needs_text, rests_on
+
     bounds = proof["bounds"]
 
     def count(n: int, what: str) -> str:
         return f"{n} {what}{'' if n == 1 else 's'}"
 
     within = f"{count(bounds['orders'], 'order')}, up to {count(bounds['faults'], 'API fault')}"
+    if proof.get("declines_explored"):
+        within += f", up to {count(bounds['declines'], 'declined card')}"
     within += ", authorization lapses" if bounds["lapse"] else ""
     head = Text("  proof: ")
     head.append(proof["verdict"], style=VERDICT_STYLES[proof["verdict"]])
+    contradicts = proof.get("contradicts")
+    if contradicts:
+        pins = ", ".join(f"{c['name']}={c['value']}" for c in contradicts)
+        head.append(f": nothing explored; the policy pins {pins}, which the sources rule out")
+        console.print(head)
+        return
     head.append(f" within {within}; {proof['states']:,} states explored")
     console.print(head)
     if "cut_by" in proof:
@@ -628,9 +643,12 @@ def _print_proof(console: Console, proof: dict[str, Any], scenario: str | None) 
             f"    the search stopped at {proof['cut_by']}: raise --max-states, or lower "
             "--orders / --faults"
         )
+    if proof["verdict"] == "proven":
+        console.print("    rests on: " + _printable(console, rests_on(proof["assumptions"])))
     example = proof.get("counterexample")
     if example:
-        console.print("    shortest way to break it:")
+        console.print("    " + _printable(console, needs_text(example["needs"])))
+        console.print(f"    shortest way to break it ({KINDS[example['kind']]}):")
         for k, line in enumerate(example["timeline"], 1):
             style = "red" if line.startswith("=>") else ""
             console.print(Text(f"    {k:>3}. " + _printable(console, line), style=style))
@@ -639,6 +657,9 @@ def _print_proof(console: Console, proof: dict[str, Any], scenario: str | None) 
         fix = Text("    nearest proven settings: ", style="green")
         fix.append(_printable(console, nearest["fix"]))
         console.print(fix)
+    unproven = proof.get("nearest_unproven")
+    if unproven:
+        console.print("    " + _printable(console, unproven["text"]), style="yellow")
     if scenario:
         console.print(f"    replay it: houzzflow run {_printable(console, scenario)}")
 

@@ -281,6 +281,13 @@ def _scenarios(
 ) -> dict[str, Any]:
     policy_file = draw(policy)
     resolved_policy = resolved(policy_file)
+    # The world answers each open question as the policy pins it, else as any alternative
+    # the sources leave standing (a proof covers them all).
+    answers: dict[str, dict[str, str]] = {"houzz": {}, "cartrover": {}}
+    for name, entry in default_register().assumptions.items():
+        if entry.explored:
+            pinned = resolved_policy.pinned.get(name)
+            answers[entry.about][name] = pinned or draw(st.sampled_from(entry.standing()))
     return {
         "name": "hypothesis",
         "seed": draw(st.integers(0, 2**16)),
@@ -291,6 +298,7 @@ def _scenarios(
             "staff": draw(staff_habits(policy=resolved_policy)),
             "backend": draw(backends(max_delay=resolved_policy.ships_within)),
             "faults": draw(faults),
+            **answers,
         },
     }
 

@@ -132,7 +132,7 @@ def save_counterexamples(
             continue
         stem = Path(report.file).stem
         scenario = scenario_of(report.policy, proof.witness, name=f"counterexample-{stem}")
-        text = scenario_yaml(scenario, proof.story())
+        text = scenario_yaml(scenario, proof.story(), proof.rests())
         out.mkdir(parents=True, exist_ok=True)
         target = out / f"counterexample-{stem}.yaml"
         fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=".yaml")

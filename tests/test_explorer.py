@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +15,7 @@ from houzzflow.engine.policy import Policy
 from houzzflow.engine.rules import find, is_safe
 from houzzflow.simulator.proof.explorer import Bounds, explore, explore_reference
 from houzzflow.simulator.proof.matrix import policy_for, run_matrix
+from houzzflow.simulator.proof.model import choices
 from houzzflow.simulator.proof.verdict import prove
 from houzzflow.simulator.strategies import (
     MUTATIONS,
@@ -144,7 +148,87 @@ def test_memoized_explorer_matches_the_reference_search(
     fast, reference = explore(p, bounds), explore_reference(p, bounds)
     assert fast.verdict == reference.verdict
     assert len(fast.path) == len(reference.path)  # both breadth first: shortest paths
-    if fast.verdict == "proven":
-        assert fast.states == reference.states
     assert (fast.violation is None) == (reference.violation is None)
     assert bool([f for f in find(p) if f.severity == "error"]) == (fast.verdict != "proven")
+    # The fast search explores the worlds of the open questions together while they agree;
+    # a world alone (its answers pinned), it meets exactly the reference's states.
+    every = choices(p)
+    for facts in {every[0], every[-1]}:
+        alone = replace(p, pins=facts)
+        fast, reference = explore(alone, bounds), explore_reference(alone, bounds)
+        assert fast.verdict == reference.verdict
+        if fast.verdict == "proven":
+            assert fast.states == reference.states
+
+
+def test_a_violation_under_one_answer_only_is_found_and_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every answer left standing is explored, together with the others: a world in which
+    only a non-default answer breaks an invariant is found, and the answer is named."""
+    from houzzflow.simulator.proof import model
+
+    real = model.houzz_table
+
+    def table(program: str, era: str, machine: Any = None, facts: Any = ()) -> Any:
+        t = real(program, era, machine, facts)
+        if dict(facts).get("mark_step_done") == "no_op":  # a Houzz that refuses every Ship
+            moves = {k: m for k, m in t.moves.items() if k[1] != "Ship"}
+            t = replace(t, moves=MappingProxyType(moves))
+        return t
+
+    monkeypatch.setattr(model, "houzz_table", table)
+    policy = resolved(SAFE_SETUPS["seller-legacy-default"])
+    bounds = Bounds(orders=2, faults=0)
+    for result in (explore(policy, bounds), explore_reference(policy, bounds)):
+        assert result.verdict == "counterexample"
+        assert result.violation is not None and result.violation.invariant == "unconfirmed"
+        assert dict(result.facts)["mark_step_done"] == "no_op"
+    proof = prove(policy, bounds)
+    assert proof.needs == {"mark_step_done": "no_op"}
+    assert proof.to_json()["counterexample"]["world"]["mark_step_done"] == "no_op"
+    # Pinned to the default, the same policy is proven.
+    pinned = replace(policy, pins=(("mark_step_done", "refused"),))
+    assert explore(pinned, bounds).verdict == "proven"
+
+
+def _decline_world(answer: str) -> Any:
+    from houzzflow.simulator.proof.model import World
+
+    policy = resolved(SAFE_SETUPS["seller-legacy-default"])
+    return World(policy, Bounds(), (("charge_decline", answer),))
+
+
+@pytest.mark.parametrize("answer", ["hold", "retry"])
+def test_a_declined_card_is_the_customers_not_a_loss(answer: str) -> None:
+    from houzzflow.simulator.proof.model import DECLINED, Order, poll_one, unsettled
+
+    world = _decline_world(answer)
+    placed = Order("New", False, True, "", "", "", "", "")
+    words: list[str] = []
+    after, violation, happened = poll_one(world, placed, ("Charge", DECLINED), words)
+    assert happened and violation is None
+    assert after.houzz == "FailedToCharge" and not after.backend
+    assert "its Charge was declined (the customer's card)" in words[-1]
+    # Held in Error with an alert (hold), or waiting for the customer (retry): accounted,
+    # even if the customer never fixes the payment.
+    assert unsettled(world, after) is None
+    if answer == "hold":
+        assert after.connector == "Error" and after.declined
+        return
+    assert (after.connector, after.pending) == ("New", "Charge")
+    # The customer fixes the card: CartRover charges again at its next poll, then sends.
+    fixed = after._replace(houzz="InProduction", dirty=True)
+    sent, violation, _ = poll_one(world, fixed, None, [])
+    assert violation is None
+    assert (sent.houzz, sent.connector, sent.backend) == ("Charged", "AtWMS", "received")
+
+
+def test_declines_are_explored_only_where_cartrover_charges() -> None:
+    from houzzflow.simulator.proof.model import worlds
+
+    default = resolved(SAFE_SETUPS["seller-legacy-default"])
+    assert {w.decline for w in worlds(default, Bounds())} == {"hold", "retry"}
+    assert {w.decline for w in worlds(default, Bounds(declines=0))} == {""}
+    manual_charge = resolved(SAFE_SETUPS["seller-legacy-manual-charge"])  # no Mark step
+    assert {w.decline for w in worlds(manual_charge, Bounds())} == {""}

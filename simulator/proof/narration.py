@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from houzzflow.engine.policy import Policy
-from houzzflow.simulator.proof.model import State, World, apply, initial_state
+from houzzflow.simulator.proof.model import World, apply, initial_state
 from houzzflow.simulator.proof.search import Exploration
 
 WHO = {"staff": "staff", "customer": "the customer", "houzz": "Houzz"}
@@ -53,22 +53,21 @@ class Line(NamedTuple):
 
 def replay(policy: Policy, exploration: Exploration) -> list[Line]:
     """The counterexample's path in plain words, with orders numbered in placement order."""
-    world = World(policy, exploration.bounds)
+    world = World(policy, exploration.bounds, exploration.facts)
     state = initial_state(world)
     ids: list[int] = []  # ids[i] = placement number of the order at sorted position i
     narrator = Narrator()
     lines: list[Line] = []
     for event in exploration.path:
         before = len(narrator.lines)
-        orders, unplaced, faults, _, _ = apply(world, state, event, narrator)
+        after = apply(world, state, event, narrator)
         if event.kind == "place":
             ids.append(len(ids) + 1)
         order_ids = list(ids)
         for kind, index, text in narrator.lines[before:]:
             lines.append(Line(kind, order_ids[index] if index >= 0 else 0, text))
-        ranked = sorted(range(len(orders)), key=lambda k: orders[k])
+        state, ranked = after.state()
         ids = [order_ids[k] for k in ranked]
-        state = State(tuple(orders[k] for k in ranked), unplaced, faults)
     if exploration.violation is not None:
         v = exploration.violation
         lines.append(Line("violation", ids[v.order] if v.order < len(ids) else 0, v.message))

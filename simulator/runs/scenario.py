@@ -264,11 +264,18 @@ SCRIPT_ACTIONS: dict[str, tuple[str, ...]] = {
 
 
 class ScriptFault(_Strict):
-    """A one-shot fault on CartRover's next write of this kind for this order."""
+    """A one-shot fault on CartRover's next write of this kind for this order, or the
+    customer's card declined at CartRover's next Charge of it (``declined``)."""
 
     order: int = Field(ge=1)
     write: Literal["Process", "Charge", "Send", "Ship"]
-    kind: Literal["transient", "lost"]
+    kind: Literal["transient", "lost", "declined"]
+
+    @model_validator(mode="after")
+    def _check(self) -> ScriptFault:
+        if self.kind == "declined" and self.write != "Charge":
+            raise ValueError("a card is declined at a Charge (write: Charge)")
+        return self
 
 
 class ScriptStep(_Strict):
@@ -456,14 +463,20 @@ class Expectation:
     location: Location
     # Not written in the file: every order must settle unless ``expect`` says otherwise.
     implied: bool = False
+    # A violation a scripted world (a saved counterexample) exists to reproduce.
+    reproduces: bool = False
 
     def describe(self) -> str:
         if isinstance(self.expected, list):
             return f"{self.key} include " + ", ".join(repr(s) for s in self.expected)
         tail = " (implied: every order settles)" if self.implied else ""
         if isinstance(self.expected, int):
-            return f"{self.key} = {self.expected}{tail}"
-        return f"{self.key} {self.expected}{tail}"
+            text = f"{self.key} = {self.expected}{tail}"
+        else:
+            text = f"{self.key} {self.expected}{tail}"
+        if self.reproduces:
+            text += " (else the counterexample no longer reproduces)"
+        return text
 
     def met_by(self, count: int, messages: Sequence[str] = ()) -> bool:
         expected = self.expected
@@ -631,7 +644,12 @@ def load_scenario(
         )
     else:
         stated = [
-            Expectation(key, getattr(expect, key), doc.locate(("expect", key), key=True))
+            Expectation(
+                key,
+                getattr(expect, key),
+                doc.locate(("expect", key), key=True),
+                reproduces=_reproduces(spec, key, getattr(expect, key)),
+            )
             for key in EXPECT_KEYS
             if getattr(expect, key) is not None
         ]
@@ -651,6 +669,12 @@ def load_scenario(
         policy_at=policy_at,
         overrides=tuple(overrides),
     )
+
+
+def _reproduces(spec: ScenarioFile, key: str, expected: object) -> bool:
+    """Whether an expectation is the violation a scripted world replays (a counterexample
+    saved by ``houzzflow validate``): then 0 means it no longer reproduces."""
+    return bool(spec.world.script) and key in DEFAULT_EXPECT and expected == ">= 1"
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from houzzflow.engine.connector import Connector
-from houzzflow.engine.ports import ReplyLost, TransientError
+from houzzflow.engine.ports import Ack, ReplyLost, TransientError
 from houzzflow.simulator.houzz.state import FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
@@ -25,15 +25,22 @@ T = TypeVar("T")
 
 
 class ArmedFaults:
-    """One-shot faults waiting for a write: (order id, write) -> transient | lost."""
+    """One-shot faults waiting for a write: (order id, write) -> transient | lost | declined.
+
+    ``declined`` is the customer's card declined at CartRover's Charge: ``decline`` (set by
+    the script's player) makes Houzz decline it and answers as Houzz does.
+    """
 
     def __init__(self) -> None:
         self.armed: dict[tuple[str, str], str] = {}
         self.fired = 0
+        self.decline: Callable[[str], object] | None = None
 
     def write(self, order_id: str, action: str, call: Callable[[], T]) -> T:
         """CartRover's write, failed or with its reply lost when the script armed a fault."""
         kind = self.armed.pop((order_id, action), "")
+        if kind == "declined" and self.decline is not None:
+            return cast(T, self.decline(order_id))
         self.fired += bool(kind)
         if kind == "transient":
             raise TransientError(f"scripted fault: {action} failed")
@@ -68,6 +75,15 @@ class ScriptPlayer:
         self.polled = polled  # told of each poll, after it
         self.refused: list[str] = []  # steps the world would not perform: the replay diverged
         self.connector: Connector | None = None
+        faults.decline = self._decline
+
+    def _decline(self, order_id: str) -> Ack:
+        """The customer's card is declined at CartRover's Charge: Houzz makes the order Failed
+        to Charge and answers the Charge with an error, as the fake does for a failed charge."""
+        ack = self.houzz.act(order_id, "ChargeDeclined", "houzz")
+        if not ack.ok:  # the order is past charging: Houzz answers the Charge itself
+            return self.houzz.update_order(order_id, "Charge")
+        return Ack(False, "the card was declined; the order is Failed to Charge")
 
     def start(self, connector: Connector) -> None:
         self.connector = connector
