@@ -120,5 +120,11 @@ def test_the_readme_draws_the_same_floors() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start = readme.index("\n## How it works\n")
     drawing = readme[start:].split("```text\n", 1)[1].split("```", 1)[0]
-    floors = [line.split()[0] for line in drawing.splitlines() if line.strip()]
+    # a floor's line starts at the drawing's margin; deeper lines continue the one above
+    margin = min(len(line) - len(line.lstrip()) for line in drawing.splitlines() if line.strip())
+    floors = [
+        line.split()[0]
+        for line in drawing.splitlines()
+        if line.strip() and len(line) - len(line.lstrip()) == margin
+    ]
     assert floors == [name if name != "package" else "houzzflow" for name, _ in LAYERS]

@@ -213,8 +213,14 @@ def test_a_proven_verdict_lists_the_facts_it_rests_on() -> None:
 @pytest.mark.parametrize(
     ("pin", "claims"),
     [
-        ({"houzz": {"window_field": "created"}}, "seller-legacy-default, seller-legacy-manual-process"),
-        ({"cartrover": {"listing": "status_filter"}}, "seller-legacy-default, seller-legacy-manual-process"),
+        (
+            {"houzz": {"window_field": "created"}},
+            "seller-legacy-default, seller-legacy-manual-process",
+        ),
+        (
+            {"cartrover": {"listing": "status_filter"}},
+            "seller-legacy-default, seller-legacy-manual-process",
+        ),
     ],
 )
 def test_pinning_an_answer_the_sources_rule_out_is_inconclusive(
