@@ -13,10 +13,9 @@ from typing import Any, NamedTuple, Protocol
 from houzzflow.engine.ports import TransientError
 from houzzflow.engine.table import Rejection, Table
 
-# Pipeline stages. The Mark steps are named after their Houzz actions; the send is
-# ``houzzflow.engine.recovery.SEND``.
+# Pipeline stages. The Mark steps are named after their Houzz actions; the send and the
+# withdrawal are ``houzzflow.engine.recovery.SEND`` and ``WITHDRAW``.
 SHIP = "Ship"
-WITHDRAW = "Withdraw"  # cancelled in Houzz while a send's outcome is unknown
 CANCEL = "Cancel"  # cancel at the backend
 HOUZZ_WRITES = frozenset({"Process", "Charge", SHIP})
 

@@ -42,13 +42,20 @@ from houzzflow.engine.ledger import (
     ST,
     TRIES,
     WAIT,
-    WITHDRAW,
     Books,
     Clerk,
 )
 from houzzflow.engine.policy import Policy
 from houzzflow.engine.ports import BackendPort, HouzzPort, ReplyLost, TransientError
-from houzzflow.engine.recovery import SEND, Resume, backoff, gives_up, resume, warehouse_answer
+from houzzflow.engine.recovery import (
+    SEND,
+    WITHDRAW,
+    Resume,
+    backoff,
+    gives_up,
+    resume,
+    warehouse_answer,
+)
 from houzzflow.engine.table import CANCELLED, Rejection, houzz_table
 
 T = TypeVar("T")

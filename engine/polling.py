@@ -29,14 +29,13 @@ from houzzflow.engine.ledger import (
     HZ,
     ST,
     WAIT,
-    WITHDRAW,
     Books,
     Clerk,
     new_entry,
 )
 from houzzflow.engine.policy import LOADS, Policy
 from houzzflow.engine.ports import AckError, HouzzPort, OrderView, Page, TransientError
-from houzzflow.engine.recovery import Resume, backoff, resume
+from houzzflow.engine.recovery import WITHDRAW, Resume, backoff, resume
 from houzzflow.engine.table import houzz_table
 
 PAGE_SIZE = 1000

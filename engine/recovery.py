@@ -16,6 +16,7 @@ from houzzflow.engine.decisions import reached
 from houzzflow.engine.table import Table
 
 SEND = "Send"  # the send to the warehouse: a pipeline step, not a Houzz write
+WITHDRAW = "Withdraw"  # cancelled in Houzz while a send's outcome is unknown
 BACKOFF_FIRST = 60
 BACKOFF_MAX = 3600  # "retried hourly"
 GIVE_UP_AFTER = 15 * 86400  # "for about 15 days"
@@ -52,6 +53,10 @@ def resume(
     Cancel Download on (``decide`` says ``CANCEL_UNSENT``); ``send_unknown``: a send whose
     reply was lost, or that was in flight at a crash.
     """
+    if step == WITHDRAW:
+        # The warehouse was being asked whether an unknown send got through; until it
+        # answers, the order may be there: never give up on it as unsent.
+        return Resume.ASK_WAREHOUSE
     if step == SEND:
         if send_unknown:
             return Resume.ASK_WAREHOUSE  # before anything else: sending twice is worse

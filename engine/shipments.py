@@ -14,13 +14,12 @@ from houzzflow.engine.ledger import (
     CHECK,
     SHIP,
     ST,
-    WITHDRAW,
     Books,
     Clerk,
     new_entry,
 )
 from houzzflow.engine.ports import BackendPort, Shipment, TransientError
-from houzzflow.engine.recovery import SEND, Resume, warehouse_answer
+from houzzflow.engine.recovery import SEND, WITHDRAW, Resume, warehouse_answer
 
 
 class Shipments(Clerk):

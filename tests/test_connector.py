@@ -720,3 +720,28 @@ def test_a_refused_listing_raises_one_alert_and_is_asked_again_at_each_poll() ->
     rig.houzz.refuse_listing = reason
     rig.run_until(4 * HOUR)
     assert len(rig.connector.alerts) == 2, "a refusal that comes back is said again"
+
+
+def test_a_failed_withdrawal_is_asked_again_not_given_up_as_unsent() -> None:
+    """The send's reply was lost, the customer cancelled, and the warehouse check failed:
+    at the next poll CartRover asks again, finds the order there, and cancels it there."""
+    rig = Rig(policy(order_status="charged", mark_processed=False, mark_charged=False))
+    failed: list[str] = []
+    real_has = rig.backend.has_order
+
+    def has_order(oid: str) -> bool:
+        if not failed:
+            failed.append(oid)
+            raise TransientError("warehouse down", retry_after=HOUR)
+        return real_has(oid)
+
+    rig.backend.has_order = has_order  # type: ignore[method-assign]
+    rig.houzz.place("A", status="Charged")
+    rig.world.faults.append(Fault("send", ReplyLost("timeout"), effect=True))
+    rig.tick_at(0)
+    rig.world.now = 30
+    rig.houzz.act("A", "Cancel", "customer")
+    rig.run_until(2 * HOUR)
+    assert failed == ["A"]
+    assert rig.status("A") == "Canceled"
+    assert "A" in rig.backend.cancelled

@@ -15,6 +15,7 @@ from houzzflow.engine.recovery import (
     BACKOFF_MAX,
     GIVE_UP_AFTER,
     SEND,
+    WITHDRAW,
     Resume,
     backoff,
     gives_up,
@@ -143,3 +144,11 @@ def test_the_re_read_after_a_refused_charge_says_wait_charge_again_or_hold(
     status: str, declined: bool, then: AfterDecline
 ) -> None:
     assert after_refused_charge(LEGACY_SELLER, status, declined=declined) is then
+
+
+def test_a_withdrawal_under_way_keeps_asking_the_warehouse() -> None:
+    """Cancelled in Houzz while the warehouse was being asked about an unknown send: the
+    next poll must not record it unsent (the warehouse may have it and ship it)."""
+    table = houzz_table("seller", "2021")
+    answer = resume(table, WITHDRAW, "Cancelled", "", cancelled=True, send_unknown=False)
+    assert answer is Resume.ASK_WAREHOUSE
