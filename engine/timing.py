@@ -90,6 +90,18 @@ def lapse_possible(policy: Policy, *, faults: int = 1) -> bool:
     return longest_wait(policy, faults=faults).total >= authorization()
 
 
+def lapse_before_load_possible(policy: Policy) -> bool:
+    """True when an order charged before CartRover loads it (by Houzz, or staff) can wait so
+    long for CartRover's next poll that its authorization lapses first. Otherwise a lapse can
+    only come after CartRover loaded the order, which is where the proof lets it happen."""
+    charged_by_others = policy.charges_itself or policy.staff_charge != "never"
+    return (
+        charged_by_others
+        and CHARGED in LOADS[policy.order_status]
+        and policy.poll_interval >= authorization()
+    )
+
+
 def longest_safe_poll_interval(policy: Policy, *, faults: int = 1) -> int | None:
     """The longest round poll interval under which no authorization can lapse (None when
     none is short enough: the warehouse alone takes too long)."""

@@ -154,3 +154,21 @@ def test_a_run_starts_on_go_live_not_before_earliest_order_date() -> None:
     assert live.counts["skipped_by_design"] == 0 and live.counts["confirmed"] == 20
     early = houzzflow.run({**scenario, "start": "2027-02-01"})  # a month before the date
     assert early.counts["skipped_by_design"] == 20
+
+
+def test_a_lapse_comes_before_loading_only_when_a_poll_outlasts_the_authorization() -> None:
+    """The counterexample is one the clock allows: with polls every 4 days CartRover loads a
+    charged order before its authorization can lapse, so the lapse comes after; with polls
+    every 7 days it can come first."""
+
+    def story(poll: str) -> list[str]:
+        report = houzzflow.validate({**SELLER_2021, "poll_interval": poll}).to_json()
+        return list(report["proof"]["counterexample"]["timeline"])
+
+    def first(lines: list[str], words: str) -> int:
+        return next(i for i, line in enumerate(lines) if words in line)
+
+    four_days = story("4d")
+    assert first(four_days, "CartRover loaded it") < first(four_days, "authorization lapse")
+    seven_days = story("7d")
+    assert first(seven_days, "authorization lapse") < first(seven_days, "poll 1")

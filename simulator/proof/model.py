@@ -41,7 +41,7 @@ from houzzflow.engine.order_paths import WINDOW_CLOSES, Step, steps_from
 from houzzflow.engine.policy import Policy
 from houzzflow.engine.recovery import SEND, Resume, resume, warehouse_answer
 from houzzflow.engine.table import Rejection, Table, houzz_table
-from houzzflow.engine.timing import lapse_possible
+from houzzflow.engine.timing import lapse_before_load_possible, lapse_possible
 
 # The open questions whose answer changes what can happen in the explorer's world: Houzz's
 # lifecycle (a Mark step already done, 2021 release, the Vendor lapse), what a wrong
@@ -137,6 +137,7 @@ class _Setting(NamedTuple):
 
     table: Table
     lapse: bool  # authorization lapses are explored
+    lapse_unloaded: bool  # ... also before CartRover loaded the order
     connected: bool  # the connection type is the account's program
     steps: tuple[str, ...]  # CartRover's Mark steps (none without a connection)
     decline: str  # what CartRover does after a declined card; "" where none can happen
@@ -147,6 +148,7 @@ class _Setting(NamedTuple):
         same behaviour explore the same states, so one covers the other."""
         return (
             _table_behaviour(self.table, self.lapse, self.steps),
+            self.lapse_unloaded,
             self.decline,
             "" if self.connected else self.wrong_connection,
         )
@@ -165,6 +167,9 @@ def _setting(policy: Policy, bounds: Bounds, facts: Facts) -> _Setting:
         # Polls or a warehouse slow enough let an authorization lapse before CartRover is
         # done with the order (engine.timing): explore lapses then.
         bounds.lapse or lapse_possible(policy, faults=bounds.faults),
+        # Before CartRover loads a charged order it waits a poll at most: a lapse comes that
+        # early only if a poll interval outlasts the authorization (or with --lapse).
+        bounds.lapse or lapse_before_load_possible(policy),
         connected,
         steps,
         answers["charge_decline"] if can_decline else "",
@@ -186,6 +191,7 @@ class World:
         self.setting = setting = _setting(policy, bounds, facts)
         self.table = setting.table
         self.lapse = setting.lapse
+        self.lapse_unloaded = setting.lapse_unloaded
         self.connected = setting.connected
         # How Houzz answers the wrong connection type: with no orders, or an error CartRover
         # shows (then the loss is visible).
@@ -200,7 +206,7 @@ class World:
             src: move.dest for (src, action), move in self.table.moves.items() if action == DECLINE
         }
         self.decline = setting.decline
-        self._steps: dict[tuple[str, bool], tuple[Step, ...]] = {}
+        self._steps: dict[tuple[str, bool, bool], tuple[Step, ...]] = {}
         # Set when CartRover calls a Mark step on a status Houzz has no move for: where
         # Houzz's answer (refused, or a no-op: mark_step_done) decides what happens. The
         # explorer resets it to learn whether one poll depended on that answer.
@@ -213,16 +219,17 @@ class World:
         """See ``_Setting.behaviour``."""
         return self.setting.behaviour()
 
-    def world_steps(self, houzz: str, window: bool) -> tuple[Step, ...]:
-        known = self._steps.get((houzz, window))
+    def world_steps(self, houzz: str, window: bool, loaded: bool = True) -> tuple[Step, ...]:
+        """The world's moves for an order in ``houzz`` (``loaded``: CartRover has loaded it)."""
+        known = self._steps.get((houzz, window, loaded))
         if known is not None:
             return known
         out = list(steps_from(self.table, self.policy, houzz, window))
-        if self.lapse:
+        if self.lapse and (loaded or self.lapse_unloaded):
             for (src, action), move in self.table.moves.items():
                 if src == houzz and move.happens == "late":
                     out.append(Step(action, "houzz", move.dest, window, False))
-        steps = self._steps[(houzz, window)] = tuple(out)
+        steps = self._steps[(houzz, window, loaded)] = tuple(out)
         return steps
 
 
@@ -308,7 +315,7 @@ def successors(world: World, state: State) -> Iterator[tuple[Event, bool]]:
             # declined card is accounted whatever happens to it next: it is not followed
             continue
         seen.add(o)
-        for step in world.world_steps(o.houzz, o.window):
+        for step in world.world_steps(o.houzz, o.window, o.connector != ""):
             yield Event("world", i, step.action, step.actor), step.mandatory
         if o.backend == "received":
             yield Event("ship", i), True
