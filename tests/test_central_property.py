@@ -17,6 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from houzzflow.engine.assumptions import default_register
 from houzzflow.simulator.proof.counterexample import scenario_of
 from houzzflow.simulator.proof.explorer import Bounds
 from houzzflow.simulator.proof.verdict import prove
@@ -49,3 +50,41 @@ def test_a_rejected_policy_has_a_scenario_that_breaks_an_invariant(
     result = run_scenario(load_scenario(scenario))
     assert result.ok, [e.message for e in result.expectations]  # the expected violation happened
     assert result.counts[proof.witness.violation.invariant] >= 1
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policy=policy_files(safe=True))
+def test_a_validated_policy_survives_the_slowest_world_its_assumptions_allow(
+    policy: dict[str, Any],
+) -> None:
+    """Time is where an untimed proof can be wrong: the warehouse takes as long as the policy
+    allows, and every order waits as long as its poll interval lets it. A policy validation
+    passes must still keep every invariant (a lapse would break one)."""
+    from houzzflow.engine.policy import format_duration
+
+    p = resolved(policy)
+    answers: dict[str, dict[str, str]] = {"houzz": {}, "cartrover": {}}
+    for name, entry in default_register().assumptions.items():
+        if entry.explored:
+            answers[entry.about][name] = p.pinned.get(name, entry.default)
+    slowest = format_duration(p.ships_within)
+    scenario = {
+        "name": "slowest",
+        "duration": format_duration(p.poll_interval + 3600),
+        "drain": format_duration(min(60 * 86400, 3 * p.poll_interval + p.ships_within + 86400)),
+        "policy": policy,
+        "world": {
+            # placed just after the first poll, so each waits a whole interval to be seen
+            "orders": {"count": 3, "place_within": 0.01},
+            "staff": {
+                "process": {"mode": p.staff_process, "delay": ["1m", "5m"]},
+                "charge": {"mode": p.staff_charge, "delay": ["1m", "5m"]},
+                "cancel": {"mode": "never"},
+            },
+            "backend": {"ship_delay": [slowest, slowest]},
+            **answers,
+        },
+    }
+    note(scenario_text(scenario))
+    result = run_scenario(load_scenario(scenario))
+    assert result.ok, {v.invariant: v.message for v in result.violations}
