@@ -36,14 +36,15 @@ Facts = tuple[tuple[str, str], ...]
 
 
 def matches(when: dict[str, str], facts: Facts) -> bool:
-    """Whether the facts answer every question ``when`` names as it says."""
+    """Whether the facts answer every question ``when`` names as it says (a question the
+    register does not know is never answered: check_definition reports it as MACH008)."""
     if not when:
         return True
     given = dict(facts)
     from houzzflow.engine.assumptions import default_register  # the register loads lazily
 
     defaults = default_register().assumptions
-    return all(given.get(k, defaults[k].default) == v for k, v in when.items())
+    return all(k in defaults and given.get(k, defaults[k].default) == v for k, v in when.items())
 
 
 class StateDef(_Strict):

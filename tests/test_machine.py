@@ -364,6 +364,22 @@ def test_a_condition_names_an_open_question_and_one_of_its_answers(
     _at(found, path, _position(text, written))
 
 
+@pytest.mark.parametrize(
+    ("written", "says"),
+    [
+        ("{vendor_lapse: apply}", "'apply' is not one of applies, never"),
+        ("{vendor_laps: applies}", "'vendor_laps' is not an open question"),
+    ],
+)
+def test_a_transition_condition_is_checked_not_a_crash(
+    tmp_path: Path, written: str, says: str
+) -> None:
+    text = _edit(SHIPPED_TEXT, "when: {vendor_lapse: applies}", f"when: {written}")
+    path, found = _only(tmp_path, text, "MACH008")
+    assert says in found.message
+    _at(found, path, _position(text, written))
+
+
 def test_the_lifecycle_follows_the_answers_to_open_questions() -> None:
     from houzzflow.engine.table import houzz_table
 
