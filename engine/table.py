@@ -57,8 +57,6 @@ class Table:
     # (state, action) that Houzz answers as done without a change: the order is already
     # past the action (only where the open questions say Houzz does that)
     no_ops: frozenset[tuple[str, str]]
-    # the answers to the open questions this table was compiled for
-    facts: Facts = ()
 
     def reached(self, target: str, current: str) -> bool:
         """True when an order now ``current`` has already reached ``target`` or gone past it."""
@@ -120,7 +118,6 @@ def compile_lifecycle(
         sources=MappingProxyType({a: tuple(s) for a, s in sources.items()}),
         forward=MappingProxyType(forward),
         no_ops=frozenset(no_ops),
-        facts=facts,
     )
 
 
