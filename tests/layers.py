@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "houzzflow.simulator.pytest_plugin",
             "houzzflow.simulator.http",
             "houzzflow.simulator.api",
+            "houzzflow.simulator.conformance",
         ),
     ),
     ("verdicts", ("houzzflow.simulator.validate",)),

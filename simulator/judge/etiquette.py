@@ -169,18 +169,19 @@ def _refused_loops(calls: list[ApiCall]) -> list[Breach]:
 
 def _forbidden_writes(calls: list[ApiCall], table: Table) -> list[Breach]:
     found: list[Breach] = []
-    seen: dict[str, str] = {}  # order id -> the status the connector last listed it in
+    # order id -> the status the connector last listed it in (or made it, by a write)
+    seen: dict[str, str] = {}
     for call in calls:
         if call.method == "getOrders" and call.outcome == OK:
             seen.update(call.listed)
             continue
-        if call.method != "updateOrder" or call.outcome != REFUSED:
+        if call.method != "updateOrder" or call.order_id not in seen:
             continue
-        listed = seen.get(call.order_id)
-        if listed is None:
-            continue
+        listed = seen[call.order_id]
         step = table.step(listed, call.action, "connector")
-        if isinstance(step, Rejection):
+        if call.outcome == OK and not isinstance(step, Rejection):
+            seen[call.order_id] = step  # it knows what its own accepted write did
+        elif call.outcome == REFUSED and isinstance(step, Rejection):
             here = table.labels.get(listed, listed)
             found.append(
                 Breach(

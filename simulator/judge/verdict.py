@@ -24,9 +24,9 @@ from typing import Any
 
 from houzzflow.engine.connector import ConnectorState
 from houzzflow.engine.policy import Policy
-from houzzflow.simulator.houzz.names import AUTHORIZATION_LAPSE, AUTO_CHARGE, NEW
-from houzzflow.simulator.houzz.state import CHARGED, SHIPPED, FakeHouzz, HouzzOrder
-from houzzflow.simulator.judge.calls import OK, ApiCall
+from houzzflow.simulator.houzz.names import AUTO_CHARGE, NEW
+from houzzflow.simulator.houzz.state import SHIPPED, FakeHouzz, HouzzOrder
+from houzzflow.simulator.judge.calls import OK, REFUSED, ApiCall
 from houzzflow.simulator.judge.etiquette import ETIQUETTE, Breach, check_etiquette
 from houzzflow.simulator.judge.warehouse import ConnectorWarehouse
 from houzzflow.simulator.kernel.timeline import Happening, Timeline, describe
@@ -211,10 +211,20 @@ def _observations(
 ) -> Observations:
     stock = warehouse.stock
     state = ConnectorState()
+    # Orders whose shipment the connector tried to confirm, and Houzz refused the last try.
+    refused_ship = {
+        call.order_id: call.outcome != OK
+        for call in calls
+        if call.method == "updateOrder" and call.action.lower() == "ship"
+    }
     for order_id in stock.received:
         order = fake.orders[order_id]
-        confirmed = order.status == SHIPPED and order_id in stock.shipped
-        state.ledger[order_id] = "Confirmed" if confirmed else "AtWMS"
+        if order.status == SHIPPED and order_id in stock.shipped:
+            state.ledger[order_id] = "Confirmed"
+        elif order_id in stock.shipped and refused_ship.get(order_id):
+            state.ledger[order_id] = "Shipped"  # it tried to confirm, and Houzz refused
+        else:
+            state.ledger[order_id] = "AtWMS"
     polls: list[int] = []
     for call in calls:
         if call.method != "getOrders" or call.outcome != OK or call.query is None:
@@ -227,8 +237,10 @@ def _observations(
     for order_id in list(state.skipped):
         if order_id in stock.received:
             del state.skipped[order_id]
-    moves = fake.table.moves
-    clocks = ((NEW, AUTO_CHARGE) in moves, (CHARGED, AUTHORIZATION_LAPSE) in moves)
+    # The 2021 auto-charge is still to come for a New order; an authorization lapse is not
+    # waited for: a Charged order the connector listed and never sent is lost now, whatever
+    # Houzz does to it days later.
+    clocks = ((NEW, AUTO_CHARGE) in fake.table.moves, False)
     pending = _pending(fake, scheduled, clocks)
     program = fake.program
     policy = Policy(
@@ -286,17 +298,26 @@ def _connector_words(text: str) -> str:
 
 
 def _timeline_of(timeline: Timeline, calls: list[ApiCall], order_id: str) -> list[Happening]:
-    """The order's story: its timeline, the connector named as such, and when the connector
-    first listed it."""
+    """The order's story: its timeline, the connector named as such, when the connector
+    first listed it, and the writes Houzz refused it."""
     story = [
         dataclasses.replace(h, actor="client") if h.actor == "connector" else h
         for h in timeline.of(order_id)
     ]
+    listed = False
     for call in calls:
-        if call.method == "getOrders" and call.outcome == OK:
+        if call.method == "getOrders" and call.outcome == OK and not listed:
             status = dict(call.listed).get(order_id)
             if status is not None:
                 story.append(Happening(call.time, order_id, "client", "Listed", status))
-                break
-    # A listing comes before what the connector did in the same second.
-    return sorted(story, key=lambda h: (h.time, h.action != "Listed"))
+                listed = True
+        elif call.order_id == order_id and call.outcome == REFUSED:
+            what = f"refused by Houzz: {call.reason}"
+            story.append(Happening(call.time, order_id, "client", call.action, what))
+    # In one second: what the world did, then the connector's listing, then its writes.
+    return sorted(
+        story, key=lambda h: (h.time, _RANK.get(h.action, 2) if h.actor == "client" else 0)
+    )
+
+
+_RANK = {"Listed": 1}
