@@ -34,7 +34,7 @@ from typing import Any
 
 from houzzflow.simulator.harness import HouzzHarness
 from houzzflow.simulator.http.config import ServerConfig
-from houzzflow.simulator.http.server import serve
+from houzzflow.simulator.http.server import RunningServer, serve
 from houzzflow.simulator.judge.battery import World, stage, world_config
 from houzzflow.simulator.judge.etiquette import ETIQUETTE
 from houzzflow.simulator.judge.verdict import ConnectorVerdict
@@ -155,6 +155,7 @@ class WorldResult:
     verdict: ConnectorVerdict
     runs: int
     failures: list[tuple[str, str]]  # (when, what went wrong)
+    faults: dict[str, int] = field(default_factory=dict)  # faults injected, by kind
 
     @property
     def ok(self) -> bool:
@@ -172,6 +173,7 @@ class WorldResult:
             "ok": self.ok,
             "runs": self.runs,
             "failed_runs": [{"at": at, "error": error} for at, error in self.failures],
+            "faults": self.faults,
             "verdict": self.verdict.to_json(),
         }
 
@@ -229,8 +231,11 @@ class Conformance:
         return {"ok": self.ok, "worlds": [result.to_json() for result in self.results]}
 
 
-def run_world(world: World, runner: Runner) -> WorldResult:
-    """Serve the world, run the connector once per poll until its end, and judge it."""
+def run_world(
+    world: World, runner: Runner, inspect: Callable[[RunningServer], None] | None = None
+) -> WorldResult:
+    """Serve the world, run the connector once per poll until its end, and judge it;
+    ``inspect`` sees the server at the end, before it stops (tests ask it over HTTP)."""
     harness = HouzzHarness.from_config(world_config(world))
     stage(harness, world)
     config = ServerConfig(
@@ -273,7 +278,10 @@ def run_world(world: World, runner: Runner) -> WorldResult:
             if h.now < world.duration:
                 h.advance(world.duration - h.now)
             verdict = h.verdict(final=True, poll_interval=interval)
-    return WorldResult(world, verdict, runs, failures)
+            faults = dict(h.faults_injected)
+        if inspect is not None:
+            inspect(running)
+    return WorldResult(world, verdict, runs, failures, faults)
 
 
 def run_conformance(

@@ -315,9 +315,10 @@ def _timeline_of(timeline: Timeline, calls: list[ApiCall], order_id: str) -> lis
             what = f"refused by Houzz: {call.reason}"
             story.append(Happening(call.time, order_id, "client", call.action, what))
     # In one second: what the world did, then the connector's listing, then its writes.
-    return sorted(
-        story, key=lambda h: (h.time, _RANK.get(h.action, 2) if h.actor == "client" else 0)
-    )
+    return sorted(story, key=_in_one_second)
 
 
-_RANK = {"Listed": 1}
+def _in_one_second(happening: Happening) -> tuple[int, int]:
+    if happening.actor in ("customer", "staff", "houzz"):
+        return happening.time, 0
+    return happening.time, 1 if happening.action == "Listed" else 2
