@@ -38,7 +38,8 @@ from houzzflow.simulator.runs.invariants import (
     houzz_clock_pending,
 )
 
-SHOWN = 5  # violations told with their timelines, per invariant or rule
+SHOWN = 5  # violations told with their timelines, per invariant or rule, in text
+STORIES = 50  # violations per invariant or rule whose timelines are kept (JSON)
 IN_FLIGHT_KEY = "stuck"
 
 
@@ -187,8 +188,8 @@ def judge_connector(
     violations = {key: found for key, found in verdict.violations.items()}
     violations[IN_FLIGHT_KEY] = stuck if options.final else []
     etiquette = check_etiquette(made, fake.table, now=now, poll_interval=options.poll_interval)
-    told = {v.order_id for found in violations.values() for v in found[:SHOWN]}
-    told |= {b.order_id for found in etiquette.values() for b in found[:SHOWN] if b.order_id}
+    told = {v.order_id for found in violations.values() for v in found[:STORIES]}
+    told |= {b.order_id for found in etiquette.values() for b in found[:STORIES] if b.order_id}
     timelines = {oid: _timeline_of(timeline, made, oid) for oid in sorted(told)}
     return ConnectorVerdict(
         now=now,
