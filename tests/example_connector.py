@@ -34,6 +34,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -183,7 +184,7 @@ class ExampleConnector:
         start, total = 0, 1
         while start < total:
             page, total = self.patiently(
-                lambda: self.houzz.orders("All", start, self.page_size, since)
+                partial(self.houzz.orders, "All", start, self.page_size, since)
             )
             for order in page:
                 seen[order.findtext("OrderId", "")] = order.findtext("Status", "")
@@ -214,10 +215,11 @@ class ExampleConnector:
 
     def cancelled_in_houzz(self, order_id: str) -> None:
         state = self.state
-        if order_id in state.sent and order_id not in state.cancelled:
-            if order_id not in state.to_confirm and order_id not in state.confirmed:
-                if self.admin.cancel(order_id):
-                    state.cancelled.append(order_id)
+        shipped = order_id in state.to_confirm or order_id in state.confirmed
+        if order_id not in state.sent or order_id in state.cancelled or shipped:
+            return  # nothing at the warehouse to stop
+        if self.admin.cancel(order_id):
+            state.cancelled.append(order_id)
 
     def send(self, order_id: str, status: str) -> None:
         self.admin.send(order_id, status)
@@ -251,11 +253,14 @@ class ExampleConnector:
                 state.confirmed.append(order_id)
                 continue
             try:
-                ok, reason = self.patiently(
-                    lambda: self.houzz.update(
-                        order_id, "Ship", TrackingNumber=numbers, ShippingMethod=method
-                    )
+                ship = partial(
+                    self.houzz.update,
+                    order_id,
+                    "Ship",
+                    TrackingNumber=numbers,
+                    ShippingMethod=method,
                 )
+                ok, reason = self.patiently(ship)
             except ReplyLost:
                 continue  # re-read at the next poll
             del state.to_confirm[order_id]
