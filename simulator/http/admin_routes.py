@@ -112,6 +112,8 @@ def advance_clock(served: Served, request: ApiRequest, query: Mapping[str, str])
         served.harness.advance(seconds)
     except ValueError as exc:
         raise AdminError(f"seconds: {exc}") from None
+    if served.pace is not None:
+        served.pace.rebase(served.harness.now)  # the wall clock carries on from the jump
     return json_reply({"now": served.harness.now, "time": served.harness.time_text()})
 
 

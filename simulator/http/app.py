@@ -56,6 +56,7 @@ class ServedHouzz:
     @contextmanager
     def locked(self) -> Iterator[HouzzHarness]:
         with self.lock:
+            self._keep_pace()
             yield self.harness
 
     def journal(self, *, since: int = 0, method: str = "") -> list[dict[str, Any]]:
