@@ -221,14 +221,23 @@ class Conformance:
             for at, error in result.failures[:5]:
                 lines.append(f"  the connector's run at {at} {error}")
             if not result.verdict.ok:
-                body = result.verdict.render().splitlines()[2:]  # the head says it failed
-                lines.extend(row for row in body if "✔" not in row)
+                lines.extend(_broken_only(result.verdict.render().splitlines()[2:]))
             lines.append("")
         lines.append(f"{passed} of {len(self.results)} worlds passed")
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "worlds": [result.to_json() for result in self.results]}
+
+
+def _broken_only(rows: list[str]) -> list[str]:
+    """A verdict's rows without what held: no ✔ line, no heading left with nothing under it."""
+    kept = [row for row in rows if "✔" not in row and row.strip()]
+    return [
+        row
+        for i, row in enumerate(kept)
+        if row.startswith("    ") or (i + 1 < len(kept) and kept[i + 1].startswith("    "))
+    ]
 
 
 def run_world(

@@ -360,8 +360,9 @@ def banner(running: RunningServer, *, asked_port: int) -> list[str]:
         f"admin API: {running.admin_url}/health, /orders, /clock/advance, /faults, /journal",
         f"credentials: username {config.username!r}, app name {config.app_name!r}, "
         "and the token you chose (never shown)",
-        _clock_line(running),
     ]
+    if running.served.pace is not None or running.served.harness.epoch != wire.DEFAULT_EPOCH:
+        lines.append(_clock_line(running))
     if config.host not in ("127.0.0.1", "localhost", "::1"):
         lines.append("warning: the admin API has no authentication; prefer --host 127.0.0.1")
     lines.append("press Ctrl-C to stop")
