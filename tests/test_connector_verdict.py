@@ -335,3 +335,21 @@ def test_a_custom_battery_is_data(tmp_path: Path) -> None:
     result = run_world(world, in_process(example.DropsSecondTracking))
     assert result.verdict.broken() == ["unconfirmed"]
     assert len(result.verdict.violations["unconfirmed"]) == 3
+
+
+def test_a_shipment_houzz_refused_to_confirm_is_unconfirmed_not_in_flight() -> None:
+    h = HouzzHarness(program="seller", era="legacy", seed=11)
+    (order_id,) = h.place_orders(1)
+    h.advance(1)
+    h.get_orders("All", -(10**9), h.now, 0, 50)
+    h.send_to_warehouse(order_id, "New")  # unpaid: nobody charged it
+    assert h.warehouse_ship(order_id)
+    (shipped,) = h.warehouse_shipments()
+    number = shipped.shipment.packages[0].tracking_number
+    refused = h.update_order(order_id, "Ship", tracking_number=number)
+    assert refused.reason == "order is New; Ship needs Charged"
+    verdict = h.verdict()
+    assert verdict.broken() == ["unpaid_shipped", "unconfirmed", "forbidden_write"]
+    assert verdict.in_flight == []
+    (unconfirmed,) = verdict.violations["unconfirmed"]
+    assert f"the warehouse shipped it ({number}) but it is New in Houzz" in unconfirmed.message

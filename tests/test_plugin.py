@@ -366,3 +366,23 @@ def test_houzz_verdict_fails_a_test_with_the_connectors_verdict(pytester: pytest
             "*the warehouse received it 2 times",
         ]
     )
+
+
+def test_each_seed_runs_the_scenario_with_that_seed(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import houzzflow.simulator.pytest_plugin as plugin
+
+    ran: list[object] = []
+    real = plugin.run_scenario_source
+
+    def recording(source: object, overrides: object = ()) -> object:
+        ran.append(overrides)
+        return real(source, overrides)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plugin, "run_scenario_source", recording)
+    seeded = FINE + "pytest:\n  seeds: [5, 8]\n"
+    (pytester.path / "seeded.houzzflow.yaml").write_text(seeded, encoding="utf-8")
+    (pytester.path / "plain.houzzflow.yaml").write_text(FINE, encoding="utf-8")
+    pytester.inline_run(*PLUGIN).assertoutcome(passed=3)
+    assert sorted(ran, key=str) == sorted([{}, {"seed": 5}, {"seed": 8}], key=str)
