@@ -519,7 +519,8 @@ def serve(
 
     The Houzz seller API's wire format: GET /api?format=xml|json&method=getOrders,
     POST /api?method=updateOrder with an UpdateOrderRequest body, updateInventory; plus
-    an admin API under /_houzzflow/ (orders, clock, faults, journal, reset, health).
+    an admin API under /_houzzflow/ (orders, clock, faults, journal, reset, health, the
+    connector's warehouse and its verdict; GET /_houzzflow/ lists every route).
     """
     import sys
 
