@@ -1,8 +1,10 @@
 """The explorer's search: breadth first over every interleaving, within bounds.
 
-``explore`` memoizes what each event does to each distinct order and interns orders as
-small ints, so a state is a sorted tuple of ints, cheap to hash; ``explore_reference`` is the
-plain reading of the same search over whole states, and a test asserts the two agree. Being
+``explore`` memoizes what each event does to each distinct order (in lists, by order) and
+interns orders as small ints; a state is known by one exact int key that a transition
+updates with two additions (``_Registry``), so a successor already seen costs no sort, copy
+or tuple. ``explore_reference`` is the plain reading of the same search over whole states,
+and a test asserts the two agree. Being
 breadth first, the first violation found has a shortest path, rebuilt from each state's
 parent; the world searched is ``houzzflow.simulator.proof.model``'s.
 
@@ -140,25 +142,60 @@ def _reference(choices: tuple[World, ...], bounds: Bounds) -> Exploration:
     return Exploration("proven", bounds, len(parents), transitions, depth)
 
 
+# Bits of one order id in a state's key. A search meets a few hundred distinct orders at 3
+# orders; the registry refuses to go past this rather than let two states share a key.
+_ID_BITS = 24
+
+
 class _Registry:
-    """Every distinct order one search meets, interned as a small int.
+    """Every distinct order one search meets, interned as a small int, and the exact key of
+    a state.
 
     An ``Order`` means the same thing in every world, so the worlds of a search share one
-    numbering: a state is a sorted tuple of ints, cheap to sort and to hash, whichever
-    worlds it stands for.
+    numbering. A state's key is one int: its worlds' bit mask, the orders left to place, the
+    faults and declines left, and, for its orders, the sums of their ids' first
+    ``bounds.orders`` powers, each in a field of its own. Those power sums determine the
+    multiset of ids (Newton's identities), so two states share a key only when they are the
+    same state; and an event that changes one order changes the key by that order's weight
+    before and after, so a successor's key costs two additions, with no sort or tuple.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, bounds: Bounds, worlds: int) -> None:
         self.ids: dict[Order, int] = {}
         self.orders: list[Order] = []
         self.lists: list[list[Any]] = []  # per-order results, grown with a None per order
         self.memos: list[_Memo] = []
+        self.weights: list[int] = []  # what each order adds to the key of a state holding it
+        # The key's fields, from the low bits: mask, unplaced, faults, declines, power sums.
+        self.unplaced_unit = 1 << worlds
+        shift = worlds + bounds.orders.bit_length()
+        self.fault_unit = 1 << shift
+        shift += bounds.faults.bit_length()
+        self.decline_unit = 1 << shift
+        shift += bounds.declines.bit_length()
+        self.shifts: list[tuple[int, int]] = []  # (power, where its sum starts)
+        count_bits = max(bounds.orders, 1).bit_length()  # a sum adds up to that many ids
+        for power in range(1, max(bounds.orders, 1) + 1):
+            self.shifts.append((power, shift))
+            shift += _ID_BITS * power + count_bits
+        self.faults: dict[tuple[str, str], int] = {}  # fault -> its index, 0 = no fault
+        self.events: list[list[Any]] = []  # per fault index: per order, its poll Event
+
+    def key(self, mask: int, orders: tuple[int, ...], unplaced: int, faults: int, d: int) -> int:
+        """The key of a state (successors' keys are worked out from it incrementally)."""
+        weights = self.weights
+        total = mask + unplaced * self.unplaced_unit + faults * self.fault_unit
+        return total + d * self.decline_unit + sum(weights[k] for k in orders)
 
     def intern(self, o: Order) -> int:
         known = self.ids.get(o)
         if known is None:
-            known = self.ids[o] = len(self.orders)
+            known = len(self.orders)
+            if known >> _ID_BITS:
+                raise RuntimeError(f"the explorer met more than {1 << _ID_BITS} distinct orders")
+            self.ids[o] = known
             self.orders.append(o)
+            self.weights.append(sum(known**power << at for power, at in self.shifts))
             for results in self.lists:
                 results.append(None)
             for memo in self.memos:
@@ -171,22 +208,44 @@ class _Registry:
         self.lists.append(made)
         return made
 
+    def fault(self, fault: tuple[str, str]) -> int:
+        """The fault's index (from 1) in every world's table of poll results."""
+        known = self.faults.get(fault)
+        if known is None:
+            known = self.faults[fault] = len(self.faults) + 1
+        while len(self.events) <= known:
+            self.events.append(self.results())
+        return known
+
+    def event(self, k: int, index: int, fault: tuple[str, str]) -> Event:
+        """The poll with ``fault`` on order ``k``, made once."""
+        row = self.events[index]
+        made: Event | None = row[k]
+        if made is None:
+            made = row[k] = Event("poll", -1, fault=(k, *fault))
+        return made
+
 
 # One order's alternative outcomes of a poll, each with what it costs the budgets of faults
 # and of declined cards.
 Alternatives = list[tuple[tuple[str, str], int, int]]
-# What an event does to one order: (event, mandatory, new id, violation, fault used).
-Moves = list[tuple[Event, bool, int, Violation | None, bool]]
-# What a poll does to one order: (new id, (invariant, message) broken or None, fault used).
-Polled = tuple[int, Any, bool]
+# The same, ready for the search: (fault, its index, faults used, declines used, what that
+# takes off the key, the world's poll results for it, the poll events per order).
+Offers = list[tuple[tuple[str, str], int, int, int, int, list[Any], list[Any]]]
+# What an event does to one order: (event, mandatory, new id, what it adds to the state's
+# key, violation, fault used).
+Moves = list[tuple[Event, bool, int, int, Violation | None, bool]]
+# What a poll does to one order: (new id, (invariant, message) broken or None, fault used,
+# what it adds to the state's key).
+Polled = tuple[int, Any, bool, int]
 
 
 class _Memo:
-    """One world's per-order results, memoized by order id.
+    """One world's per-order results, memoized by order id in lists grown as orders appear.
 
     Orders are independent but for polls and the fault budget, so what an event does to an
     order is computed once per distinct order; worlds whose lifecycles agree share what
-    does not depend on where they differ.
+    does not depend on where they differ. Both searches of ``explore`` use the same memos.
     """
 
     def __init__(self, world: World, registry: _Registry) -> None:
@@ -206,22 +265,37 @@ class _Memo:
         ]
         same_polls = [m for m in same_moves if m.world.table.no_ops == table.no_ops]
         self.moves: list[Moves | None] = same_moves[0].moves if same_moves else registry.results()
-        # (id, fault) -> (the poll's outcome, whether it asked Houzz for a Mark step past it)
-        self.common: dict[tuple[int, tuple[str, str] | None], tuple[Polled, bool]] = (
-            same_moves[0].common if same_moves else {}
-        )
-        self.polls: dict[tuple[int, tuple[str, str] | None], Polled] = (
-            same_polls[0].polls if same_polls else {}
-        )
-        self.declined: dict[int, Polled] = {}
+        # per fault index (0: none), per order: (the poll's outcome, whether it asked Houzz
+        # for a Mark step past it)
+        self.common: list[list[Any]] = same_moves[0].common if same_moves else []
+        self.polls: list[list[Any]] = same_polls[0].polls if same_polls else []
+        self.declined: list[Any] = registry.results()
         self.signatures: list[tuple[Any, ...] | None] = registry.results()
         # A poll's alternative outcomes for one order: a fault on one of CartRover's writes,
         # or a declined card; by what is left: (no faults, no declines) .. (both).
         faults: Alternatives = [((w, k), 1, 0) for w in world.writes for k in ("transient", "lost")]
         declines: Alternatives = [(("Charge", DECLINED), 0, 1)] if world.decline else []
         self.alternatives: tuple[Alternatives, ...] = ([], declines, faults, faults + declines)
+        for fault, _, _ in faults + declines:
+            registry.fault(fault)
+        for tables in (self.common, self.polls):
+            while len(tables) <= len(registry.faults):
+                tables.append(registry.results())
+        self.offers: tuple[Offers, ...] = tuple(
+            [self._offer(fault, cost, declined) for fault, cost, declined in alternatives]
+            for alternatives in self.alternatives
+        )
         registry.memos.append(self)
         self.placed = registry.intern(Order(table.initial, True, True, "", "", "", "", ""))
+
+    def _offer(
+        self, fault: tuple[str, str], cost: int, declined: int
+    ) -> tuple[tuple[str, str], int, int, int, int, list[Any], list[Any]]:
+        registry = self.registry
+        index = registry.fault(fault)
+        spend = cost * registry.fault_unit + declined * registry.decline_unit
+        row = self.declined if fault[1] == DECLINED else self.polls[index]
+        return fault, index, cost, declined, spend, row, registry.events[index]
 
     def intern(self, o: Order) -> int:
         return self.registry.intern(o)
@@ -231,39 +305,44 @@ class _Memo:
         if cached is None:
             alone = State((self.orders[k],), 0, 1)
             cached = []
+            weights = self.registry.weights
+            unit = self.registry.fault_unit
             for event, must in successors(self.world, alone):
                 if event.kind == "poll":
                     continue
                 after = apply(self.world, alone, event)
                 new = self.intern(after.orders[0])
-                cached.append((event, must, new, after.violation, after.used))
+                step = weights[new] - weights[k] - after.used * unit
+                cached.append((event, must, new, step, after.violation, after.used))
             self.moves[k] = cached
         return cached
 
-    def poll(self, k: int, fault: tuple[str, str] | None) -> Polled:
-        cached = self.polls.get((k, fault))
-        return self._miss(k, fault) if cached is None else cached
-
-    def _miss(self, k: int, fault: tuple[str, str] | None) -> Polled:
+    def poll(self, k: int, index: int, fault: tuple[str, str] | None) -> Polled:
+        """What a poll with ``fault`` (index 0: none) does to order ``k``."""
         if fault is not None and fault[1] == DECLINED:  # never in the shared ``polls``
-            cached = self.declined.get(k)
-            if cached is None:
-                cached = self.declined[k] = self._poll(k, fault)
-            return cached
-        key = (k, fault)
-        common = self.common.get(key)
+            declined: Polled | None = self.declined[k]
+            if declined is None:
+                declined = self.declined[k] = self._poll(k, fault)
+            return declined
+        cached = self.polls[index][k]
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        common = self.common[index][k]
         if common is not None and not common[1]:
-            cached = self.polls[key] = common[0]
-            return cached
+            cached = self.polls[index][k] = common[0]
+            return cached  # type: ignore[no-any-return]
         world = self.world
         world.asked_past = False
-        cached = self.polls[key] = self._poll(k, fault)
-        self.common.setdefault(key, (cached, world.asked_past))
+        cached = self.polls[index][k] = self._poll(k, fault)
+        if common is None:
+            self.common[index][k] = (cached, world.asked_past)
         return cached
 
     def _poll(self, k: int, fault: tuple[str, str] | None) -> Polled:
         after, violation, used = poll_one(self.world, self.orders[k], fault, [])
-        return self.intern(after), violation, used
+        new = self.intern(after)
+        weights = self.registry.weights
+        return new, violation, used, weights[new] - weights[k]
 
     def signature(self, k: int) -> tuple[Any, ...]:
         """Everything this world does with order ``k``: worlds that agree on every order of a
@@ -272,7 +351,10 @@ class _Memo:
         if cached is None:
             polls: tuple[Any, ...] = ()
             if self.pollable[k]:  # a poll does nothing to the others
-                polls = (self.poll(k, None), *(self.poll(k, a[0]) for a in self.alternatives[3]))
+                polls = (
+                    self.poll(k, 0, None),
+                    *(self.poll(k, offer[1], offer[0]) for offer in self.offers[3]),
+                )
             cached = (
                 self.pollable[k],
                 tuple(self.order_moves(k)),
@@ -339,100 +421,148 @@ class _Group:
 PLACE = Event("place", -1)
 POLL = Event("poll", -1)
 
-# A state while searching: (the worlds it stands for as a bit mask, sorted order ids, orders
-# left to place, faults left, declined cards left).
-Packed = tuple[int, tuple[int, ...], int, int, int]
+# A state while searching: (its key, the worlds it stands for as a bit mask, sorted order
+# ids, orders left to place, faults left, declined cards left).
+Packed = tuple[int, int, tuple[int, ...], int, int, int]
 # How a state was reached: (parent, event, id of the order the event is about or -1).
 Link = tuple[Packed, Event, int]
-# A successor: (event, id of the order it is about or -1, orders after, faults left,
-# declines left, violation with the order named by id).
-Candidate = tuple[Event, int, tuple[int, ...], int, int, Violation | None]
+# A successor: (event, id of the order it is about or -1, its key, the index in ``base`` of
+# the order that changed or -1, that order's new id, the orders it starts from (sorted only
+# once it turns out to be new), faults left, declines left, violation with the order named
+# by id, its place among the state's successors from 1).
+Candidate = tuple[
+    Event, int, int, int, int, "tuple[int, ...] | list[int]", int, int, Violation | None, int
+]
 
 
 def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
     """Explore every interleaving within ``bounds``; breadth first, so paths are shortest."""
     bounds = bounds or Bounds()
     choices = worlds(policy, bounds)
+    registry = _Registry(bounds, len(choices))
+    memos = [_Memo(world, registry) for world in choices]
+    groups: dict[int, _Group] = {}
     # Most policies are proven and need no path: search with a plain set first, and only
-    # when a violation turns up search again (deterministically) keeping every state's parent.
-    result = _search(choices, bounds, track=False)
+    # when a violation turns up search again (deterministically) keeping every state's
+    # parent, with what the first search learnt of each order.
+    result = _search(memos, groups, bounds, track=False)
     if result.verdict == "counterexample":
-        result = _search(choices, bounds, track=True)
+        result = _search(memos, groups, bounds, track=True)
     result.covers = tuple(f for world in choices for f in world.covers)
     return result
 
 
 def _candidates(
-    memo: _Memo, orders: tuple[int, ...], unplaced: int, faults: int, declines: int
-) -> tuple[list[Candidate], bool]:
-    """Every successor of a state in one world, and whether something must still happen."""
+    memo: _Memo,
+    state: Packed,
+    visited: set[int] | None,
+) -> tuple[list[Candidate], int, bool]:
+    """The successors of a state in one world, how many there are, and whether something
+    must still happen.
+
+    With ``visited``, a successor already visited that breaks no invariant is counted but
+    left out: nothing would be done with it (each kept one carries its place in the count).
+    """
+    key, _, orders, unplaced, faults, declines = state
     mandatory = False
     candidates: list[Candidate] = []
+    keep = candidates.append
+    seen_before = visited if visited is not None else ()
+    weights = memo.registry.weights
+    count = 0
     if unplaced:
         mandatory = True
-        placed = tuple(sorted((*orders, memo.placed)))
-        candidates.append((PLACE, -1, placed, faults, declines, None))
+        placed = memo.placed
+        after = key + weights[placed] - memo.registry.unplaced_unit
+        count += 1
+        if after not in seen_before:
+            keep((PLACE, -1, after, -1, -1, (*orders, placed), faults, declines, None, count))
+    moves = memo.moves
     previous = -1
     for i, k in enumerate(orders):
         if k == previous:
             continue  # symmetry: identical orders have identical futures
         previous = k
-        for event, must, new, violation, used in memo.order_moves(k):
+        found = moves[k]
+        if found is None:
+            found = memo.order_moves(k)
+        for event, must, new, step, violation, used in found:
             if used and not faults:
                 continue
             mandatory = mandatory or must
-            changed = list(orders)
-            changed[i] = new
+            count += 1
             if violation is not None:
                 violation = replace(violation, order=k)
-            after = tuple(sorted(changed))
-            candidates.append((event, k, after, faults - used, declines, violation))
+            elif key + step in seen_before:
+                continue
+            keep((event, k, key + step, i, new, orders, faults - used, declines, violation, count))
     pollable = memo.pollable
     seen = [i for i, k in enumerate(orders) if pollable[k]]
     if seen and memo.world.connected:
         mandatory = True
         base = list(orders)
+        polled = key
         first: Violation | None = None
+        first_at = len(orders)  # where the first order a poll breaks an invariant on stands
+        plain = memo.polls[0]
         for i in seen:
-            new, violation, _ = memo.poll(orders[i], None)
+            k = orders[i]
+            result = plain[k]
+            if result is None:
+                result = memo.poll(k, 0, None)
+            new, violation, _, step = result
             base[i] = new
+            polled += step
             if violation and first is None:
-                first = Violation(violation[0], orders[i], violation[1])
-        candidates.append((POLL, -1, tuple(sorted(base)), faults, declines, first))
-        alternatives = memo.alternatives[(faults > 0) * 2 + (declines > 0)]
-        if alternatives:
+                first = Violation(violation[0], k, violation[1])
+                first_at = i
+        count += 1
+        if first is not None or polled not in seen_before:
+            keep((POLL, -1, polled, -1, -1, base, faults, declines, first, count))
+        offers = memo.offers[(faults > 0) * 2 + (declines > 0)]
+        if offers:
             previous = -1
             for i in seen:
                 k = orders[i]
                 if k == previous:
                     continue
                 previous = k
-                earlier = any(memo.poll(orders[j], None)[1] for j in seen if j < i)
-                for fault, cost, declined in alternatives:
-                    new, violation, used = memo.poll(k, fault)
+                earlier = first_at < i
+                without = polled - weights[base[i]]
+                for fault, index, cost, declined, spend, row, events in offers:
+                    result = row[k]
+                    if result is None:
+                        result = memo.poll(k, index, fault)
+                    new, violation, used, _ = result
                     if not used:
                         continue
-                    changed = list(base)
-                    changed[i] = new
+                    count += 1
                     v = first
                     if violation and not earlier:
                         v = Violation(violation[0], k, violation[1])
                     elif not violation and first is not None and first.order == k:
                         v = None
-                    event = Event("poll", -1, fault=(k, *fault))
-                    after = tuple(sorted(changed))
-                    candidates.append((event, -1, after, faults - cost, declines - declined, v))
-    return candidates, mandatory
+                    after = without + weights[new] - spend
+                    if v is None and after in seen_before:
+                        continue
+                    event = events[k]
+                    if event is None:
+                        event = memo.registry.event(k, index, fault)
+                    left = declines - declined
+                    keep((event, -1, after, i, new, base, faults - cost, left, v, count))
+    return candidates, count, mandatory
 
 
-def _search(choices: tuple[World, ...], bounds: Bounds, *, track: bool) -> Exploration:
-    registry = _Registry()
-    memos = [_Memo(world, registry) for world in choices]
-    groups: dict[int, _Group] = {}
+def _search(
+    memos: list[_Memo], groups: dict[int, _Group], bounds: Bounds, *, track: bool
+) -> Exploration:
+    registry = memos[0].registry
     declines = bounds.declines if memos[0].world.decline else 0
-    start: Packed = ((1 << len(memos)) - 1, (), bounds.orders, bounds.faults, declines)
-    parents: dict[Packed, Link | None] = {start: None}
-    visited: set[Packed] = {start}
+    mask = (1 << len(memos)) - 1
+    key = registry.key(mask, (), bounds.orders, bounds.faults, declines)
+    start: Packed = (key, mask, (), bounds.orders, bounds.faults, declines)
+    parents: dict[int, Link | None] = {key: None}
+    visited: set[int] = {key}
     remember = visited.add
     level: list[Packed] = [start]
     depth = 0
@@ -445,7 +575,7 @@ def _search(choices: tuple[World, ...], bounds: Bounds, *, track: bool) -> Explo
         )
 
     def quiescent(memo: _Memo, state: Packed) -> Exploration | None:
-        found = quiescent_violation(memo.world, memo.state(*state[1:4]))
+        found = quiescent_violation(memo.world, memo.state(*state[2:5]))
         if found is None:
             return None
         if not track:
@@ -467,50 +597,63 @@ def _search(choices: tuple[World, ...], bounds: Bounds, *, track: bool) -> Explo
             return Exploration("counterexample", bounds, len(visited), transitions, 0)
         return _found(memo, parents, state, event, k, v, bounds, transitions, depth)
 
-    def visit(nxt: Packed, state: Packed, event: Event, k: int) -> bool:
-        """Remember a successor to explore next; False when the bound on states is hit."""
-        if nxt not in visited:
-            remember(nxt)
-            if track:
-                parents[nxt] = (state, event, k)
-            if len(visited) > limit:
-                return False
-            nxt_level.append(nxt)
+    def visit(nxt: int, mask: int, candidate: Candidate, state: Packed) -> bool:
+        """Remember a new successor to explore next; False when the bound on states is hit."""
+        remember(nxt)
+        event = candidate[0]
+        if track:
+            parents[nxt] = (state, event, candidate[1])
+        if len(visited) > limit:
+            return False
+        orders = list(candidate[5])
+        if candidate[3] >= 0:
+            orders[candidate[3]] = candidate[4]
+        orders.sort()
+        unplaced = state[3] - (event is PLACE)
+        nxt_level.append((nxt, mask, tuple(orders), unplaced, candidate[6], candidate[7]))
         return True
 
     while level:
         nxt_level: list[Packed] = []
         for state in level:
-            mask, orders, unplaced, faults, declines = state
+            mask, orders = state[1], state[2]
             group = groups.get(mask)
             if group is None:
                 group = groups[mask] = _Group(mask, memos)
             blocks = group.blocks(orders)
             # While the worlds agree on every order here, the state is explored once for all
             # of them; where they differ, each block on its own, and the successors that
-            # agree are merged again.
-            merged: dict[tuple[Event, int, tuple[int, ...], int, int], int] = {}
+            # agree are merged again (a successor's key is made with the whole mask).
+            merged: dict[tuple[Event, int, int], list[Any]] = {}
             for block in blocks:
                 memo = group.memos[(block & -block).bit_length() - 1]
-                candidates, mandatory = _candidates(memo, orders, unplaced, faults, declines)
-                for event, k, new_orders, left, declines_left, violation in candidates:
-                    transitions += 1
-                    if violation is not None:
-                        return violated(memo, state, event, k, violation)
-                    if block == mask:
-                        nxt = (mask, new_orders, unplaced - (event is PLACE), left, declines_left)
-                        if nxt not in visited and not visit(nxt, state, event, k):
+                whole = block == mask
+                candidates, count, mandatory = _candidates(memo, state, visited if whole else None)
+                for candidate in candidates:
+                    if candidate[8] is not None:
+                        transitions += candidate[9]
+                        return violated(memo, state, candidate[0], candidate[1], candidate[8])
+                    if whole:
+                        if candidate[2] not in visited and not visit(
+                            candidate[2], mask, candidate, state
+                        ):
+                            transitions += candidate[9]
                             return inconclusive()
                     else:
-                        key = (event, k, new_orders, left, declines_left)
-                        merged[key] = merged.get(key, 0) | block
+                        same = (candidate[0], candidate[1], candidate[2])
+                        known = merged.get(same)
+                        if known is None:
+                            merged[same] = [block, candidate]
+                        else:
+                            known[0] |= block
+                transitions += count
                 if not mandatory:
                     found = quiescent(memo, state)
                     if found is not None:
                         return found
-            for (event, k, new_orders, left, declines_left), sub in merged.items():
-                nxt = (sub, new_orders, unplaced - (event is PLACE), left, declines_left)
-                if not visit(nxt, state, event, k):
+            for (_, _, nxt), (sub, candidate) in merged.items():
+                nxt += sub - mask
+                if nxt not in visited and not visit(nxt, sub, candidate, state):
                     return inconclusive()
         level = nxt_level
         depth += 1 if level else 0
@@ -526,16 +669,16 @@ def _position(memo: _Memo, ints: tuple[int, ...], k: int) -> int:
 def _event_at(memo: _Memo, state: Packed, event: Event, k: int) -> Event:
     """The event with its order (and its fault's order) named by sorted position."""
     if k >= 0:
-        event = event._replace(order=_position(memo, state[1], k))
+        event = event._replace(order=_position(memo, state[2], k))
     if event.fault is not None:
         fk, write, kind = event.fault
-        event = event._replace(fault=(_position(memo, state[1], fk), write, kind))
+        event = event._replace(fault=(_position(memo, state[2], fk), write, kind))
     return event
 
 
 def _found(
     memo: _Memo,
-    parents: dict[Packed, Link | None],
+    parents: dict[int, Link | None],
     state: Packed,
     event: Event,
     k: int,
@@ -547,7 +690,7 @@ def _found(
     """A violation on a transition: the path to it, with the order named by position."""
     path = [*_packed_path(memo, parents, state), _event_at(memo, state, event, k)]
     # ``apply`` reports a transition's violation by the order's index in the state before it.
-    at = _position(memo, state[1], violation.order)
+    at = _position(memo, state[2], violation.order)
     return Exploration(
         "counterexample",
         bounds,
@@ -560,13 +703,13 @@ def _found(
     )
 
 
-def _packed_path(memo: _Memo, parents: dict[Packed, Link | None], state: Packed) -> list[Event]:
+def _packed_path(memo: _Memo, parents: dict[int, Link | None], state: Packed) -> list[Event]:
     events: list[Event] = []
-    link = parents[state]
+    link = parents[state[0]]
     while link is not None:
         prev, event, k = link
         events.append(_event_at(memo, prev, event, k))
-        link = parents[prev]
+        link = parents[prev[0]]
     events.reverse()
     return events
 
