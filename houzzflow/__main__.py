@@ -1,5 +1,5 @@
 """``python -m houzzflow``: the same command line as the ``houzzflow`` script."""
 
-from houzzflow.simulator.cli import main
+from houzzflow.simulator.cli import entry
 
-main(prog_name="houzzflow")
+entry(prog_name="houzzflow")

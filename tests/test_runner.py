@@ -252,6 +252,29 @@ def test_the_json_report_is_the_same_in_another_process(tmp_path: Path) -> None:
     assert json.loads(outputs.pop())["scenarios"][0]["crashes"] > 0
 
 
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_the_run_command_prints_all_of_its_report_before_it_ends_the_process(
+    tmp_path: Path, fmt: str
+) -> None:
+    """``houzzflow run`` in a process of its own ends without tearing its world down: what
+    it prints into a pipe, and its exit status, are still the whole report and its verdict."""
+    root = Path(__file__).resolve().parent.parent
+    scenario = str(root / "scenarios" / "seller-default.yaml")
+    bad = write(tmp_path, "bad.yaml", "name: [unclosed\n")
+    for files, overrides in (([scenario], ["world.orders.count=300"]), ([str(bad)], [])):
+        expected, status = run_files(files, overrides, fmt, False)
+        sets = [arg for o in overrides for arg in ("--set", o)]
+        done = subprocess.run(
+            [sys.executable, "-m", "houzzflow", "run", *files, *sets, "--format", fmt],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root), "NO_COLOR": "1"},
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == status
+        assert (done.stderr if status == 2 else done.stdout) == expected
+
+
 def test_a_scenario_can_be_given_as_a_mapping_with_mapping_overrides() -> None:
     data = {
         "name": "inline",
