@@ -7,7 +7,8 @@ Prints a table (``--markdown`` for Markdown) and writes the figures as JSON
   ``houzzflow run`` process and the library run, orders per second, peak memory per order;
 * baseline A: the same scenario with ``transitions``, one model per order (2k, 10k, 20k);
 * baseline B: the same scenario in SimPy, one process per order (10k, 100k);
-* the proof tier: explorer throughput, ``validate``, the whole ``matrix``, start-up;
+* the proof tier: explorer throughput (pure Python, and compiled with mypyc when a C
+  compiler is present: ``bench/compiled.py``), ``validate``, the whole ``matrix``, start-up;
 * a sweep of 1,000 seeds of a 1,000-order scenario in this process, on the local pool and on
   a Dask LocalCluster of 1 and 2 workers: the same runs on each, and the speed-up per worker;
 * every goal of the project, met or not.
@@ -70,18 +71,27 @@ def _baseline(name: str, sizes: list[int], runs: int) -> dict[str, Any]:
     return section
 
 
-def _proof(quick: bool) -> dict[str, Any]:
+def _proof(quick: bool, compiled: bool) -> dict[str, Any]:
     from bench import proof_bench
 
     _progress("explorer throughput")
     explorer = proof_bench.explorer_throughput(quick=quick)
+    figures: dict[str, Any] = {"explorer": explorer}
+    if compiled:
+        from bench import compiled as mypyc_copy
+
+        _progress("explorer throughput, compiled with mypyc (building it the first time)")
+        reason = mypyc_copy.build()
+        figures["explorer_compiled"] = (
+            {"skipped": reason} if reason else mypyc_copy.explorer_figures(quick=quick)
+        )
     _progress("houzzflow validate")
     validate = proof_bench.validate_wall(quick=quick)
     _progress("houzzflow matrix")
     matrix = proof_bench.matrix_wall(quick=quick)
     _progress("houzzflow --help")
     startup = proof_bench.startup_wall(quick=quick)
-    return {"explorer": explorer, "validate": validate, "matrix": matrix, "startup": startup}
+    return {**figures, "validate": validate, "matrix": matrix, "startup": startup}
 
 
 def _problems(results: dict[str, Any]) -> list[str]:
@@ -94,14 +104,16 @@ def _problems(results: dict[str, Any]) -> list[str]:
             if row["problem"]:
                 found.append(f"{section['name']} at {row['orders']:,} orders: {row['problem']}")
     for key, wall in (results.get("proof") or {}).items():
-        if key != "explorer" and wall["problem"]:
+        if not key.startswith("explorer") and wall["problem"]:
             found.append(f"{wall['command']}: {wall['problem']}")
     if (results.get("sweep") or {}).get("problem"):
         found.append(f"sweep: {results['sweep']['problem']}")
     return found
 
 
-def run(sections: list[str], *, quick: bool, runs: int, largest_runs: int) -> dict[str, Any]:
+def run(
+    sections: list[str], *, quick: bool, runs: int, largest_runs: int, compiled: bool = True
+) -> dict[str, Any]:
     """Run the chosen sections; the results dictionary (what the JSON holds)."""
     from bench import meta
 
@@ -120,7 +132,7 @@ def run(sections: list[str], *, quick: bool, runs: int, largest_runs: int) -> di
     if baselines:
         results["baselines"] = baselines
     if "proof" in sections:
-        results["proof"] = _proof(quick)
+        results["proof"] = _proof(quick, compiled and not quick)
     if "sweep" in sections:
         from bench.sweep_bench import sweep_bench
 
@@ -159,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", type=_sections, default=list(SECTIONS), help=f"of {','.join(SECTIONS)}"
     )
+    parser.add_argument(
+        "--pure",
+        action="store_true",
+        help="pure Python only: no compiled copy of the explorer (see bench/compiled.py)",
+    )
     parser.add_argument("--json", type=Path, default=RESULTS_JSON, help="where to write JSON")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument(
@@ -182,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         from bench.plan import PlanError
 
         try:
-            results = run(args.only, quick=args.quick, runs=runs, largest_runs=largest)
+            results = run(
+                args.only, quick=args.quick, runs=runs, largest_runs=largest, compiled=not args.pure
+            )
         except PlanError as exc:
             _progress(f"cannot compare houzzflow with the baselines: {exc}")
             return 1

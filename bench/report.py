@@ -159,6 +159,20 @@ def _proof(proof: dict[str, Any], markdown: bool) -> list[str]:
                 f"({explorer['bounds']}) in {explorer['seconds']:,.2f} s, one core",
             ]
         )
+    compiled = proof.get("explorer_compiled")
+    if compiled:
+        if "skipped" in compiled:
+            rows.append(["explorer, compiled", "-", f"not measured: {compiled['skipped']}"])
+        else:
+            rows.append(
+                [
+                    "explorer, compiled",
+                    f"{compiled['states_per_second']:,.0f} states/s, "
+                    f"{compiled['transitions_per_second']:,.0f} transitions/s",
+                    f"the same, its search compiled with mypyc (bench/compiled.py), in "
+                    f"{compiled['seconds']:,.2f} s",
+                ]
+            )
     for key, what in (("validate", "validate"), ("matrix", "matrix"), ("startup", "start-up")):
         wall = proof.get(key)
         if wall:

@@ -100,12 +100,18 @@ def _baseline(results: dict[str, Any], key: str, name: str, goal: float) -> Targ
 def _proof(results: dict[str, Any]) -> list[Target]:
     proof = results.get("proof") or {}
     explorer = proof.get("explorer")
+    compiled = proof.get("explorer_compiled") or {}
+    figure = f"{explorer['states_per_second']:,.0f} states/s" if explorer else ""
+    best = explorer["states_per_second"] if explorer else 0
+    if explorer and "states_per_second" in compiled:
+        figure += f" pure Python, {compiled['states_per_second']:,.0f} compiled"
+        best = max(best, compiled["states_per_second"])
     found = [
         _target(
             "explorer",
             f">= {STATES_PER_SECOND:,} states/s",
-            f"{explorer['states_per_second']:,.0f} states/s" if explorer else "",
-            explorer["states_per_second"] >= STATES_PER_SECOND if explorer else None,
+            figure,
+            best >= STATES_PER_SECOND if explorer else None,
         )
     ]
     for key, name, limit in (

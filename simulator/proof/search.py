@@ -545,11 +545,11 @@ def _candidates(
                     after = without + weights[new] - spend
                     if v is None and after in seen_before:
                         continue
-                    event = events[k]
-                    if event is None:
-                        event = memo.registry.event(k, index, fault)
+                    made: Event | None = events[k]
+                    if made is None:
+                        made = memo.registry.event(k, index, fault)
                     left = declines - declined
-                    keep((event, -1, after, i, new, base, faults - cost, left, v, count))
+                    keep((made, -1, after, i, new, base, faults - cost, left, v, count))
     return candidates, count, mandatory
 
 
