@@ -8,8 +8,10 @@ A process that puts ``build/compiled`` first on ``sys.path`` imports the compile
 (``explorer_figures`` does, in a child process). Without a C compiler or mypyc, ``build``
 says why and the bench reports the pure-Python figures alone.
 
-The same tests run on the compiled copy with
-``PYTHONPATH=build/compiled python -m pytest tests/test_explorer.py``.
+The same tests run on the compiled copy from its folder (``python -m`` puts the working
+folder first on ``sys.path``)::
+
+    cd build/compiled && python -m pytest ../../tests/test_explorer.py
 """
 
 from __future__ import annotations
