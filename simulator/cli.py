@@ -37,6 +37,12 @@ SEED_MAX = 2**63 - 1
 SWEEP_SEEDS = (1, 100_000)
 SWEEP_PRECISION = (0.001, 1000.0)
 JOBS_MAX = 256
+# The proof's bounds, the same on every command that proves (validate, matrix).
+ORDERS = (1, 4)
+FAULTS = (0, 3)
+DECLINES = (0, 2)
+MAX_STATES = (100, 100_000_000)
+MAX_VIOLATIONS = 10_000  # houzzflow.simulator.runs.report holds the same; a test checks
 SCHEDULER_HELP = (
     "A Dask scheduler, tcp://host:port (or $HOUZZFLOW_DASK_SCHEDULER): run there, not here. "
     "Needs the dask extra: pip install 'houzzflow[dask]'."
@@ -85,16 +91,43 @@ def main() -> None:
     """
 
 
-@main.command()
+FILES_HELP = "FILE... are files, directories (every *.yaml under them) or - (standard input)."
+
+
+def _report_options(command: str, *, what: str) -> Callable[[F], F]:
+    """--format, -o/--output and -q/--quiet: the same on every command that writes a report."""
+    from houzzflow.simulator.output import formats
+
+    def decorate(function: F) -> F:
+        function = click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            help="One line per item and the summary; no progress line.",
+        )(function)
+        function = click.option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            type=click.Path(dir_okay=False, path_type=str),
+            help="Write the --format report to FILE (whole, or not at all); the terminal "
+            "still gets the text report.",
+        )(function)
+        return click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(formats(command)),
+            default="text",
+            show_default=True,
+            help=what,
+        )(function)
+
+    return decorate
+
+
+@main.command(epilog=FILES_HELP)
 @click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "junit"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for tools, junit for CI dashboards.",
-)
+@_report_options("run", what="text for people, json for tools, junit for CI dashboards.")
 @click.option(
     "--set",
     "overrides",
@@ -110,64 +143,81 @@ def main() -> None:
     help=f"The run's seed, 0 to {SEED_MAX:,} (the same as --set seed=N): "
     "rerun one sample of a sweep.",
 )
+@click.option(
+    "--max-violations",
+    type=click.IntRange(1, MAX_VIOLATIONS),
+    default=None,
+    metavar="N",
+    help=f"Orders listed with their timelines per broken invariant, 1 to {MAX_VIOLATIONS:,} "
+    "[default: 5 in text and JUnit, 100 in JSON].",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
     files: tuple[str, ...],
     output_format: str,
+    output: str | None,
+    quiet: bool,
     overrides: tuple[str, ...],
     seed: int | None,
+    max_violations: int | None,
 ) -> None:
     """Simulate scenario FILEs against the fake Houzz and check their expectations.
 
     Prints, per scenario, the orders by outcome, alerts, each violated invariant with the
-    order's timeline, and whether each expectation held. Exit status: 0 when every
-    expectation holds, 1 when one does not, 2 for a file that cannot be read.
+    order's timeline, and whether each expectation held. Each file is judged on its own: one
+    that cannot be used is a failed item and the others still run. Exit status: 0 when every
+    expectation holds, 1 when one does not, 2 for a file that cannot be used.
     """
     import sys
 
-    from houzzflow.simulator.runs.report import run_files
+    from houzzflow.simulator.runs.report import exit_status, run_items
 
     if seed is not None:
         overrides = (*overrides, f"seed={seed}")
-    text, status = run_files(list(files), list(overrides), output_format, sys.stderr.isatty())
-    stream = sys.stderr if status == 2 else sys.stdout
-    click.echo(text, nl=False, file=stream)
-    ctx.exit(status)
+    sources = _sources(files, "scenario")
+    progress = not quiet and sys.stderr.isatty()
+    seconds: list[float] = []
+    items = run_items(sources, list(overrides), progress, seconds)
+    options: dict[str, Any] = {}
+    if max_violations is not None:
+        options["shown"] = max_violations
+    status = exit_status(items)
+    _emit(ctx, "run", items, output_format, output, quiet, status, seconds=seconds, **options)
 
 
 def _proof_bound(
     flag: str, limits: tuple[int, int], default: int, text: str
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A ``houzzflow validate`` option bounding the proof's exploration."""
+    """An option bounding the proof's exploration, the same on validate and matrix."""
     return click.option(
         flag,
         type=click.IntRange(*limits),
         default=default,
         show_default=True,
-        help=f"Proof bound: {text}",
+        metavar="N",
+        help=f"Proof bound: {text}, {limits[0]} to {limits[1]}.",
     )
 
 
-@main.command()
+@main.command(epilog=FILES_HELP)
 @click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people; json prints one JSON object per file (JSON Lines).",
+@_report_options(
+    "validate",
+    what="text for people; json prints one JSON object per file (JSON Lines); junit for CI "
+    "dashboards.",
 )
-@_proof_bound("--orders", (1, 4), 2, "orders placed in every explored world.")
-@_proof_bound("--faults", (0, 3), 1, "API faults (transient errors, lost replies) per world.")
-@_proof_bound("--declines", (0, 2), 1, "cards declined at CartRover's Charge per world.")
+@_proof_bound("--orders", ORDERS, 2, "orders placed in every explored world")
+@_proof_bound("--faults", FAULTS, 1, "API faults (transient errors, lost replies) per world")
+@_proof_bound("--declines", DECLINES, 1, "cards declined at CartRover's Charge per world")
 @click.option(
     "--max-states",
-    type=click.IntRange(100),
+    type=click.IntRange(*MAX_STATES),
     default=400_000,
     show_default=True,
-    help="Proof bound: stop (inconclusive) after this many states.",
+    metavar="N",
+    help=f"Proof bound: stop (inconclusive) after this many states, {MAX_STATES[0]:,} to "
+    f"{MAX_STATES[1]:,}.",
 )
 @click.option(
     "--lapse",
@@ -187,6 +237,8 @@ def validate(
     ctx: click.Context,
     files: tuple[str, ...],
     output_format: str,
+    output: str | None,
+    quiet: bool,
     orders: int,
     faults: int,
     declines: int,
@@ -209,27 +261,161 @@ def validate(
         validate_paths,
     )
 
+    sources = _sources(files, "policy")
     bounds = Bounds(
         orders=orders, faults=faults, declines=declines, lapse=lapse, max_states=max_states
     )
     saved: dict[str, str] = {}
     if no_proof:
-        reports = validate_paths(files, proof=False)
+        reports = validate_paths(sources, proof=False)
     else:
-        proven = proven_paths(files, bounds)
+        with _proof_progress(quiet) as progress:
+            proven = proven_paths(sources, bounds, progress=progress)
         reports = [report for report, _ in proven]
         if save_dir is not None:
-            saved = save_counterexamples(proven, save_dir)
-    if output_format == "json":
-        for report in reports:
-            # ASCII escapes keep odd file names (undecodable bytes) printable anywhere.
-            data = report.to_json()
-            if report.file in saved:
-                data["proof"]["scenario"] = saved[report.file]
-            click.echo(json.dumps(data))
-    else:
-        _print_reports(reports, saved)
-    ctx.exit(exit_code(reports))
+            try:
+                saved = save_counterexamples(proven, save_dir)
+            except OSError as exc:
+                _fail_output(ctx, save_dir, exc.strerror or str(exc), exit_code(reports))
+    _emit(ctx, "validate", reports, output_format, output, quiet, exit_code(reports), saved=saved)
+
+
+def _sources(files: Sequence[str], kind: str) -> list[Any]:
+    """The command line's FILE... as sources: ``-`` is standard input (read once), a
+    directory every ``*.yaml`` under it, sorted; files of the other kind found in a
+    directory are left out, with a note on stderr."""
+    import sys
+    from pathlib import Path
+
+    from houzzflow.engine.yamlsource import MAX_BYTES, STDIN, NamedText
+
+    out: list[Any] = []
+    stdin: NamedText | None = None
+    for name in files:
+        if name == "-":
+            if stdin is None:
+                stdin = NamedText(STDIN, sys.stdin.buffer.read(MAX_BYTES + 1))
+            out.append(stdin)
+        elif Path(name).is_dir():
+            found = sorted(str(p) for p in Path(name).rglob("*.yaml") if p.is_file())
+            kept = [p for p in found if _kind_of(p) in (kind, "unknown")]
+            if len(kept) < len(found):
+                other = "scenario" if kind == "policy" else "policy"
+                click.echo(
+                    f"{name}: note: left out {len(found) - len(kept)} {other} "
+                    f"file{'' if len(found) - len(kept) == 1 else 's'}",
+                    err=True,
+                )
+            out += kept or [name]  # an empty directory is reported as such (YAML008)
+        else:
+            out.append(name)
+    return out
+
+
+def _kind_of(path: str) -> str:
+    from houzzflow.engine.diagnostics import InputError
+    from houzzflow.engine.file_kind import file_kind
+    from houzzflow.engine.yamlsource import load_yaml_file
+
+    try:
+        return file_kind(load_yaml_file(path).data)
+    except InputError:
+        return "unknown"  # its own command reports what is wrong with it
+
+
+def _emit(
+    ctx: click.Context,
+    command: str,
+    result: Any,
+    fmt: str,
+    output: str | None,
+    quiet: bool,
+    status: int,
+    **options: Any,
+) -> None:
+    """Write a command's report and exit with ``status``: the ``--format`` report to
+    ``-o FILE`` or standard output; with ``-o``, the text report to the terminal too. A
+    report that cannot be written is one line on stderr and exit 2 (or the check's own
+    non-zero status)."""
+    import sys
+
+    from houzzflow.simulator.output import OutputError, renderer, write_report, write_stdout
+
+    ascii_only = not (sys.stdout.encoding or "").lower().startswith("utf")
+    render = renderer(command, fmt)
+    try:
+        if output is not None:
+            write_report(render(result, quiet=quiet, **options), output)
+            if fmt != "text" and not quiet:
+                _show_text(renderer(command, "text")(result, ascii_only=ascii_only, **options))
+        elif fmt == "text":
+            _show_text(render(result, quiet=quiet, ascii_only=ascii_only, **options))
+        else:
+            write_stdout(render(result, quiet=quiet, **options))
+    except OutputError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(status or 2)
+    ctx.exit(status)
+
+
+def _fail_output(ctx: click.Context, where: str, reason: str, status: int) -> None:
+    from houzzflow.simulator.output import OutputError
+
+    click.echo(str(OutputError(where, reason)), err=True)
+    ctx.exit(status or 2)
+
+
+def _show_text(text: str) -> None:
+    """Text on standard output: highlighted on a terminal (never with NO_COLOR), plain and
+    unchanged anywhere else."""
+    from houzzflow.simulator.output import write_stdout
+
+    console = _console()
+    if not console.is_terminal or console.no_color:
+        write_stdout(text)
+        return
+    from rich.text import Text
+
+    for line in text.splitlines():
+        styled = Text(_printable(console, line))
+        styled.highlight_regex(r"(?<=: )(error|warning|info)(?= [A-Z]+\d+ )", "bold")
+        for word, style in {**SEVERITY_STYLES, **VERDICT_STYLES}.items():
+            styled.highlight_regex(rf"(?<![\w-]){word}(?![\w-])", style)
+        styled.highlight_regex(r"^\s*(✔|OK)\b", "bold green")
+        styled.highlight_regex(r"^\s*(✘|FAIL)\b", "bold red")
+        styled.highlight_regex(r"^\s+\d+\. => .*", "red")
+        styled.highlight_regex(r"\bfix:", "green")
+        console.print(styled)
+
+
+@contextlib.contextmanager
+def _proof_progress(quiet: bool) -> Iterator[Callable[[str, int, int, int], None] | None]:
+    """A proof's progress line on a terminal's stderr: the file, states explored, depth,
+    rate and the states left before --max-states; None when quiet or not a terminal."""
+    console = _console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[facts]}"))
+    started: dict[str, float] = {}
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("proof", total=None, facts="")
+
+        def tell(file: str, states: int, depth: int, limit: int) -> None:
+            now = time.monotonic()
+            since = started.setdefault(file, now)
+            rate = states / (now - since) if now > since else 0.0
+            facts = (
+                f"{states:,} states · depth {depth} · {rate:,.0f}/s · "
+                f"{max(limit - states, 0):,} left before --max-states"
+            )
+            bar.update(task, description=file, completed=states, total=limit, facts=facts)
+
+        yield tell
 
 
 @main.command(epilog="NAME is one of: " + ", ".join(sorted(SCHEMAS)))
@@ -301,22 +487,24 @@ def assumptions(ctx: click.Context, output_format: str, policy_file: str | None)
 
 
 @main.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "csv", "json"]),
-    default="text",
-    show_default=True,
+@_report_options(
+    "matrix",
+    what="text lists the proven settings per world; markdown a table per world; csv and json "
+    "one row per cell.",
 )
-@click.option("--orders", type=click.IntRange(1, 3), default=2, show_default=True)
-@click.option("--faults", type=click.IntRange(0, 2), default=1, show_default=True)
-@click.option("--account", type=click.Choice(["seller", "vendor"]), help="Only this program.")
-@click.option("--era", type=click.Choice(["legacy", "2021"]), help="Only this era.")
+@_proof_bound("--orders", ORDERS, 2, "orders placed in every explored world")
+@_proof_bound("--faults", FAULTS, 1, "API faults (transient errors, lost replies) per world")
+@click.option(
+    "--account", type=click.Choice(["seller", "vendor"]), help="Only the worlds of this program."
+)
+@click.option("--era", type=click.Choice(["legacy", "2021"]), help="Only the worlds of this era.")
 @_executor_options
 @click.pass_context
 def matrix(
     ctx: click.Context,
     output_format: str,
+    output: str | None,
+    quiet: bool,
     orders: int,
     faults: int,
     account: str | None,
@@ -333,20 +521,20 @@ def matrix(
     """
     from houzzflow.simulator.executors import ExecutorError
     from houzzflow.simulator.proof.explorer import Bounds
-    from houzzflow.simulator.proof.matrix import WORLDS, render, run_matrix
+    from houzzflow.simulator.proof.matrix import WORLDS, run_matrix
 
     worlds = [w for w in WORLDS if account in (None, w[0]) and era in (None, w[1])]
     bounds = Bounds(orders=orders, faults=faults)
     try:
-        with _progress_bar("exploring worlds") as progress:
+        with _progress_bar("exploring worlds", quiet=quiet) as progress:
             cells = run_matrix(
                 bounds, worlds=worlds, jobs=jobs, progress=progress, scheduler=scheduler
             )
     except ExecutorError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
-    click.echo(render(cells, output_format), nl=False)
-    ctx.exit(0 if all(c.agrees for c in cells) else 1)
+    status = 0 if all(c.agrees for c in cells) else 1
+    _emit(ctx, "matrix", cells, output_format, output, quiet, status)
 
 
 @main.command()
@@ -525,11 +713,13 @@ def serve(
 
 
 @contextlib.contextmanager
-def _progress_bar(what: str, *, eta: bool = False) -> Iterator[Callable[[int, int], None] | None]:
+def _progress_bar(
+    what: str, *, eta: bool = False, quiet: bool = False
+) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on a terminal's stderr (with the time left when ``eta``), as a
-    ``progress(done, total)`` callback; None when stderr is not a terminal."""
+    ``progress(done, total)`` callback; None when quiet or stderr is not a terminal."""
     console = _console(stderr=True)
-    if not console.is_terminal:
+    if quiet or not console.is_terminal:
         yield None
         return
     from rich.progress import (

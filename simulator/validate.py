@@ -11,8 +11,9 @@ the machine) is imported inside the functions: ``houzzflow --help`` stays fast.
 
 from __future__ import annotations
 
+import functools
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ SCHEMAS: dict[str, str] = {
     "policy": "houzzflow.engine.policy:PolicyFile",
     "scenario": "houzzflow.simulator.runs.scenario:ScenarioFile",
 }
+# progress(file, states explored, depth, the bound on states)
+FileProgress = Callable[[str, int, int, int], None]
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -46,22 +49,38 @@ def validate_paths(
 
 
 def proven_paths(
-    paths: Iterable[PolicySource], bounds: Bounds | None = None
+    paths: Iterable[PolicySource],
+    bounds: Bounds | None = None,
+    *,
+    progress: FileProgress | None = None,
 ) -> list[tuple[ValidationReport, Proof | None]]:
-    """Each file's report with its proof (None for a file that is not a valid policy)."""
+    """Each file's report with its proof (None for a file that is not a valid policy).
+
+    ``progress(file, states, depth, max_states)`` follows each file's search."""
     from houzzflow.engine.validation import validate_policy_file
 
     reports = [validate_policy_file(path) for path in paths]
-    return [(r, add_proof(r, bounds) if r.policy is not None else None) for r in reports]
+    out: list[tuple[ValidationReport, Proof | None]] = []
+    for r in reports:
+        follow = None
+        if progress is not None:
+            follow = functools.partial(progress, r.file)
+        out.append((r, add_proof(r, bounds, progress=follow) if r.policy is not None else None))
+    return out
 
 
-def add_proof(report: ValidationReport, bounds: Bounds | None = None) -> Proof:
+def add_proof(
+    report: ValidationReport,
+    bounds: Bounds | None = None,
+    *,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> Proof:
     """Explore the report's policy and let the proof decide the verdict; the proof."""
     from houzzflow.engine.diagnostics import Diagnostic, Severity
     from houzzflow.simulator.proof.verdict import prove
 
     assert report.policy is not None
-    result = prove(report.policy, bounds)
+    result = prove(report.policy, bounds, progress=progress)
     rules_verdict = report.verdict
     report.proof = result.to_json()
     report.tier = "proof"
@@ -118,8 +137,10 @@ def save_counterexamples(
     """Write each counterexample as a replayable scenario file; file -> scenario path.
 
     Files are written whole or not at all (to a temporary name, then renamed), so an
-    interrupted run leaves no half-written scenario behind.
+    interrupted run leaves no half-written scenario behind; a directory that cannot be
+    written raises OSError. Names are unique within one call.
     """
+    import contextlib
     import os
     import tempfile
 
@@ -127,17 +148,30 @@ def save_counterexamples(
 
     out = Path(directory)
     saved: dict[str, str] = {}
+    taken: set[str] = set()
     for report, proof in proven:
         if report.policy is None or proof is None or proof.witness is None:
             continue
+        # Two policies may share a file name (a/cart.yaml, b/cart.yaml): never let the
+        # second overwrite the first's counterexample.
         stem = Path(report.file).stem
-        scenario = scenario_of(report.policy, proof.witness, name=f"counterexample-{stem}")
+        name, n = f"counterexample-{stem}", 1
+        while name in taken:
+            n += 1
+            name = f"counterexample-{stem}-{n}"
+        taken.add(name)
+        scenario = scenario_of(report.policy, proof.witness, name=name)
         text = scenario_yaml(scenario, proof.story(), proof.rests())
         out.mkdir(parents=True, exist_ok=True)
-        target = out / f"counterexample-{stem}.yaml"
+        target = out / f"{name}.yaml"
         fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=".yaml")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, target)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         saved[report.file] = str(target)
     return saved

@@ -270,15 +270,15 @@ class _CrashSwitch:
         return call()
 
 
-def told(invariant: str, found: list[Violation]) -> list[Violation]:
-    """The violations told with their timelines: the first few; of lost orders, the first
-    few of each kind (silent, then visible)."""
+def told(invariant: str, found: list[Violation], shown: int = SHOWN) -> list[Violation]:
+    """The violations told with their timelines: the first ``shown``; of lost orders, the
+    first ``shown`` of each kind (silent, then visible)."""
     if invariant != "lost":
-        return found[:SHOWN]
+        return found[:shown]
     kinds: dict[str, list[Violation]] = {}
     for violation in found:
         of_kind = kinds.setdefault(violation.kind, [])
-        if len(of_kind) < SHOWN:
+        if len(of_kind) < shown:
             of_kind.append(violation)
     return [v for of_kind in kinds.values() for v in of_kind]
 
