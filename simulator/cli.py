@@ -14,15 +14,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from houzzflow.simulator.validate import SCHEMAS
+from houzzflow.simulator.validate import REPORT_SCHEMAS, SCHEMAS
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.text import Text
 
     from houzzflow.engine.diagnostics import Diagnostic
     from houzzflow.engine.policy import Policy
-    from houzzflow.engine.validation import ValidationReport
 
 VERDICT_STYLES = {
     "proven": "bold green",
@@ -67,6 +65,7 @@ def _executor_options(command: F) -> F:
         "--jobs",
         type=click.IntRange(1, JOBS_MAX),
         default=None,
+        metavar="N",
         help=f"Processes to use, 1 to {JOBS_MAX} [default: every core]",
     )
     scheduler = click.option(
@@ -75,7 +74,43 @@ def _executor_options(command: F) -> F:
     return jobs(scheduler(command))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Each command's line in ``houzzflow --help``, whole: click would cut the first sentence of
+# the docstring to fit the terminal. A command missing here gets click's own summary.
+SUMMARIES = {
+    "validate": "Check policy files: schema, rules, and a proof that no order is lost.",
+    "run": "Simulate scenario files against a fake Houzz and check what they expect.",
+    "matrix": "Prove every CartRover setting combination against every world.",
+    "sweep": "Run a scenario over many seeds and a grid: how often orders are lost.",
+    "serve": "Serve a fake Houzz API over HTTP for connector tests.",
+    "assumptions": "List the open questions about Houzz and CartRover, and the defaults.",
+    "diagram": "Print Houzz's order lifecycle as a Mermaid state diagram.",
+    "schema": "Print the JSON Schema of a file format or a report.",
+    "explain": "Explain a finding's code: why it matters, its source, an example, the fix.",
+    "init": "Write a commented starting policy or scenario file.",
+}
+
+
+class _Commands(click.Group):
+    """The group whose help lists every command with its whole summary."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            rows.append((name, SUMMARIES.get(name) or command.get_short_help_str(limit=80)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Shell completion (bash, zsh, fish): see `Shell completion` in README.md, e.g. "
+    'eval "$(_HOUZZFLOW_COMPLETE=bash_source houzzflow)".',
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -196,7 +231,7 @@ def _proof_bound(
         default=default,
         show_default=True,
         metavar="N",
-        help=f"Proof bound: {text}, {limits[0]} to {limits[1]}.",
+        help=f"Proof bound: {text}.",
     )
 
 
@@ -418,19 +453,84 @@ def _proof_progress(quiet: bool) -> Iterator[Callable[[str, int, int, int], None
         yield tell
 
 
-@main.command(epilog="NAME is one of: " + ", ".join(sorted(SCHEMAS)))
-@click.argument("name", metavar="NAME", type=click.Choice(sorted(SCHEMAS)))
+@main.command(epilog="NAME is one of: " + ", ".join(sorted(SCHEMAS) + list(REPORT_SCHEMAS)))
+@click.argument("name", metavar="NAME", type=click.Choice(sorted(SCHEMAS) + list(REPORT_SCHEMAS)))
 def schema(name: str) -> None:
-    """Print the JSON Schema of a file format (NAME), for editors.
+    """Print the JSON Schema of a file format or a report (NAME), for editors and tools.
 
     \b
     houzzflow schema policy > policy.schema.json
     then start a policy file with the line:
     # yaml-language-server: $schema=policy.schema.json
+    houzzflow schema run-report: what `houzzflow run --format json` prints
     """
     from houzzflow.simulator.validate import json_schema
 
     click.echo(json.dumps(json_schema(name), indent=2))
+
+
+@main.command()
+@click.argument("code", metavar="CODE")
+@click.pass_context
+def explain(ctx: click.Context, code: str) -> None:
+    """Explain a finding's CODE (e.g. HZ007): what it finds, why it matters, its source, an
+    example and the fix."""
+    from houzzflow.engine.explain import explain as page
+    from houzzflow.engine.explain import known_codes
+
+    text = page(code)
+    if text is None:
+        codes = known_codes()
+        click.echo(
+            f"error: unknown code {code!r}; houzzflow has {', '.join(codes[:3])}, ... "
+            f"({len(codes)} codes: HZ001 to HZ016 are the rules)",
+            err=True,
+        )
+        ctx.exit(2)
+    click.echo(text.rstrip("\n"))
+
+
+@main.command(epilog="KIND is policy or scenario.")
+@click.argument("kind", metavar="KIND", type=click.Choice(["policy", "scenario"]))
+@click.argument("file", metavar="[FILE]", required=False, type=click.Path(path_type=str))
+@click.option(
+    "--program",
+    type=click.Choice(["seller", "vendor"]),
+    default="seller",
+    show_default=True,
+    help="The Houzz program of the account.",
+)
+@click.option(
+    "--era",
+    type=click.Choice(["legacy", "2021"]),
+    default="2021",
+    show_default=True,
+    help="legacy: before 2021-09-01; 2021: Houzz charges Seller orders itself.",
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.pass_context
+def init(
+    ctx: click.Context, kind: str, file: str | None, program: str, era: str, force: bool
+) -> None:
+    """Write a commented starting policy or scenario (to FILE, or print it) with CartRover's
+    defaults for the program and era, and the yaml-language-server schema line."""
+    import os
+
+    from houzzflow.engine.starter import starter
+    from houzzflow.simulator.output import OutputError, write_report, write_stdout
+
+    text = starter(kind, program, era)
+    try:
+        if file is None:
+            write_stdout(text)
+            return
+        if os.path.exists(file) and not force:
+            raise OutputError(file, "it exists (--force overwrites it)")
+        write_report(text, file)
+    except OutputError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(2)
+    click.echo(f"wrote {file}: check it with houzzflow {'validate' if kind == 'policy' else 'run'}")
 
 
 @main.command()
@@ -753,109 +853,11 @@ def _printable(console: Console, text: str) -> str:
     return text.encode(encoding, "backslashreplace").decode(encoding)
 
 
-def _verdict_line(console: Console, report: ValidationReport) -> Text:
-    from rich.text import Text
-
-    ok = report.verdict == "proven"
-    unicode = (console.encoding or "").lower().startswith("utf")
-    mark = ("✔" if ok else "✘") if unicode else ("OK" if ok else "FAIL")
-    line = Text()
-    line.append(f"{mark} ", style=VERDICT_STYLES[report.verdict])
-    line.append(_printable(console, report.file), style="bold")
-    line.append(": ")
-    line.append(report.verdict, style=VERDICT_STYLES[report.verdict])
-    line.append(f" ({report.tier})")
-    return line
-
-
 def _print_diagnostic(console: Console, diagnostic: Diagnostic, indent: str = "") -> None:
-    from rich.text import Text
-
-    severity = str(diagnostic.severity)
-    line = Text(indent)
-    where = str(diagnostic.location)
-    if where:
-        line.append(_printable(console, where) + " ")
-    line.append(severity, style=SEVERITY_STYLES.get(severity, ""))
-    line.append(" ")
-    line.append(diagnostic.code, style="bold")
-    line.append(" " + _printable(console, diagnostic.message))
-    console.print(line)
-    if diagnostic.fix:
-        fix = Text(indent + "    ")
-        fix.append("fix:", style="green")
-        fix.append(" " + _printable(console, diagnostic.fix))
-        console.print(fix)
-
-
-def _print_reports(reports: Sequence[ValidationReport], saved: dict[str, str]) -> None:
-    console = _console()
-    for report in reports:
-        console.print(_verdict_line(console, report))
-        for diagnostic in report.diagnostics:
-            _print_diagnostic(console, diagnostic, indent="  ")
-        if report.proof is not None:
-            _print_proof(console, report.proof, saved.get(report.file))
-    if len(reports) > 1:
-        counts: dict[str, int] = {}
-        for report in reports:
-            counts[report.verdict] = counts.get(report.verdict, 0) + 1
-        summary = ", ".join(f"{counts[v]} {v}" for v in VERDICT_STYLES if v in counts)
-        console.print(f"{len(reports)} files: {summary}")
-
-
-def _print_proof(console: Console, proof: dict[str, Any], scenario: str | None) -> None:
-    from rich.text import Text
-
-    from houzzflow.simulator.proof.verdict import KINDS, needs_text, rests_on
-
-    bounds = proof["bounds"]
-
-    def count(n: int, what: str) -> str:
-        return f"{n} {what}{'' if n == 1 else 's'}"
-
-    within = f"{count(bounds['orders'], 'order')}, up to {count(bounds['faults'], 'API fault')}"
-    if proof.get("declines_explored"):
-        within += f", up to {count(bounds['declines'], 'declined card')}"
-    within += ", authorization lapses" if bounds["lapse"] else ""
-    head = Text("  proof: ")
-    head.append(proof["verdict"], style=VERDICT_STYLES[proof["verdict"]])
-    contradicts = proof.get("contradicts")
-    if contradicts:
-        pins = ", ".join(f"{c['name']}={c['value']}" for c in contradicts)
-        head.append(f": nothing explored; the policy pins {pins}, which the sources rule out")
-        console.print(head)
-        return
-    head.append(f" within {within}; {proof['states']:,} states explored")
-    console.print(head)
-    if "cut_by" in proof:
-        console.print(
-            f"    the search stopped at {proof['cut_by']}: raise --max-states, or lower "
-            "--orders / --faults"
-        )
-    if proof["verdict"] == "proven":
-        console.print("    rests on: " + _printable(console, rests_on(proof["assumptions"])))
-    example = proof.get("counterexample")
-    if example:
-        console.print("    " + _printable(console, needs_text(example["needs"])))
-        console.print(f"    shortest way to break it ({KINDS[example['kind']]}):")
-        for k, line in enumerate(example["timeline"], 1):
-            style = "red" if line.startswith("=>") else ""
-            console.print(Text(f"    {k:>3}. " + _printable(console, line), style=style))
-    nearest = proof.get("nearest_proven")
-    if nearest:
-        fix = Text("    nearest proven settings: ", style="green")
-        fix.append(_printable(console, nearest["fix"]))
-        console.print(fix)
-    unproven = proof.get("nearest_unproven")
-    if unproven:
-        console.print("    " + _printable(console, unproven["text"]), style="yellow")
-    if scenario:
-        console.print(f"    replay it: houzzflow run {_printable(console, scenario)}")
-
-
-if __name__ == "__main__":
-    main()
+    """A diagnostic as every command prints it: ``file:line:col: severity CODE message``,
+    then its fix and the hint to its rule."""
+    for line in diagnostic.render().split("\n"):
+        console.print(indent + _printable(console, line))
 
 
 def _policy_option(ctx: click.Context, policy_file: str | None) -> Policy | None:
@@ -872,3 +874,7 @@ def _policy_option(ctx: click.Context, policy_file: str | None) -> Policy | None
         for diagnostic in exc.diagnostics:
             _print_diagnostic(console, diagnostic)
         ctx.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -30,6 +30,12 @@ SCHEMAS: dict[str, str] = {
 }
 # progress(file, states explored, depth, the bound on states)
 FileProgress = Callable[[str, int, int, int], None]
+# Report name -> "module:SCHEMA": what a command's --format json prints.
+REPORT_SCHEMAS: dict[str, str] = {
+    "validate-report": "houzzflow.simulator.report_schemas:VALIDATE_REPORT",
+    "run-report": "houzzflow.simulator.report_schemas:RUN_REPORT",
+    "matrix-report": "houzzflow.simulator.report_schemas:MATRIX_REPORT",
+}
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -119,15 +125,20 @@ def load_policy(path: str | Path) -> Policy:
 
 
 def json_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema of a registered file format, with the metadata editors look for."""
-    module_name, _, model_name = SCHEMAS[name].partition(":")
-    model = getattr(importlib.import_module(module_name), model_name)
-    schema: dict[str, Any] = model.model_json_schema()
-    head = {
-        "$schema": SCHEMA_DIALECT,
-        "$id": f"urn:houzzflow:schema:{name}",
-        "title": f"houzzflow {name} file",
-    }
+    """The JSON Schema of a registered file format or report, with the metadata editors
+    look for."""
+    schema: dict[str, Any]
+    if name in REPORT_SCHEMAS:
+        from houzzflow.simulator.report_schemas import report_schema
+
+        schema = report_schema(name)
+        title = f"houzzflow {name.replace('-', ' ')}"
+    else:
+        module_name, _, model_name = SCHEMAS[name].partition(":")
+        model = getattr(importlib.import_module(module_name), model_name)
+        schema = model.model_json_schema()
+        title = f"houzzflow {name} file"
+    head = {"$schema": SCHEMA_DIALECT, "$id": f"urn:houzzflow:schema:{name}", "title": title}
     return {**head, **{k: v for k, v in schema.items() if k not in head}}
 
 

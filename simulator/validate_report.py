@@ -110,9 +110,11 @@ def proof_lines(proof: dict[str, Any], scenario: str | None) -> list[str]:
     nearest = proof.get("nearest_proven")
     if nearest:
         out.append(f"    nearest proven settings: {nearest['fix']}")
-        why = nearest.get("why")
-        if why:
-            out.append(f"      (each change answers a finding above: {why})")
+        from houzzflow.engine.rules import CODES
+
+        for key, codes in nearest.get("why", {}).items():
+            answers = "; ".join(f"{c} ({CODES[c].split(' [')[0]})" for c in codes if c in CODES)
+            out.append(f"      {key}: without it, {answers or 'the other changes are not proven'}")
     unproven = proof.get("nearest_unproven")
     if unproven:
         out.append("    " + unproven["text"])

@@ -36,7 +36,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "houzzflow.simulator.output",
         ),
     ),
-    ("verdicts", ("houzzflow.simulator.validate", "houzzflow.simulator.validate_report")),
+    (
+        "verdicts",
+        (
+            "houzzflow.simulator.validate",
+            "houzzflow.simulator.validate_report",
+            "houzzflow.simulator.report_schemas",
+        ),
+    ),
     ("proof", ("houzzflow.simulator.proof",)),
     ("sweeps", ("houzzflow.simulator.sweep",)),
     ("runs", ("houzzflow.simulator.runs", "houzzflow.simulator.strategies")),

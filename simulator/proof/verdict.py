@@ -18,7 +18,7 @@ from houzzflow.engine.assumptions import contradictions, default_register, open_
 from houzzflow.engine.machine import Facts
 from houzzflow.engine.policy import Policy, parse_duration
 from houzzflow.engine.register_report import ABOUT, proof_rows
-from houzzflow.engine.rules import describe_fix, fix_patch, nearest_safe
+from houzzflow.engine.rules import describe_fix, fix_patch, nearest_safe, why_changes
 from houzzflow.simulator.kernel.timeline import step_json
 from houzzflow.simulator.proof.explorer import Bounds, Exploration, Line, explore, replay
 from houzzflow.simulator.proof.model import EXPLORED, World
@@ -39,6 +39,8 @@ class Proof:
     timeline: list[Line] = field(default_factory=list)
     nearest: dict[str, Any] | None = None  # proven settings (dotted keys) for the same world
     nearest_text: str = ""
+    # Each change of ``nearest``: the error codes that fire without it (what it answers).
+    nearest_why: dict[str, list[str]] = field(default_factory=dict)
     # What the verdict rests on: one row per open question (``register_report.proof_rows``).
     assumptions: list[dict[str, Any]] = field(default_factory=list)
     # The answers the witness needs: the questions under which some other answer explored
@@ -145,7 +147,11 @@ class Proof:
                 "events": len(w.path),
             }
         if self.nearest is not None:
-            out["nearest_proven"] = {"patch": self.nearest, "fix": self.nearest_text}
+            out["nearest_proven"] = {
+                "patch": self.nearest,
+                "fix": self.nearest_text,
+                "why": self.nearest_why,
+            }
         if self.unproven is not None:
             out["nearest_unproven"] = self.unproven
         if self.contradicted:
@@ -193,6 +199,7 @@ def prove(
         if tried.verdict == "proven":
             proof.nearest = fix_patch(changes, habits)
             proof.nearest_text = describe_fix(changes, habits)
+            proof.nearest_why = why_changes(policy, changes, habits)
         elif changes or habits:  # (none: the rules find the policy itself safe, see --lapse)
             proof.unproven = _unproven(trial, bounds, tried, changes, habits)
     return proof
