@@ -124,7 +124,11 @@ def proof_lines(proof: dict[str, Any], scenario: str | None) -> list[str]:
 
 
 def junit_report(
-    reports: Sequence[ValidationReport], *, saved: Mapping[str, str] | None = None, **_: Any
+    reports: Sequence[ValidationReport],
+    *,
+    saved: Mapping[str, str] | None = None,
+    seconds: Sequence[float] | None = None,
+    **_: Any,
 ) -> str:
     """One testcase per file: a failure for a counterexample or an inconclusive proof, an
     error (with the diagnostics' locations) for a file that is not a valid policy."""
@@ -132,11 +136,17 @@ def junit_report(
     suites = ET.Element("testsuites", suite_attrs)
     suite = ET.SubElement(suites, "testsuite", suite_attrs)
     failures = errors = 0
-    for report in reports:
+    times = list(seconds) if seconds is not None else [0.0] * len(reports)
+    for report, spent in zip(reports, times, strict=True):
         case = ET.SubElement(
             suite,
             "testcase",
-            {"classname": "houzzflow.validate", "name": report.file, "file": report.file},
+            {
+                "classname": "houzzflow.validate",
+                "name": report.file,
+                "file": report.file,
+                "time": f"{spent:.3f}",
+            },
         )
         findings = [d for d in report.diagnostics if str(d.severity) == "error"]
         if findings and findings[0].location.line:
@@ -162,6 +172,7 @@ def junit_report(
     for element in (suites, suite):
         element.set("failures", str(failures))
         element.set("errors", str(errors))
+        element.set("time", f"{sum(times):.3f}")
     ET.indent(suites)
     text = xml_safe(ET.tostring(suites, encoding="unicode"))
     return '<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n"

@@ -204,7 +204,7 @@ def test_an_unusable_scenario_reports_file_line_and_column(pytester: pytest.Pyte
     pytester.makefile(".yaml", scenario_bad=FINE.replace("count: 20", "count: lots"))
     result = pytester.runpytest(*PLUGIN)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*scenario_bad.yaml:10:12: error SCHEMA003: world.orders.count*"])
+    result.stdout.fnmatch_lines(["*scenario_bad.yaml:10:12: error SCHEMA003 world.orders.count*"])
     assert "Traceback" not in result.stdout.str()
 
 
