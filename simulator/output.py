@@ -110,7 +110,9 @@ def write_stdout(text: str, stream: TextIO | None = None) -> None:
         reason = "the pipe was closed" if isinstance(exc, BrokenPipeError) else None
         if isinstance(exc, ValueError):
             reason = "it is closed"
-        raise OutputError(STDOUT, reason or exc.strerror or str(exc)) from None
+        if reason is None and isinstance(exc, OSError):
+            reason = exc.strerror
+        raise OutputError(STDOUT, reason or str(exc)) from None
 
 
 def _silence(stream: TextIO) -> None:

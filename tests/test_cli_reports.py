@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 
 from houzzflow.engine.explain import catalog, explain
 from houzzflow.engine.starter import starter
+from houzzflow.simulator import api, cli
 from houzzflow.simulator.cli import SUMMARIES, main
 from houzzflow.simulator.output import REPORT_FORMATS
 from houzzflow.simulator.proof.explorer import Bounds, explore
@@ -179,6 +180,13 @@ def test_the_proof_bounds_are_the_same_on_every_command_that_proves() -> None:
 
     assert bounds("validate") == bounds("matrix")
     assert bounds("validate")["orders"][:2] == (1, 4)
+    # The Python API takes the same bounds as the command line.
+    assert (api.PROOF_ORDERS, api.PROOF_FAULTS) == (cli.ORDERS, cli.FAULTS)
+    assert (api.MATRIX_ORDERS, api.MATRIX_FAULTS) == (cli.ORDERS, cli.FAULTS)
+    assert (api.PROOF_DECLINES, api.MAX_STATES) == (cli.DECLINES, cli.MAX_STATES)
+    from houzzflow.simulator.runs.report import MAX_VIOLATIONS
+
+    assert cli.MAX_VIOLATIONS == MAX_VIOLATIONS
 
 
 def test_every_option_has_help_and_every_command_a_whole_summary() -> None:
