@@ -690,14 +690,7 @@ def matrix(
     metavar="KEY=VALUE",
     help="Override a scenario value for every run, as houzzflow run --set (repeatable).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "csv"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, csv for spreadsheets.",
-)
+@_report_options("sweep", what="text for people, json for programs, csv for spreadsheets.")
 @click.option(
     "--interval",
     type=click.Choice(["wilson", "bootstrap"]),
@@ -724,6 +717,8 @@ def sweep(
     varies: tuple[str, ...],
     overrides: tuple[str, ...],
     output_format: str,
+    output: str | None,
+    quiet: bool,
     interval: str,
     precision: float | None,
     jobs: int | None,
@@ -741,7 +736,7 @@ def sweep(
     from houzzflow.simulator.sweep.sweep import run_sweep
 
     try:
-        with _progress_bar("sweeping", eta=True) as progress:
+        with _progress_bar("sweeping", eta=True, quiet=quiet) as progress:
             result = run_sweep(
                 scenario,
                 seeds=seeds,
@@ -762,8 +757,7 @@ def sweep(
     except (ValueError, ExecutorError) as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
-    click.echo(result.render(output_format), nl=False)
-    ctx.exit(result.exit_code)
+    _emit(ctx, "sweep", result, output_format, output, quiet, result.exit_code)
 
 
 @main.command()

@@ -36,6 +36,11 @@ REPORT_FORMATS: dict[str, dict[str, str]] = {
         "json": "houzzflow.simulator.validate_report:json_report",
         "junit": "houzzflow.simulator.validate_report:junit_report",
     },
+    "sweep": {
+        "text": "houzzflow.simulator.sweep.report:text_report",
+        "json": "houzzflow.simulator.sweep.report:json_report",
+        "csv": "houzzflow.simulator.sweep.report:csv_report",
+    },
     "matrix": {
         "text": "houzzflow.simulator.proof.matrix:text_report",
         "markdown": "houzzflow.simulator.proof.matrix:markdown_report",

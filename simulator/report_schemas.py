@@ -237,10 +237,30 @@ MATRIX_REPORT: dict[str, Any] = {
     },
 }
 
+SWEEP_REPORT: dict[str, Any] = {
+    "description": "`houzzflow sweep --format json`: one document, one item per grid point",
+    "type": "object",
+    "required": ["houzzflow", "file", "name", "seed", "seeds", "vary", "ok", "points"],
+    "properties": {
+        "file": {"type": "string"},
+        "name": {"type": "string"},
+        "seed": {"type": "integer"},
+        "seeds": {"type": "integer", "minimum": 1},
+        "vary": {"type": "object", "additionalProperties": {"type": "array"}},
+        "overrides": {"type": "array", "items": {"type": "string"}},
+        "ok": {"type": "boolean"},
+        "points": {
+            "type": "array",
+            "items": {"type": "object", "required": ["index", "values"]},
+        },
+    },
+}
+
 REPORTS: dict[str, dict[str, Any]] = {
     "validate-report": VALIDATE_REPORT,
     "run-report": RUN_REPORT,
     "matrix-report": MATRIX_REPORT,
+    "sweep-report": SWEEP_REPORT,
 }
 
 

@@ -35,6 +35,7 @@ REPORT_SCHEMAS: dict[str, str] = {
     "validate-report": "houzzflow.simulator.report_schemas:VALIDATE_REPORT",
     "run-report": "houzzflow.simulator.report_schemas:RUN_REPORT",
     "matrix-report": "houzzflow.simulator.report_schemas:MATRIX_REPORT",
+    "sweep-report": "houzzflow.simulator.report_schemas:SWEEP_REPORT",
 }
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -118,10 +119,16 @@ def exit_code(reports: Sequence[ValidationReport]) -> int:
 
 def load_policy(path: str | Path) -> Policy:
     """The resolved policy in a policy file; raises InputError (with diagnostics) if malformed."""
+    from houzzflow.engine.diagnostics import InputError
+    from houzzflow.engine.file_kind import wrong_kind
     from houzzflow.engine.validation import policy_from_doc
     from houzzflow.engine.yamlsource import load_yaml_file
 
-    return policy_from_doc(load_yaml_file(path))
+    doc = load_yaml_file(path)
+    mistaken = wrong_kind(doc.data, "policy", doc.file)
+    if mistaken is not None:
+        raise InputError([mistaken])
+    return policy_from_doc(doc)
 
 
 def json_schema(name: str) -> dict[str, Any]:

@@ -120,6 +120,31 @@ def test_every_command_and_format_judges_each_file_on_its_own(
         assert f"use `houzzflow {other} {given['wrong']}`" in out
 
 
+@pytest.mark.parametrize("fmt", REPORT_FORMATS["sweep"])
+def test_sweep_takes_a_good_file_and_names_a_bad_or_wrong_one(tmp_path: Path, fmt: str) -> None:
+    given = files(tmp_path, "run")
+    result = houzzflow("sweep", "--seeds", "2", "--jobs", "1", "--format", fmt, given["good"])
+    assert result.exit_code == 0, result.output
+    if fmt == "json":
+        jsonschema.validate(json.loads(result.stdout), json_schema("sweep-report"))
+    for name, code in (("bad", "YAML001"), ("wrong", "KIND001")):
+        failed = houzzflow("sweep", "--seeds", "2", "--format", fmt, given[name])
+        assert failed.exit_code == 2 and failed.stdout == ""
+        (line, *_) = failed.stderr.splitlines()
+        assert DIAGNOSTIC_LINE.match(line) and f" error {code} " in line
+
+
+@pytest.mark.parametrize("command", ["diagram", "assumptions"])
+def test_a_policy_option_names_a_bad_or_wrong_kind_file(tmp_path: Path, command: str) -> None:
+    given = files(tmp_path, "validate")
+    assert houzzflow(command, "--policy", given["good"]).exit_code == 0
+    for name, code in (("bad", "YAML001"), ("wrong", "KIND001")):
+        failed = houzzflow(command, "--policy", given[name])
+        assert failed.exit_code == 2 and failed.stdout == ""
+        assert DIAGNOSTIC_LINE.match(failed.stderr.splitlines()[0])
+        assert f" error {code} " in failed.stderr
+
+
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_a_good_file_alone_passes_in_every_format(tmp_path: Path, command: str) -> None:
     good = files(tmp_path, command)["good"]
