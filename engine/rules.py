@@ -316,14 +316,17 @@ def _notes(policy: Policy, add: Callable[[Finding], None]) -> None:
     if backlog_limit is not None:
         days = backlog_limit // 86400
         hours = backlog_limit % 86400 // 3600
-        exact = f"{days} days" + (f" {hours} hours" if hours else "")
+        exact = f"{days} day{'' if days == 1 else 's'}" + (
+            f" {hours} hour{'' if hours == 1 else 's'}" if hours else ""
+        )
+        exact_days = f"{days} day{'' if days == 1 else 's'}"
         eod = policy.earliest_order_date
         if days == 0:
             advice = "start with no order from before go-live (Earliest Order Date: go-live)"
         elif eod is not None:
-            advice = f"keep Earliest Order Date ({eod.isoformat()}) within {days} days of go-live"
+            advice = f"keep Earliest Order Date ({eod.isoformat()}) within {exact_days} of go-live"
         else:
-            advice = f"set Earliest Order Date to no more than {days} days before go-live"
+            advice = f"set Earliest Order Date to no more than {exact_days} before go-live"
         add(
             Finding(
                 "HZ016",

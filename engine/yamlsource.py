@@ -264,7 +264,9 @@ def load_yaml_file(path: str | os.PathLike[str], *, expect_mapping: bool = True)
     except FileNotFoundError:
         raise _error("YAML008", "file not found", Location(file)) from None
     except IsADirectoryError:
-        raise _error("YAML008", "is a directory, not a YAML file", Location(file)) from None
+        # The command line walks a directory for its *.yaml files; one that reaches here has none.
+        message = "is a directory with no *.yaml file under it"
+        raise _error("YAML008", message, Location(file)) from None
     except OSError as exc:
         message = f"cannot read file: {exc.strerror or exc}"
         raise _error("YAML008", message, Location(file)) from None

@@ -452,11 +452,13 @@ def _proof_progress(quiet: bool) -> Iterator[Callable[[str, int, int, int], None
     if quiet or not console.is_terminal:
         yield None
         return
+    import os
     import time
 
-    from rich.progress import BarColumn, Progress, TextColumn
+    from rich.progress import Progress, TextColumn
 
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[facts]}"))
+    # One plain line (no bar: how far a search goes is not known until it ends).
+    columns = (TextColumn("{task.fields[facts]} · {task.description}"),)
     started: dict[str, float] = {}
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("proof", total=None, facts="")
@@ -469,7 +471,8 @@ def _proof_progress(quiet: bool) -> Iterator[Callable[[str, int, int, int], None
                 f"{states:,} states · depth {depth} · {rate:,.0f}/s · "
                 f"{max(limit - states, 0):,} left before --max-states"
             )
-            bar.update(task, description=file, completed=states, total=limit, facts=facts)
+            name = os.path.basename(file)
+            bar.update(task, description=name, completed=states, total=limit, facts=facts)
 
         yield tell
 

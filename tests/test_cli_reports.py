@@ -246,6 +246,10 @@ def test_stdin_and_directories(tmp_path: Path) -> None:
     run = houzzflow("run", "-q", folder)
     assert run.exit_code == 0, run.output
     assert "1 of 1 scenario passed" in run.stdout
+    (tmp_path / "empty").mkdir()
+    empty = houzzflow("validate", tmp_path / "empty")
+    assert empty.exit_code == 2
+    assert f"{tmp_path / 'empty'}: error YAML008 is a directory with no *.yaml file" in empty.stdout
 
 
 def test_output_file_gets_the_format_and_the_terminal_the_text(tmp_path: Path) -> None:

@@ -629,10 +629,11 @@ class _Run:
             if self.drain.used:
                 since.subtract(self.faults_at_stream_end)
                 made -= self.calls_at_stream_end
-            calls = f" and made {made} Houzz calls"
+            calls = f" and made {made} Houzz call{'' if made == 1 else 's'}"
             told = [FAULT_WORDS[k].format(n=n) for k, n in sorted(since.items()) if n > 0]
         interval = format_duration(self.scenario.policy.poll_interval)
-        words = f"CartRover completed {polls} polls{calls} in {what} (one is due every {interval})"
+        polled = f"{polls} poll{'' if polls == 1 else 's'}"
+        words = f"CartRover completed {polled}{calls} in {what} (one is due every {interval})"
         if told:
             words += "; Houzz: " + ", ".join(told)
         if self.crashes:
