@@ -91,7 +91,47 @@ SUMMARIES = {
 
 
 class _Commands(click.Group):
-    """The group whose help lists every command with its whole summary."""
+    """The group whose help lists every command with its whole summary, and makes a
+    standard output that cannot be written (``| head``, ``> /dev/full``) one line on
+    stderr and exit 2 (or the command's own non-zero status), for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from houzzflow.simulator.output import stdout_failure
+
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:  # before click's own handling, which exits 1 in silence
+            failure = stdout_failure(exc)
+            if failure is None:
+                raise
+            click.echo(str(failure), err=True)
+            raise click.exceptions.Exit(2) from None
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        import sys
+
+        from houzzflow.simulator.output import OutputError, flush_stdout, start, stdout_failure
+
+        start()
+        status: int | str | None = 0
+        try:
+            result = super().main(*args, **kwargs)
+        except SystemExit as exc:
+            status = exc.code
+        except OSError as exc:  # writing --help or a usage error
+            failure = stdout_failure(exc)
+            if failure is None:
+                raise
+            click.echo(str(failure), err=True)
+            sys.exit(2)
+        else:
+            return result  # not standalone: the caller handles the rest
+        try:
+            flush_stdout()
+        except OutputError as failure:
+            click.echo(str(failure), err=True)
+            sys.exit(status or 2)
+        sys.exit(status)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
@@ -397,7 +437,8 @@ def _emit(
 
     from houzzflow.simulator.output import OutputError, renderer, write_report, write_stdout
 
-    ascii_only = not (sys.stdout.encoding or "").lower().startswith("utf")
+    encoding = getattr(sys.stdout, "encoding", None) or ""
+    ascii_only = not encoding.lower().startswith("utf")
     render = renderer(command, fmt)
     try:
         if output is not None:
@@ -424,8 +465,13 @@ def _fail_output(ctx: click.Context, where: str, reason: str, status: int) -> No
 def _show_text(text: str) -> None:
     """Text on standard output: highlighted on a terminal (never with NO_COLOR), plain and
     unchanged anywhere else."""
+    import sys
+
     from houzzflow.simulator.output import write_stdout
 
+    if sys.stdout is None:  # closed: write_stdout says so
+        write_stdout(text)
+        return
     console = _console()
     if not console.is_terminal or console.no_color:
         write_stdout(text)

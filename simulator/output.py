@@ -16,6 +16,7 @@ Every command's ``--format`` and ``-o/--output`` go through this module:
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import os
 import sys
@@ -50,6 +51,8 @@ REPORT_FORMATS: dict[str, dict[str, str]] = {
 }
 
 STDOUT = "<stdout>"
+# Set once standard output has failed and been reported, so the failure is told once.
+_failed: list[bool] = []
 
 
 class OutputError(Exception):
@@ -102,6 +105,9 @@ def write_stdout(text: str, stream: TextIO | None = None) -> None:
     closed pipe, a full device). Afterwards standard output points at the null device, so
     Python's own flush at exit cannot fail again with a traceback."""
     out = stream if stream is not None else sys.stdout
+    if out is None:  # the process started with standard output closed (>&-)
+        _failed.append(True)
+        raise OutputError(STDOUT, "it is closed")
     try:
         out.write(text)
         out.flush()
@@ -120,9 +126,46 @@ def write_stdout(text: str, stream: TextIO | None = None) -> None:
         raise OutputError(STDOUT, reason or str(exc)) from None
 
 
+def start() -> None:
+    """Forget an earlier command's failed standard output (one process may run several
+    commands: tests, an embedding program)."""
+    _failed.clear()
+
+
+def flush_stdout(stream: TextIO | None = None) -> None:
+    """Flush standard output at the end of a command; OutputError (and standard output
+    silenced) when that fails, like ``write_stdout``. (Writing "" would not do: on
+    /dev/full even an empty write fails.)"""
+    out = stream if stream is not None else sys.stdout
+    if _failed:
+        return
+    if out is None:  # the process started with standard output closed (>&-)
+        _failed.append(True)
+        raise OutputError(STDOUT, "it is closed")
+    try:
+        out.flush()
+    except (OSError, ValueError) as exc:
+        _silence(out)
+        failure = stdout_failure(exc) if isinstance(exc, OSError) else None
+        raise failure or OutputError(STDOUT, "it is closed") from None
+
+
+def stdout_failure(exc: BaseException) -> OutputError | None:
+    """The OutputError for an exception raised while writing to standard output (a closed
+    pipe, a full device), or None for any other exception."""
+    if isinstance(exc, BrokenPipeError):
+        _silence(sys.stdout)
+        return OutputError(STDOUT, "the pipe was closed")
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EIO, errno.EBADF):
+        _silence(sys.stdout)
+        return OutputError(STDOUT, exc.strerror or str(exc))
+    return None
+
+
 def _silence(stream: TextIO) -> None:
     """Point a failed stream's descriptor at the null device (Python's documented recipe
     for SIGPIPE), so that the interpreter's flush at exit has nowhere left to fail."""
+    _failed.append(True)
     with contextlib.suppress(OSError, ValueError, AttributeError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())

@@ -304,6 +304,32 @@ def test_a_full_standard_output_is_one_line_exit_2() -> None:
     ]
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [["schema", "policy"], ["explain", "HZ001"], ["init", "scenario"], ["--help"], ["diagram"]],
+)
+def test_every_command_says_so_when_standard_output_fails(args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = _real(*args, stdout=full)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "<stdout>: error OUT001 cannot write the report: No space left on device"
+    ]
+    closed = subprocess.run(
+        [sys.executable, "-m", "houzzflow.simulator.cli", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=lambda: os.close(1),
+        check=False,
+    )
+    assert closed.returncode == 2
+    assert closed.stderr.splitlines() == [
+        "<stdout>: error OUT001 cannot write the report: it is closed"
+    ]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes")
 def test_a_closed_pipe_is_one_line_and_the_checks_status() -> None:
     read, write = os.pipe()
