@@ -10,23 +10,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from houzzflow.engine.diagnostics import Diagnostic, Location, Severity
+from houzzflow.engine.policy import PolicyFile
 
 Kind = Literal["policy", "scenario", "unknown"]
 
-# Keys only a policy has at its top level, and keys only a scenario has.
-POLICY_KEYS = frozenset(
-    {
-        "connection_type",
-        "order_status",
-        "mark_processed",
-        "mark_charged",
-        "cancel_download",
-        "poll_interval",
-        "earliest_order_date",
-        "credentials",
-        "assume",
-    }
-)
+# Keys only a policy has at its top level (every field of a policy file), and keys only a
+# scenario has (its own fields that a policy lacks; ``name`` and ``seed`` tell nothing).
+POLICY_KEYS = frozenset(PolicyFile.model_fields)
 SCENARIO_KEYS = frozenset({"policy", "world", "duration", "expect", "drain", "connector"})
 COMMANDS = {"policy": "houzzflow validate", "scenario": "houzzflow run"}
 

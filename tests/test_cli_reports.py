@@ -227,6 +227,14 @@ def test_every_option_has_help_and_every_command_a_whole_summary() -> None:
             assert " ".join(summary.split()[:4]) in " ".join(text.split())
 
 
+def test_the_kinds_of_file_are_told_apart_by_keys_only_one_kind_has() -> None:
+    from houzzflow.engine.file_kind import POLICY_KEYS, SCENARIO_KEYS
+    from houzzflow.simulator.runs.scenario import ScenarioFile
+
+    assert set(ScenarioFile.model_fields) >= SCENARIO_KEYS
+    assert not SCENARIO_KEYS & POLICY_KEYS
+
+
 def test_stdin_and_directories(tmp_path: Path) -> None:
     policy = GOOD_POLICY.read_bytes()
     result = houzzflow("validate", "--format", "json", "-", input=policy)
