@@ -1,8 +1,12 @@
 """houzzflow's command line: a thin edge that parses arguments and prints library results.
 
 Exit status everywhere: 0 ok, 1 a check failed, 2 input that cannot be used (click's own usage
-errors already exit 2). The engine, pydantic and rich are imported inside the commands, so
-``houzzflow --help`` answers at once.
+errors already exit 2); with several files, the worst. The engine, pydantic and rich are
+imported inside the commands, so ``houzzflow --help`` answers at once.
+
+Every report goes through ``houzzflow.simulator.output``: its table of formats gives each
+command's ``--format`` choices and renderers, ``-o FILE`` is written whole or not at all, and
+a standard output that is closed or full is one ``OUT001`` line, never a traceback.
 """
 
 from __future__ import annotations
