@@ -4,7 +4,10 @@ Every command's ``--format`` and ``-o/--output`` go through this module:
 
 - ``REPORT_FORMATS`` is the table of each command's formats, name -> renderer (given as
   ``module:function`` so that ``houzzflow --help`` imports nothing heavy). A new format is
-  one entry; the CLI builds its ``--format`` choices from this table.
+  one entry; the CLI builds its ``--format`` choices from this table. A renderer takes the
+  command's result (run: its items; validate: its reports; matrix: its cells; sweep: the
+  sweep) and keyword options it may ignore (``quiet``, ``shown``, ``saved``, ``seconds``,
+  ``ascii_only``), and returns the whole text.
 - ``write_report`` writes a file through a temporary name and a rename, so an interrupted
   run, a full disk or a missing directory leaves no half-written report; a failure is an
   ``OutputError`` with one line to print, never a traceback.
