@@ -11,6 +11,7 @@ an entry.
 from __future__ import annotations
 
 import functools
+import textwrap
 from importlib.resources import files
 from typing import Any
 
@@ -19,6 +20,7 @@ import yaml
 from houzzflow.engine.rules import CODES
 
 SECTIONS = ("finds", "why", "source", "example", "fix")
+WIDTH = 88
 
 
 @functools.cache
@@ -34,16 +36,31 @@ def explain(code: str) -> str | None:
     entry = catalog().get(code.upper())
     if entry is None:
         return None
-    title = CODES.get(code.upper(), entry.get("finds", "")).split(" [")[0]
+    title = summary(code.upper())
     lines = [f"{code.upper()}: {title}", ""]
     for section in SECTIONS:
         body = str(entry.get(section, "")).strip()
         if body and body != title:
             lines.append(f"{section}:")
-            lines += ["  " + line for line in body.splitlines()]
+            if section == "example":  # a file: kept as written
+                lines += ["  " + line for line in body.splitlines()]
+            else:
+                lines += textwrap.wrap(body, WIDTH, initial_indent="  ", subsequent_indent="  ")
             lines.append("")
     return "\n".join(lines)
 
 
 def known_codes() -> list[str]:
     return sorted(catalog())
+
+
+def summary(code: str) -> str:
+    """One line about a code: the rule's title, or what the code finds."""
+    entry = catalog()[code]
+    return CODES.get(code, str(entry.get("finds", ""))).split(" [")[0]
+
+
+def index() -> str:
+    """Every code with its one line, rules first."""
+    codes = sorted(catalog(), key=lambda c: (not c.startswith("HZ"), c))
+    return "".join(f"{code:<10} {summary(code)}\n" for code in codes)

@@ -544,14 +544,17 @@ def schema(name: str) -> None:
 
 
 @main.command()
-@click.argument("code", metavar="CODE")
+@click.argument("code", metavar="[CODE]", required=False)
 @click.pass_context
-def explain(ctx: click.Context, code: str) -> None:
+def explain(ctx: click.Context, code: str | None) -> None:
     """Explain a finding's CODE (e.g. HZ007): what it finds, why it matters, its source, an
-    example and the fix."""
+    example and the fix. Without CODE: every code, one line each."""
     from houzzflow.engine.explain import explain as page
-    from houzzflow.engine.explain import known_codes
+    from houzzflow.engine.explain import index, known_codes
 
+    if code is None:
+        click.echo(index().rstrip("\n"))
+        return
     text = page(code)
     if text is None:
         codes = known_codes()

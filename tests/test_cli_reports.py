@@ -425,6 +425,8 @@ def test_explain_covers_every_code_the_tool_can_emit() -> None:
     result = houzzflow("explain", "HZ007")
     assert result.exit_code == 0 and result.stdout.startswith("HZ007: ")
     assert houzzflow("explain", "HZ999").exit_code == 2
+    listed = houzzflow("explain").stdout.splitlines()
+    assert len(listed) == len(catalog()) and listed[0].startswith("HZ001 ")
 
 
 def test_each_finding_in_text_ends_with_a_hint_to_its_rule() -> None:
