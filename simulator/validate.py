@@ -160,6 +160,7 @@ def save_counterexamples(
     """
     import contextlib
     import os
+    import re
     import tempfile
 
     from houzzflow.simulator.proof.counterexample import scenario_of, scenario_yaml
@@ -172,7 +173,8 @@ def save_counterexamples(
             continue
         # Two policies may share a file name (a/cart.yaml, b/cart.yaml): never let the
         # second overwrite the first's counterexample.
-        stem = Path(report.file).stem
+        # A name safe on every file system (standard input is "<stdin>").
+        stem = re.sub(r"[^\w.-]+", "-", Path(report.file).stem).strip("-.") or "policy"
         name, n = f"counterexample-{stem}", 1
         while name in taken:
             n += 1

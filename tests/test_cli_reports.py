@@ -364,6 +364,9 @@ def test_counterexamples_with_the_same_file_name_never_collide(tmp_path: Path) -
         "counterexample-cart-2.yaml",
         "counterexample-cart.yaml",
     ]
+    piped = houzzflow("validate", "--save-counterexample", out, "-", input=LOSS_POLICY.read_bytes())
+    assert piped.exit_code == 1
+    assert (out / "counterexample-stdin.yaml").is_file()
     unwritable = tmp_path / "file"
     unwritable.write_text("", encoding="utf-8")
     blocked = houzzflow("validate", "--save-counterexample", unwritable / "x", LOSS_POLICY)
