@@ -189,8 +189,8 @@ def _report_options(command: str, *, what: str) -> Callable[[F], F]:
             "--output",
             metavar="FILE",
             type=click.Path(dir_okay=False, path_type=str),
-            help="Write the --format report to FILE (whole, or not at all); the terminal "
-            "still gets the text report.",
+            help="Write the --format report to FILE (whole, or not at all; - is standard "
+            "output); the terminal still gets the text report.",
         )(function)
         return click.option(
             "--format",
@@ -444,6 +444,8 @@ def _emit(
     encoding = getattr(sys.stdout, "encoding", None) or ""
     ascii_only = not encoding.lower().startswith("utf")
     render = renderer(command, fmt)
+    if output == "-":  # -o - is standard output, as for FILE arguments
+        output = None
     try:
         if output is not None:
             write_report(render(result, quiet=quiet, **options), output)

@@ -266,6 +266,8 @@ def test_output_file_gets_the_format_and_the_terminal_the_text(tmp_path: Path) -
     assert result.exit_code == 0
     assert ET.parse(report).getroot().tag == "testsuites"
     assert result.stdout.startswith(f"✔ {GOOD_POLICY}: proven")
+    dash = houzzflow("validate", "--format", "json", "-o", "-", GOOD_POLICY)
+    assert json.loads(dash.stdout)["verdict"] == "proven"
     quiet = houzzflow("validate", "-q", "--format", "json", "-o", report, GOOD_POLICY)
     assert quiet.stdout == ""
     assert json.loads(report.read_text("utf-8"))["verdict"] == "proven"
