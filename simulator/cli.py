@@ -489,8 +489,8 @@ def _show_text(text: str) -> None:
         styled.highlight_regex(r"(?<=: )(error|warning|info)(?= [A-Z]+\d+ )", "bold")
         for word, style in {**SEVERITY_STYLES, **VERDICT_STYLES}.items():
             styled.highlight_regex(rf"(?<![\w-]){word}(?![\w-])", style)
-        styled.highlight_regex(r"^\s*(✔|OK)\b", "bold green")
-        styled.highlight_regex(r"^\s*(✘|FAIL)\b", "bold red")
+        styled.highlight_regex(r"^\s*(✔|OK)(?=\s)", "bold green")
+        styled.highlight_regex(r"^\s*(✘|FAIL)(?=\s)", "bold red")
         styled.highlight_regex(r"^\s+\d+\. => .*", "red")
         styled.highlight_regex(r"\bfix:", "green")
         console.print(styled)
@@ -510,10 +510,10 @@ def _proof_progress(quiet: bool) -> Iterator[Callable[[str, int, int, int], None
     from rich.progress import Progress, TextColumn
 
     # One plain line (no bar: how far a search goes is not known until it ends).
-    columns = (TextColumn("{task.fields[facts]} · {task.description}"),)
+    columns = (TextColumn("{task.fields[facts]}"),)
     started: dict[str, float] = {}
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("proof", total=None, facts="")
+        task = bar.add_task("proof", total=None, facts="starting the proof")
 
         def tell(file: str, states: int, depth: int, limit: int) -> None:
             now = time.monotonic()
@@ -521,10 +521,9 @@ def _proof_progress(quiet: bool) -> Iterator[Callable[[str, int, int, int], None
             rate = states / (now - since) if now > since else 0.0
             facts = (
                 f"{states:,} states · depth {depth} · {rate:,.0f}/s · "
-                f"{max(limit - states, 0):,} left before --max-states"
+                f"{max(limit - states, 0):,} left before --max-states · {os.path.basename(file)}"
             )
-            name = os.path.basename(file)
-            bar.update(task, description=name, completed=states, total=limit, facts=facts)
+            bar.update(task, completed=states, total=limit, facts=facts)
 
         yield tell
 
