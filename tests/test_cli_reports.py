@@ -134,12 +134,14 @@ def test_sweep_takes_a_good_file_and_names_a_bad_or_wrong_one(tmp_path: Path, fm
         assert DIAGNOSTIC_LINE.match(line) and f" error {code} " in line
 
 
-@pytest.mark.parametrize("command", ["diagram", "assumptions"])
-def test_a_policy_option_names_a_bad_or_wrong_kind_file(tmp_path: Path, command: str) -> None:
+@pytest.mark.parametrize(
+    "command", [["diagram"], ["assumptions"], ["assumptions", "--format", "json"]]
+)
+def test_a_policy_option_names_a_bad_or_wrong_kind_file(tmp_path: Path, command: list[str]) -> None:
     given = files(tmp_path, "validate")
-    assert houzzflow(command, "--policy", given["good"]).exit_code == 0
+    assert houzzflow(*command, "--policy", given["good"]).exit_code == 0
     for name, code in (("bad", "YAML001"), ("wrong", "KIND001")):
-        failed = houzzflow(command, "--policy", given[name])
+        failed = houzzflow(*command, "--policy", given[name])
         assert failed.exit_code == 2 and failed.stdout == ""
         assert DIAGNOSTIC_LINE.match(failed.stderr.splitlines()[0])
         assert f" error {code} " in failed.stderr
