@@ -460,7 +460,11 @@ def test_init_writes_files_that_work_as_written(tmp_path: Path, program: str, er
     assert houzzflow("run", "-q", "--set", "world.orders.count=10", scenario).exit_code in (0, 1)
 
 
-def test_the_explorer_reports_its_progress() -> None:
+def test_the_explorer_reports_its_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    from houzzflow.simulator.proof import search
+
+    # Within a depth too, every PROGRESS_EVERY states (made small here to see it happen).
+    monkeypatch.setattr(search, "PROGRESS_EVERY", 100)
     seen: list[tuple[int, int, int]] = []
     policy = load_policy(POLICIES / "seller-legacy-default.yaml")
     result = explore(policy, Bounds(orders=2), progress=lambda *a: seen.append(a))
@@ -469,3 +473,4 @@ def test_the_explorer_reports_its_progress() -> None:
     assert states == sorted(states) and states[-1] <= result.states
     assert [d for _, d, _ in seen] == sorted(d for _, d, _ in seen)
     assert max(d for _, d, _ in seen) == result.depth
+    assert len(seen) > result.depth + 1 + result.states // 200
