@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "houzzflow.simulator.http",
             "houzzflow.simulator.api",
             "houzzflow.simulator.output",
+            "houzzflow.simulator.conformance",
         ),
     ),
     (
@@ -47,7 +48,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("proof", ("houzzflow.simulator.proof",)),
     ("sweeps", ("houzzflow.simulator.sweep",)),
     ("runs", ("houzzflow.simulator.runs", "houzzflow.simulator.strategies")),
-    ("harness", ("houzzflow.simulator.harness",)),
+    ("harness", ("houzzflow.simulator.harness", "houzzflow.simulator.judge")),
+    # The invariants read only the world's state: the harness judges a connector by them.
+    ("invariants", ("houzzflow.simulator.runs.invariants",)),
     ("world", ("houzzflow.simulator.world",)),
     ("fake", ("houzzflow.simulator.houzz",)),
     ("kernel", ("houzzflow.simulator.kernel",)),
