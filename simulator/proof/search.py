@@ -20,6 +20,7 @@ found under. ``explore_reference`` starts from one state per world instead.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,6 +44,10 @@ from houzzflow.simulator.proof.model import (
     unsettled,
     worlds,
 )
+
+# progress(states explored, depth reached, the bound on states): a long proof's progress line.
+Progress = Callable[[int, int, int], None]
+PROGRESS_EVERY = 20_000  # states between two progress calls within one depth
 
 
 @dataclass(slots=True)
@@ -435,8 +440,13 @@ Candidate = tuple[
 ]
 
 
-def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
-    """Explore every interleaving within ``bounds``; breadth first, so paths are shortest."""
+def explore(
+    policy: Policy, bounds: Bounds | None = None, *, progress: Progress | None = None
+) -> Exploration:
+    """Explore every interleaving within ``bounds``; breadth first, so paths are shortest.
+
+    ``progress(states, depth, max_states)`` is called now and then while the search runs
+    (every ``PROGRESS_EVERY`` states and at each new depth), for a progress line."""
     bounds = bounds or Bounds()
     choices = worlds(policy, bounds)
     registry = _Registry(bounds, len(choices))
@@ -445,9 +455,9 @@ def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
     # Most policies are proven and need no path: search with a plain set first, and only
     # when a violation turns up search again (deterministically) keeping every state's
     # parent, with what the first search learnt of each order.
-    result = _search(memos, groups, bounds, track=False)
+    result = _search(memos, groups, bounds, track=False, progress=progress)
     if result.verdict == "counterexample":
-        result = _search(memos, groups, bounds, track=True)
+        result = _search(memos, groups, bounds, track=True, progress=progress)
     result.covers = tuple(f for world in choices for f in world.covers)
     return result
 
@@ -554,7 +564,12 @@ def _candidates(
 
 
 def _search(
-    memos: list[_Memo], groups: dict[int, _Group], bounds: Bounds, *, track: bool
+    memos: list[_Memo],
+    groups: dict[int, _Group],
+    bounds: Bounds,
+    *,
+    track: bool,
+    progress: Progress | None = None,
 ) -> Exploration:
     registry = memos[0].registry
     declines = bounds.declines if memos[0].world.decline else 0
@@ -613,9 +628,15 @@ def _search(
         nxt_level.append((nxt, mask, tuple(orders), unplaced, candidate[6], candidate[7]))
         return True
 
+    told = 0
     while level:
         nxt_level: list[Packed] = []
+        if progress is not None:
+            progress(len(visited), depth, limit)
         for state in level:
+            if progress is not None and len(visited) - told >= PROGRESS_EVERY:
+                told = len(visited)
+                progress(told, depth, limit)
             mask, orders = state[1], state[2]
             group = groups.get(mask)
             if group is None:
