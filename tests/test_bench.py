@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bench import report
+from bench import compiled, report
 from bench.__main__ import SIZES
 from bench.baselines import simpy_model, transitions_model
 from bench.plan import (
@@ -110,6 +110,26 @@ def test_a_saved_run_renders_the_same_table(
     )
     assert again.returncode == 0
     assert again.stdout == done.stdout
+
+
+def test_the_compiled_explorer_is_reported_beside_the_pure_one(
+    quick: Quick, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no compiled copy can be built, the row says why; where one ran faster, the goal
+    names both figures and is judged on the better."""
+    monkeypatch.setattr(compiled.shutil, "which", lambda name: None)
+    reason = compiled.unavailable()
+    assert "C compiler" in reason or "mypyc" in reason
+    results = _results(quick)
+    proof = results["proof"]
+    proof["explorer_compiled"] = {"skipped": reason}
+    out = report.render(results, markdown=False)
+    assert f"not measured: {reason}" in out
+    pure = proof["explorer"]["states_per_second"]
+    proof["explorer_compiled"] = {**proof["explorer"], "states_per_second": pure + 10**7}
+    (target,) = [t for t in evaluate(results) if t["name"] == "explorer"]
+    assert target["met"] and f"{pure + 10**7:,} compiled" in target["figure"]
+    assert "explorer, compiled" in report.render(results, markdown=True)
 
 
 def test_write_results_replaces_only_the_generated_section(quick: Quick, tmp_path: Path) -> None:
