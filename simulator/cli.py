@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from houzzflow.engine.diagnostics import Diagnostic
     from houzzflow.engine.policy import Policy
     from houzzflow.engine.validation import ValidationReport
+    from houzzflow.simulator.proof.verdict import Proof
+    from houzzflow.simulator.runs.runner import RunResult
 
 VERDICT_STYLES = {
     "proven": "bold green",
@@ -90,10 +92,11 @@ def main() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "junit"]),
+    type=click.Choice(["text", "json", "junit", "html"]),
     default="text",
     show_default=True,
-    help="text for people, json for tools, junit for CI dashboards.",
+    help="text for people, json for tools, junit for CI dashboards, html: one page with "
+    "pictures (timelines, charts) for tickets.",
 )
 @click.option(
     "--set",
@@ -130,7 +133,14 @@ def run(
 
     if seed is not None:
         overrides = (*overrides, f"seed={seed}")
-    text, status = run_files(list(files), list(overrides), output_format, sys.stderr.isatty())
+    render: Callable[[Sequence[RunResult]], str] | None = None
+    if output_format == "html":
+        from houzzflow.simulator.html.reports import run_html
+
+        render = run_html
+    text, status = run_files(
+        list(files), list(overrides), output_format, sys.stderr.isatty(), render
+    )
     stream = sys.stderr if status == 2 else sys.stdout
     click.echo(text, nl=False, file=stream)
     ctx.exit(status)
@@ -154,10 +164,11 @@ def _proof_bound(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "html"]),
     default="text",
     show_default=True,
-    help="text for people; json prints one JSON object per file (JSON Lines).",
+    help="text for people; json prints one JSON object per file (JSON Lines); html: one "
+    "page with pictures (the counterexample's timeline, the lifecycle).",
 )
 @_proof_bound("--orders", (1, 4), 2, "orders placed in every explored world.")
 @_proof_bound("--faults", (0, 3), 1, "API faults (transient errors, lost replies) per world.")
@@ -215,12 +226,17 @@ def validate(
     saved: dict[str, str] = {}
     if no_proof:
         reports = validate_paths(files, proof=False)
+        proven: list[tuple[ValidationReport, Proof | None]] = [(r, None) for r in reports]
     else:
         proven = proven_paths(files, bounds)
         reports = [report for report, _ in proven]
         if save_dir is not None:
             saved = save_counterexamples(proven, save_dir)
-    if output_format == "json":
+    if output_format == "html":
+        from houzzflow.simulator.html.reports import validate_html
+
+        click.echo(validate_html(proven), nl=False)
+    elif output_format == "json":
         for report in reports:
             # ASCII escapes keep odd file names (undecodable bytes) printable anywhere.
             data = report.to_json()
@@ -304,9 +320,11 @@ def assumptions(ctx: click.Context, output_format: str, policy_file: str | None)
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "markdown", "csv", "json"]),
+    type=click.Choice(["text", "markdown", "csv", "json", "html"]),
     default="text",
     show_default=True,
+    help="html: the settings explorer page (every verdict, with Order Cancel Download, the "
+    "poll interval and the open questions too).",
 )
 @click.option("--orders", type=click.IntRange(1, 3), default=2, show_default=True)
 @click.option("--faults", type=click.IntRange(0, 2), default=1, show_default=True)
@@ -337,6 +355,20 @@ def matrix(
 
     worlds = [w for w in WORLDS if account in (None, w[0]) and era in (None, w[1])]
     bounds = Bounds(orders=orders, faults=faults)
+    if output_format == "html":
+        from houzzflow.simulator.html.explorer import explorer_html
+        from houzzflow.simulator.proof.atlas import run_atlas
+
+        try:
+            with _progress_bar("exploring worlds") as progress:
+                atlas = run_atlas(
+                    bounds, worlds=worlds, jobs=jobs, progress=progress, scheduler=scheduler
+                )
+        except ExecutorError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+        click.echo(explorer_html(atlas), nl=False)
+        ctx.exit(0)
     try:
         with _progress_bar("exploring worlds") as progress:
             cells = run_matrix(

@@ -35,6 +35,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "houzzflow.simulator.api",
         ),
     ),
+    # Pictures of runs and proofs (HTML pages): above every library result they draw.
+    ("reports", ("houzzflow.simulator.html",)),
     ("verdicts", ("houzzflow.simulator.validate",)),
     ("proof", ("houzzflow.simulator.proof",)),
     ("sweeps", ("houzzflow.simulator.sweep",)),

@@ -91,11 +91,13 @@ def line_chart(
     for i, (name, values, klass) in enumerate(series):
         points = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in zip(times, values, strict=True))
         out.append(
-            f'<polyline class="{esc(klass)}" points="{points}"><title>{esc(name)}</title></polyline>'
+            f'<polyline class="{esc(klass)}" points="{points}">'
+            f"<title>{esc(name)}</title></polyline>"
         )
         lx = left + 10 + i * 260
         out.append(
-            f'<line class="{esc(klass)}" x1="{lx}" y1="{height + 8}" x2="{lx + 24}" y2="{height + 8}"/>'
+            f'<line class="{esc(klass)}" x1="{lx}" y1="{height + 8}" x2="{lx + 24}" '
+            f'y2="{height + 8}"/>'
         )
         out.append(f'<text x="{lx + 30}" y="{height + 12}">{esc(name)}</text>')
     out.append("</svg>")

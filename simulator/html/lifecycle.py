@@ -10,6 +10,7 @@ own, so it is drawn, if less neatly.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -51,7 +52,7 @@ def path_of(statuses: Sequence[str], graph: Graph) -> tuple[set[str], set[tuple[
     by_label = {label: name for name, label in graph.labels.items()}
     names = [by_label.get(s, s) for s in statuses if by_label.get(s, s) in graph.labels]
     seq = [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n]
-    return set(seq), set(zip(seq, seq[1:], strict=False))
+    return set(seq), set(itertools.pairwise(seq))
 
 
 def _reached(graph: Graph) -> set[str]:
@@ -95,7 +96,8 @@ def lifecycle_svg(account: str, era: str, statuses: Sequence[str] = (), *, title
         f'aria-label="{esc(name)}"><title>{esc(name)}</title><defs>',
         *(
             f'<marker id="arrow{k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
-            f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path class="arrow{c}" '
+            f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+            f'<path class="arrow{c}" '
             'd="M0,0L10,5L0,10Z"/></marker>'
             for k, c in (("", ""), ("-path", " on-path"))
         ),
@@ -109,7 +111,8 @@ def lifecycle_svg(account: str, era: str, statuses: Sequence[str] = (), *, title
         klass = "edge on-path" if hot else "edge"
         marker = "url(#arrow-path)" if hot else "url(#arrow)"
         out.append(
-            f'<path class="{klass}" d="{d}" marker-end="{marker}"><title>{esc(action)}</title></path>'
+            f'<path class="{klass}" d="{d}" marker-end="{marker}">'
+            f"<title>{esc(action)}</title></path>"
         )
         weight = ' font-weight="700"' if hot else ""
         texts.append(

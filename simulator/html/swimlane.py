@@ -187,7 +187,8 @@ def swimlane_svg(steps: Sequence[Step], *, title: str = "") -> str:
                 f'<g class="event">{tip}<circle class="event" cx="{cx}" cy="{cy}" r="6"/></g>'
             )
         out.append(
-            f'<text x="{cx}" y="{cy - 9}" text-anchor="middle">{i + 1}. {esc(_short(step.label))}</text>'
+            f'<text x="{cx}" y="{cy - 9}" text-anchor="middle">'
+            f"{i + 1}. {esc(_short(step.label))}</text>"
         )
         if step.time is not None:
             out.append(
@@ -211,7 +212,7 @@ def _poll_ticks(x0: float, lane_y: float, polls: int) -> list[str]:
     if polls > SHOWN_POLLS:
         out.append(
             f'<text class="muted" x="{x0 + 10 + shown * 6}" y="{lane_y + LANE_H - 8}">'
-            f"×{polls}</text>"
+            f"\u00d7{polls}</text>"  # a multiplication sign
         )
     return out
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Severity
@@ -32,10 +32,18 @@ SHOWN_ALERTS = 5
 
 
 def run_files(
-    paths: Sequence[str], overrides: Sequence[str], fmt: str, progress: bool
+    paths: Sequence[str],
+    overrides: Sequence[str],
+    fmt: str,
+    progress: bool,
+    render: Callable[[Sequence[RunResult]], str] | None = None,
 ) -> tuple[str, int]:
-    """Run scenario files; (report, exit status 0 all expectations held | 1 not | 2 bad input)."""
-    if fmt not in FORMATS:
+    """Run scenario files; (report, exit status 0 all expectations held | 1 not | 2 bad input).
+
+    ``render``: a renderer of a format drawn above this layer (the HTML page); its runs keep
+    what a picture needs (``run_scenario(..., pictures=True)``).
+    """
+    if render is None and fmt not in FORMATS:
         return f"error: unknown format {fmt!r}; expected one of {', '.join(FORMATS)}\n", 2
     scenarios: list[Scenario] = []
     problems: list[Diagnostic] = []
@@ -48,14 +56,16 @@ def run_files(
         if not problems:
             return "error: no scenario files given\n", 2
         return "".join(d.render() + "\n" for d in problems), 2
-    results = [_run(s, progress) for s in scenarios]
-    render = {"text": text_report, "json": json_report, "junit": junit_report}[fmt]
+    pictures = render is not None
+    results = [_run(s, progress, pictures) for s in scenarios]
+    if render is None:
+        render = {"text": text_report, "json": json_report, "junit": junit_report}[fmt]
     return render(results), 0 if all(r.ok for r in results) else 1
 
 
-def _run(scenario: Scenario, progress: bool) -> RunResult:
+def _run(scenario: Scenario, progress: bool, pictures: bool = False) -> RunResult:
     if not progress:
-        return run_scenario(scenario)
+        return run_scenario(scenario, pictures=pictures)
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
 
@@ -69,7 +79,7 @@ def _run(scenario: Scenario, progress: bool) -> RunResult:
             clock = f"simulated {clock_text(now)}{draining}"
             bar.update(task, completed=now, total=end, clock=clock)
 
-        return run_scenario(scenario, progress=tell)
+        return run_scenario(scenario, progress=tell, pictures=pictures)
 
 
 # -- text ------------------------------------------------------------------------------------
