@@ -67,7 +67,8 @@ def line_chart(
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
-        f'height="{height + 22}" viewBox="0 0 {width} {height + 22}" role="img" '
+        f'height="{height + 22 * len(series)}" viewBox="0 0 {width} '
+        f'{height + 22 * len(series)}" role="img" '
         f'aria-label="{esc(title)}">',
         f"<title>{esc(title)}</title>",
         f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - 12}" '
@@ -79,7 +80,8 @@ def line_chart(
     for k in range(5):
         t = t0 + (t1 - t0) * k // 4
         out.append(
-            f'<text class="muted" x="{x(t):.1f}" y="{height - 12}" text-anchor="middle">'
+            f'<text class="muted" x="{x(t):.1f}" y="{height - 12}" '
+            f'text-anchor="{"end" if k == 4 else "middle"}">'
             f"{esc(_days(t))}</text>"
         )
     if marker is not None and t0 <= marker[0] <= t1:
@@ -94,12 +96,9 @@ def line_chart(
             f'<polyline class="{esc(klass)}" points="{points}">'
             f"<title>{esc(name)}</title></polyline>"
         )
-        lx = left + 10 + i * 260
-        out.append(
-            f'<line class="{esc(klass)}" x1="{lx}" y1="{height + 8}" x2="{lx + 24}" '
-            f'y2="{height + 8}"/>'
-        )
-        out.append(f'<text x="{lx + 30}" y="{height + 12}">{esc(name)}</text>')
+        lx, ly = left + 10, height + 8 + 20 * i
+        out.append(f'<line class="{esc(klass)}" x1="{lx}" y1="{ly}" x2="{lx + 24}" y2="{ly}"/>')
+        out.append(f'<text x="{lx + 30}" y="{ly + 4}">{esc(name)}</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -80,16 +80,6 @@ def _run_section(result: RunResult) -> str:
         for r in result.expectations
     ]
     out.append(table(["", "expectation", "where"], rows))
-    out.append("<h3>Findings and fixes (houzzflow validate on this policy)</h3>")
-    report = rules_report(s.policy, s.policy_doc, s.policy_at)
-    found = [d for d in report.diagnostics if d.severity is not Severity.INFO]
-    out.append(
-        diagnostics_list(
-            (str(d.location), str(d.severity), d.code, d.message, d.fix) for d in found
-        )
-    )
-    out.append("<h3>What this world assumes</h3>")
-    out.append(_world_assumptions(result))
     out.append("<h3>Invariants</h3>")
     out.append(_invariants_table(result))
     out.append("<h3>Orders by outcome</h3>")
@@ -103,12 +93,12 @@ def _run_section(result: RunResult) -> str:
             times,
             [
                 (
-                    "orders in flight (not yet shipped or cancelled in Houzz)",
+                    "orders in flight (placed, not yet shipped or cancelled in Houzz)",
                     [p.in_flight for p in result.series],
                     "series-a",
                 ),
                 (
-                    "CartRover's backlog (orders in its pipeline)",
+                    "CartRover's backlog (orders it has yet to load, or is still working on)",
                     [p.backlog for p in result.series],
                     "series-b",
                 ),
@@ -117,6 +107,14 @@ def _run_section(result: RunResult) -> str:
             marker=(s.duration, "orders stop; drain") if result.drain.used else None,
         )
         out.append(f'<div class="figure">{chart}</div>')
+    out.append("<h3>Findings and fixes (houzzflow validate on this policy)</h3>")
+    report = rules_report(s.policy, s.policy_doc, s.policy_at)
+    found = [d for d in report.diagnostics if d.severity is not Severity.INFO]
+    out.append(
+        diagnostics_list(
+            (str(d.location), str(d.severity), d.code, d.message, d.fix) for d in found
+        )
+    )
     first_path: list[str] = []
     told = [(key, v) for key in INVARIANTS for v in result.shown(key)]
     if told:
@@ -143,6 +141,8 @@ def _run_section(result: RunResult) -> str:
             out.append(figure(steps, f"order {oid}: confirmed"))
     out.append("<h3>Houzz's order lifecycle</h3>")
     out.append(f'<div class="figure">{lifecycle_svg(s.program, s.era, first_path)}</div>')
+    out.append("<h3>What this world assumes</h3>")
+    out.append(_world_assumptions(result))
     out.append("</section>")
     return "\n".join(out)
 

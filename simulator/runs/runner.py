@@ -218,7 +218,8 @@ class RunResult:
 
 class Sample(NamedTuple):
     """The run at one moment: orders placed so far, those not yet in a terminal Houzz status
-    (in flight), and those in CartRover's pipeline (its backlog)."""
+    (in flight: not shipped, not cancelled), and CartRover's backlog: orders it has yet to
+    load, or is still working on (a pipeline step due or being retried)."""
 
     time: int
     placed: int
@@ -453,7 +454,8 @@ class _Run:
             placed = len(self.houzz.orders)
             state = self.state()
             now = self.clock.now
-            self.series.append(Sample(now, placed, placed - len(done), len(state.work)))
+            backlog = placed - len(state.ledger) + len(state.work)
+            self.series.append(Sample(now, placed, placed - len(done), backlog))
             self.clock.at(now + step, sample, label="sample")
 
         self.clock.at(0, sample, label="sample")
