@@ -355,28 +355,25 @@ def matrix(
 
     worlds = [w for w in WORLDS if account in (None, w[0]) and era in (None, w[1])]
     bounds = Bounds(orders=orders, faults=faults)
+    # html: the settings explorer, on the wider atlas (simulator.proof.atlas).
+    compute: Callable[..., Any] = run_matrix
     if output_format == "html":
-        from houzzflow.simulator.html.explorer import explorer_html
         from houzzflow.simulator.proof.atlas import run_atlas
 
-        try:
-            with _progress_bar("exploring worlds") as progress:
-                atlas = run_atlas(
-                    bounds, worlds=worlds, jobs=jobs, progress=progress, scheduler=scheduler
-                )
-        except ExecutorError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(2)
-        click.echo(explorer_html(atlas), nl=False)
-        ctx.exit(0)
+        compute = run_atlas
     try:
         with _progress_bar("exploring worlds") as progress:
-            cells = run_matrix(
+            cells = compute(
                 bounds, worlds=worlds, jobs=jobs, progress=progress, scheduler=scheduler
             )
     except ExecutorError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
+    if output_format == "html":
+        from houzzflow.simulator.html.explorer import explorer_html
+
+        click.echo(explorer_html(cells), nl=False)
+        ctx.exit(0)
     click.echo(render(cells, output_format), nl=False)
     ctx.exit(0 if all(c.agrees for c in cells) else 1)
 

@@ -117,7 +117,7 @@ def test_a_story_becomes_lanes_with_houzz_statuses() -> None:
         ("world", 1, "staff processed it by hand in Houzz (New -> In Production)"),
         ("poll", 0, "CartRover's poll 1"),
         ("poll", 0, "CartRover's poll 2"),
-        ("connector", 1, "CartRover loaded it (In Production); it is held in Error"),
+        ("connector", 1, "CartRover loaded it (New); Process accepted (In Production)"),
         ("world", 2, "staff processed it by hand in Houzz (New -> In Production)"),
         ("violation", 1, "it never reached the warehouse"),
     ]
@@ -125,6 +125,7 @@ def test_a_story_becomes_lanes_with_houzz_statuses() -> None:
     assert [s.lane for s in steps] == ["customer", "staff", "CartRover", "CartRover"]
     assert [s.status for s in steps] == ["New", "In Production", "In Production", ""]
     assert steps[2].polls_before == 2  # the ticks before CartRover's step
+    assert steps[2].passed == ("New", "In Production")  # a step through two statuses
     assert steps[-1].mark == "violation"
 
 
@@ -195,3 +196,10 @@ def test_the_explorer_page_is_self_contained_and_safe(vendor_atlas: Atlas) -> No
     # The data block cannot end the script element early.
     block = page.split('id="atlas">', 1)[1].split("</script>", 1)[0]
     assert "</" not in block
+
+
+def test_the_proof_page_draws_the_counterexample_path_through_every_status() -> None:
+    # Loaded New, processed and charged in one step, then cancelled: three edges in red.
+    page = validate_html(proven_paths([str(POLICIES / "loss-cancel-download-off.yaml")]))
+    lifecycle = page[page.index('class="lifecycle"') :]
+    assert lifecycle.count('class="edge on-path"') == 3

@@ -269,7 +269,7 @@ def _validate_section(report: ValidationReport, proof: Proof | None) -> str:
             out.append(f"<p>{esc(KINDS[example['kind']])}. {esc(needs_text(example['needs']))}</p>")
             lines = [(line.kind, line.order, line.text) for line in proof.timeline]
             steps = steps_of_story(lines, labels)
-            path = [step.status for step in steps if step.status]
+            path = [status for step in steps for status in step.passed]
             out.append(
                 figure(steps, f"order #{lines[-1][1] if lines else 1}: {example['message']}")
             )

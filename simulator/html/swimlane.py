@@ -43,6 +43,9 @@ class Step:
     time: int | None = None
     mark: str = ""  # "" | "fault" | "violation"
     polls_before: int = 0  # CartRover's polls since the step before
+    # Every Houzz status the step passed through, in order (one step of a proof's story
+    # may load, process and charge an order): the path a lifecycle drawing highlights.
+    passed: tuple[str, ...] = ()
 
 
 def steps_of_happenings(
@@ -101,17 +104,15 @@ def steps_of_story(
             continue
         if order not in (0, culprit):
             continue
-        status = ""
-        for found in STATUS_IN_WORDS.findall(text):
-            if found in known:
-                status = found
+        passed = tuple(found for found in STATUS_IN_WORDS.findall(text) if found in known)
+        status = passed[-1] if passed else ""
         if kind == "violation":
             lane = steps[-1].lane if steps else "CartRover"
             steps.append(Step(lane, "broken", text, mark="violation", polls_before=polls))
         else:
             lane, label = _lane_of(kind, text)
             mark = "fault" if kind == "fault" or "failed" in text else ""
-            steps.append(Step(lane, label, text, status, mark=mark, polls_before=polls))
+            steps.append(Step(lane, label, text, status, None, mark, polls, passed))
         polls = 0
     return steps
 

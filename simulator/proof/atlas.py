@@ -33,9 +33,8 @@ from houzzflow.engine.policy import (
 )
 from houzzflow.engine.rules import diagnose
 from houzzflow.engine.timing import lapse_before_load_possible, lapse_possible
-from houzzflow.simulator.executors import executor_for
 from houzzflow.simulator.proof.explorer import Bounds, explore, replay
-from houzzflow.simulator.proof.matrix import HABITS, WORLDS, World, policy_for
+from houzzflow.simulator.proof.matrix import HABITS, WORLDS, World, per_world, policy_for
 from houzzflow.simulator.proof.model import EXPLORED, worlds
 
 # Poll intervals offered: CartRover's default, a slower one, and one that outlasts a card's
@@ -300,12 +299,5 @@ def run_atlas(
     """Every widened cell, world by world in parallel (as ``matrix.run_matrix``)."""
     bounds = bounds or Bounds()
     chosen = tuple(worlds)
-    todo = [(w, bounds) for w in chosen]
-    columns: dict[int, list[AtlasCell]] = {}
-    with executor_for(jobs=jobs, scheduler=scheduler, tasks=len(todo)) as executor:
-        for index, column in executor.imap_unordered(_column, enumerate(todo)):
-            columns[index] = column
-            if progress:
-                progress(len(columns), len(todo))
-    cells = [cell for index in range(len(todo)) for cell in columns[index]]
+    cells = per_world(_column, bounds, chosen, jobs, progress, scheduler)
     return Atlas(cells, bounds, chosen)
