@@ -115,6 +115,13 @@ def test_the_run_report_in_a_browser(browser: Any, artifacts: Path, tmp_path: Pa
     tab.screenshot(path=str(artifacts / "run-report.png"), full_page=True)
     tab.emulate_media(color_scheme="dark")
     tab.screenshot(path=str(artifacts / "run-report-dark.png"))
+    # Printed on a narrow page, every picture shrinks to fit rather than being cut off.
+    tab.emulate_media(media="print", color_scheme="light")
+    tab.set_viewport_size({"width": 600, "height": 900})
+    widths = tab.eval_on_selector_all(
+        ".figure svg", "nodes => nodes.map(n => n.getBoundingClientRect().right)"
+    )
+    assert widths and max(widths) <= 600
     assert page.errors == []
 
 

@@ -66,6 +66,8 @@ svg .arrow { fill: var(--muted); } svg .arrow.on-path { fill: var(--path); }
   body { max-width: none; padding: 0; }
   .no-print { display: none !important; }
   .figure, table, .panel { break-inside: avoid; }
+  .figure { overflow: visible; }
+  .figure svg { max-width: 100%; height: auto; }  /* a long timeline shrinks to the page */
   .verdict { border: 1px solid #000; color: #000; background: none !important; }
 }
 """
