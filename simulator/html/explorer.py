@@ -106,7 +106,8 @@ open questions as chosen above. Click a cell to open it; the outlined one is thi
 <p class="legend"><span style="background:#2da44e"></span>proven<span
 style="background:#cf222e"></span>counterexample<span style="background:#bf8700"></span>
 inconclusive<span style="background:#8c959f"></span>not in this page</p>
-<canvas id="grid"></canvas>
+<canvas id="grid" role="img" aria-label="every verdict of the matrix: a column per world, a
+row per setting; green proven, red counterexample"></canvas>
 <p id="grid-hover" class="muted mono"></p>
 <script type="application/json" id="atlas">{_json(data)}</script>
 """

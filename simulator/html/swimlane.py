@@ -126,7 +126,7 @@ def _lane_of(kind: str, text: str) -> tuple[str, str]:
         for who, lane in WHO.items():
             if text.startswith(who + " "):
                 return lane, text[len(who) + 1 :].split(" (")[0].split(" it")[0]
-        return "Houzz", "clock"
+        return "Houzz", text.split(":")[0]  # Houzz's own clock, e.g. "30 minutes passed"
     words = text.removeprefix("CartRover ").split(";")[0].split(" (")[0]
     return "CartRover", words[:24]
 
