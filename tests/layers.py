@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "houzzflow.simulator.pytest_plugin",
             "houzzflow.simulator.http",
             "houzzflow.simulator.api",
+            "houzzflow.simulator.conformance",
         ),
     ),
     # Pictures of runs and proofs (HTML pages): above every library result they draw.
@@ -41,7 +42,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("proof", ("houzzflow.simulator.proof",)),
     ("sweeps", ("houzzflow.simulator.sweep",)),
     ("runs", ("houzzflow.simulator.runs", "houzzflow.simulator.strategies")),
-    ("harness", ("houzzflow.simulator.harness",)),
+    ("harness", ("houzzflow.simulator.harness", "houzzflow.simulator.judge")),
+    # The invariants read only the world's state: the harness judges a connector by them.
+    ("invariants", ("houzzflow.simulator.runs.invariants",)),
     ("world", ("houzzflow.simulator.world",)),
     ("fake", ("houzzflow.simulator.houzz",)),
     ("kernel", ("houzzflow.simulator.kernel",)),

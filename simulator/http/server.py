@@ -15,6 +15,7 @@ answer, the token replaced by ``***``. The token is never printed, logged or ans
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import threading
 from contextlib import AbstractContextManager
@@ -290,6 +291,8 @@ def run_server(
     app_name: str,
     scenario: str | None,
     out: TextIO,
+    epoch: dt.datetime | None = None,
+    clock_speed: float | None = None,
 ) -> int:
     """``houzzflow serve``: serve until SIGINT or SIGTERM; the exit status (0, or 2)."""
     from houzzflow.engine.diagnostics import InputError
@@ -304,6 +307,9 @@ def run_server(
         token=token,
         username=username,
         app_name=app_name,
+        # In wall-clock mode simulated second 0 is when serving starts, unless told otherwise.
+        epoch=epoch or (_wall_now() if clock_speed is not None else wire.DEFAULT_EPOCH),
+        clock_speed=clock_speed,
     )
     harness: HouzzHarness | None = None
     if scenario:
@@ -337,6 +343,12 @@ def run_server(
     return 0
 
 
+def _wall_now() -> dt.datetime:
+    from houzzflow.simulator.kernel.pace import parse_epoch
+
+    return parse_epoch("now")
+
+
 def banner(running: RunningServer, *, asked_port: int) -> list[str]:
     """What ``houzzflow serve`` prints when it starts (never the token)."""
     h = running.served.harness
@@ -349,7 +361,17 @@ def banner(running: RunningServer, *, asked_port: int) -> list[str]:
         f"credentials: username {config.username!r}, app name {config.app_name!r}, "
         "and the token you chose (never shown)",
     ]
+    if running.served.pace is not None or running.served.harness.epoch != wire.DEFAULT_EPOCH:
+        lines.append(_clock_line(running))
     if config.host not in ("127.0.0.1", "localhost", "::1"):
         lines.append("warning: the admin API has no authentication; prefer --host 127.0.0.1")
     lines.append("press Ctrl-C to stop")
     return lines
+
+
+def _clock_line(running: RunningServer) -> str:
+    h, pace = running.served.harness, running.served.pace
+    zero = f"simulated second 0 is {h.time_text(0)} UTC"
+    if pace is None:
+        return f"clock: {zero}; it moves only when told to (POST /_houzzflow/clock/advance)"
+    return f"clock: {zero}; it follows the wall clock at {pace.speed:g}x"
