@@ -235,6 +235,12 @@ def validate(
     if output_format == "html":
         from houzzflow.simulator.html.reports import validate_html
 
+        if exit_code(reports) == 2:  # a file that cannot be used: say why, write no page
+            console = _console(stderr=True)
+            for report in reports:
+                for diagnostic in report.diagnostics if report.verdict == "invalid" else ():
+                    _print_diagnostic(console, diagnostic)
+            ctx.exit(2)
         click.echo(validate_html(proven), nl=False)
     elif output_format == "json":
         for report in reports:

@@ -203,3 +203,13 @@ def test_the_proof_page_draws_the_counterexample_path_through_every_status() -> 
     page = validate_html(proven_paths([str(POLICIES / "loss-cancel-download-off.yaml")]))
     lifecycle = page[page.index('class="lifecycle"') :]
     assert lifecycle.count('class="edge on-path"') == 3
+
+
+def test_an_unusable_file_writes_no_page(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("connection_type: [\n", encoding="utf-8")
+    for command in (["validate", str(bad)], ["run", str(bad)]):
+        out = CliRunner().invoke(main, [*command, "--format", "html"])
+        assert out.exit_code == 2
+        assert out.stdout == ""
+        assert "bad.yaml:" in out.stderr and "Traceback" not in out.stderr
