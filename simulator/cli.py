@@ -258,7 +258,8 @@ def run(
     sources = _sources(files, "scenario")
     progress = not quiet and sys.stderr.isatty()
     seconds: list[float] = []
-    items = run_items(sources, list(overrides), progress, seconds)
+    pictures = output_format == "html"
+    items = run_items(sources, list(overrides), progress, seconds, pictures=pictures)
     options: dict[str, Any] = {}
     if max_violations is not None:
         options["shown"] = max_violations
@@ -347,6 +348,7 @@ def validate(
     )
     saved: dict[str, str] = {}
     seconds: list[float] = []
+    proofs: list[Any] = []
     if no_proof:
         reports = [_timed(seconds, validate_paths, [s], proof=False)[0] for s in sources]
     else:
@@ -355,6 +357,7 @@ def validate(
                 _timed(seconds, proven_paths, [s], bounds, progress=progress)[0] for s in sources
             ]
         reports = [report for report, _ in proven]
+        proofs = [proof for _, proof in proven]
         if save_dir is not None:
             try:
                 saved = save_counterexamples(proven, save_dir)
@@ -362,7 +365,16 @@ def validate(
                 _fail_output(ctx, save_dir, exc.strerror or str(exc), exit_code(reports))
     status = exit_code(reports)
     _emit(
-        ctx, "validate", reports, output_format, output, quiet, status, saved=saved, seconds=seconds
+        ctx,
+        "validate",
+        reports,
+        output_format,
+        output,
+        quiet,
+        status,
+        saved=saved,
+        seconds=seconds,
+        proofs=proofs,
     )
 
 
@@ -432,11 +444,14 @@ def _emit(
     output: str | None,
     quiet: bool,
     status: int,
+    *,
+    terminal_text: bool = True,
     **options: Any,
 ) -> None:
     """Write a command's report and exit with ``status``: the ``--format`` report to
-    ``-o FILE`` or standard output; with ``-o``, the text report to the terminal too. A
-    report that cannot be written is one line on stderr and exit 2 (or the check's own
+    ``-o FILE`` or standard output; with ``-o``, the text report to the terminal too (or,
+    where the result has no text report, ``terminal_text=False``, which file was written).
+    A report that cannot be written is one line on stderr and exit 2 (or the check's own
     non-zero status)."""
     import sys
 
@@ -450,8 +465,10 @@ def _emit(
     try:
         if output is not None:
             write_report(render(result, quiet=quiet, **options), output)
-            if fmt != "text" and not quiet:
+            if fmt != "text" and not quiet and terminal_text:
                 _show_text(renderer(command, "text")(result, ascii_only=ascii_only, **options))
+            elif fmt != "text" and not quiet:
+                _show_text(f"wrote {output}\n")
         elif fmt == "text":
             _show_text(render(result, quiet=quiet, ascii_only=ascii_only, **options))
         else:
@@ -704,14 +721,22 @@ def matrix(
 
     worlds = [w for w in WORLDS if account in (None, w[0]) and era in (None, w[1])]
     bounds = Bounds(orders=orders, faults=faults)
+    # html: the settings explorer, on the wider atlas (simulator.proof.atlas).
+    compute: Callable[..., Any] = run_matrix
+    if output_format == "html":
+        from houzzflow.simulator.proof.atlas import run_atlas
+
+        compute = run_atlas
     try:
         with _progress_bar("exploring worlds", quiet=quiet) as progress:
-            cells = run_matrix(
+            cells = compute(
                 bounds, worlds=worlds, jobs=jobs, progress=progress, scheduler=scheduler
             )
     except ExecutorError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
+    if output_format == "html":  # the atlas holds no rules-versus-proof check to fail
+        _emit(ctx, "matrix", cells, output_format, output, quiet, 0, terminal_text=False)
     status = 0 if all(c.agrees for c in cells) else 1
     _emit(ctx, "matrix", cells, output_format, output, quiet, status)
 

@@ -63,10 +63,13 @@ def run_items(
     overrides: Sequence[str],
     progress: bool = False,
     seconds: list[float] | None = None,
+    *,
+    pictures: bool = False,
 ) -> list[Item]:
     """Each file's run, in the order given, or its diagnostics when it cannot be used.
 
-    ``seconds``, when given, receives each item's wall-clock time (for JUnit's ``time``).
+    ``seconds``, when given, receives each item's wall-clock time (for JUnit's ``time``);
+    ``pictures`` keeps what the HTML page draws (``run_scenario(..., pictures=True)``).
     """
     items: list[Item] = []
     for path in paths:
@@ -77,7 +80,7 @@ def run_items(
             name = path.name if isinstance(path, NamedText) else str(path)
             items.append(Unreadable(name, tuple(exc.diagnostics)))
         else:
-            items.append(_run(scenario, progress))
+            items.append(_run(scenario, progress, pictures))
         if seconds is not None:
             seconds.append(time.perf_counter() - started)
     return items
@@ -107,9 +110,9 @@ def run_files(
     return render(items), exit_status(items)
 
 
-def _run(scenario: Any, progress: bool) -> RunResult:
+def _run(scenario: Any, progress: bool, pictures: bool = False) -> RunResult:
     if not progress:
-        return run_scenario(scenario)
+        return run_scenario(scenario, pictures=pictures)
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
 
@@ -123,7 +126,7 @@ def _run(scenario: Any, progress: bool) -> RunResult:
             clock = f"simulated {clock_text(now)}{draining}"
             bar.update(task, completed=now, total=end, clock=clock)
 
-        return run_scenario(scenario, progress=tell)
+        return run_scenario(scenario, progress=tell, pictures=pictures)
 
 
 def plural(n: int, word: str, many: str = "") -> str:
