@@ -113,6 +113,11 @@ def test_every_command_and_format_judges_each_file_on_its_own(
         assert all(case.get("time") is not None for case in root.iter("testcase"))
         failed = [case for case in root.iter("testcase") if case.find("error") is not None]
         assert len(failed) == 2 and all(case.get("line") for case in failed)
+    elif fmt == "html":
+        assert out.startswith("<!DOCTYPE html>") and out.count('<section class="') == 3
+        for code in ("YAML001", "KIND001"):
+            assert f"<code>{code}</code>" in out
+        assert f"{given['bad']}:3:1" in out and f"{given['wrong']}:1:1" in out
     else:
         lines = [line for line in out.splitlines() if " error " in line]
         assert lines and all(DIAGNOSTIC_LINE.match(line) for line in lines), lines
