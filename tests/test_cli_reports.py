@@ -247,6 +247,8 @@ def test_stdin_and_directories(tmp_path: Path) -> None:
     result = houzzflow("validate", "--format", "json", "-", input=policy)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["file"] == "<stdin>"
+    scenario = houzzflow("validate", "-", input=GOOD_SCENARIO.encode())
+    assert scenario.exit_code == 2 and "fix: use `houzzflow run -`" in scenario.stdout
     folder = tmp_path / "carts"
     (folder / "deep").mkdir(parents=True)
     (folder / "a.yaml").write_bytes(policy)
