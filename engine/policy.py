@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from houzzflow.engine.assumptions import About, default_register, fact_fields
+from houzzflow.engine.limits import MAX_DURATION, MAX_DURATION_DIGITS
 from houzzflow.engine.machine import Era, Program
 
 OrderStatus = Literal["new", "in_production", "new_or_in_production", "charged"]
@@ -74,12 +75,21 @@ def parse_duration(value: object) -> int:
     if isinstance(value, int):
         seconds = value
     else:
-        match = _DURATION.match(str(value))
+        text = str(value)
+        match = _DURATION.match(text) if len(text) <= 40 else None
         if not match:
-            raise ValueError(f"expected a duration like 30s, 15m, 4h or 2d, not {value!r}")
-        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+            shown = repr(value) if len(text) <= 40 else f"a text of {len(text):,} characters"
+            raise ValueError(f"expected a duration like 30s, 15m, 4h or 2d, not {shown}")
+        digits = match.group(1).lstrip("0") or "0"
+        if len(digits) > MAX_DURATION_DIGITS:
+            raise ValueError(f"{match.group(1)[:12]}... is longer than any duration allowed")
+        seconds = int(digits) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
         raise ValueError("a duration must be positive")
+    if seconds > MAX_DURATION:
+        # Every field has its own, smaller limit; this one keeps the arithmetic sane.
+        shown = format_duration(seconds) if seconds < 10**15 else "it"
+        raise ValueError(f"{shown} is longer than the 3650d limit")
     return seconds
 
 
