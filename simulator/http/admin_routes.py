@@ -157,7 +157,7 @@ def act(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
 
 def journal(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
     since = query.get("since", "0")
-    if not (since.isascii() and since.isdigit()):
+    if not (since.isascii() and since.isdigit() and len(since) <= 18):
         raise AdminError("since must be a journal sequence number (0 or more)")
     kept = served.api_journal
     entries = kept.entries(since=int(since), method=query.get("method", ""))
@@ -266,6 +266,8 @@ def _json_body(request: ApiRequest) -> dict[str, Any]:
         raise AdminError(f"malformed JSON: {exc.msg} (line {exc.lineno})") from None
     except RecursionError:
         raise AdminError("malformed JSON: nested too deeply") from None
+    except ValueError:  # an integer of more than 4,300 digits
+        raise AdminError("malformed JSON: a number is too long") from None
     if not isinstance(data, dict):
         raise AdminError("the body must be a JSON object")
     return data
