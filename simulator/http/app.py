@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from houzzflow.simulator.harness import HouzzHarness
 from houzzflow.simulator.houzz import wire
 from houzzflow.simulator.houzz.wire import ErrorCode, Format, Reply
+from houzzflow.simulator.http import admin_guard
 from houzzflow.simulator.http.admin_routes import AdminError
 from houzzflow.simulator.http.config import ServerConfig
 from houzzflow.simulator.http.journal import Journal
@@ -48,7 +49,8 @@ class ServedHouzz:
         self.config = config
         self.harness = harness or HouzzHarness.from_config(config.harness_config())
         self.lock = threading.Lock()
-        self.api_journal = Journal(config.journal_limit, config.token, api_method_name)
+        secrets = (config.token, config.admin_token)
+        self.api_journal = Journal(config.journal_limit, secrets, api_method_name)
 
     @contextmanager
     def locked(self) -> Iterator[HouzzHarness]:
@@ -116,6 +118,10 @@ class ServedHouzz:
     # --- the admin API -----------------------------------------------------------------
 
     def _admin(self, request: ApiRequest, path: str, query: dict[str, str]) -> Reply:
+        refused = admin_guard.refusal(request, self.config)
+        if refused is not None:
+            status, reason = refused
+            return json_reply({"error": reason}, status)
         if request.declared_length > self.config.max_body:
             limit = self.config.max_body
             return json_reply(

@@ -5,7 +5,7 @@ the ``Reply`` and writes it. The routes only move bytes: which endpoint answers,
 decided in ``app.py`` (by ``urls.py``), so the wire format does not depend on the framework.
 
 What this layer adds is what only a transport can do: a body over the size limit is refused
-before it is read (a client that sent ``Expect: 100-continue`` is never asked for it), a
+without being kept (a client that sent ``Expect: 100-continue`` is never asked for it), a
 chunked body is refused with 411, a body that trickles in slower than ``BODY_TIMEOUT`` is
 answered 408, and a reply the fake decided to lose (``Reply.drop``) closes the connection
 without a byte, through the ``houzzflow.drop`` scope extension the transport provides.
@@ -14,6 +14,7 @@ without a byte, through the ``houzzflow.drop`` scope extension the transport pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -33,7 +34,10 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 BODY_TIMEOUT = 30.0  # seconds a client may pause while sending a body
+DRAIN_LIMIT = 8 << 20  # bytes of a refused body read (and dropped) before answering
+DRAIN_TIMEOUT = 2.0  # seconds a refused body may take to be drained
 DROP_EXTENSION = "houzzflow.drop"  # scope["extensions"] key: closes the connection unanswered
+RAW_HEADERS_EXTENSION = "houzzflow.raw_headers"  # the headers with their names as sent
 
 
 class _Exchange:
@@ -65,6 +69,12 @@ class _Exchange:
                 return
             except _Disconnected:
                 return
+        elif not _expects_continue(headers) and declared <= DRAIN_LIMIT:
+            # Closing a socket with unread data resets it, and the client could lose the 413
+            # it is about to read: drop the refused body first (a client that waits for
+            # "100 Continue" is never asked for it).
+            with contextlib.suppress(TimeoutError, _Disconnected):
+                await asyncio.wait_for(_drain(receive), DRAIN_TIMEOUT)
         request = ApiRequest(scope["method"], _target(scope), headers, body, declared)
         # In a worker thread: the fake's lock may be held by test code, and the event loop
         # must go on accepting and answering health checks meanwhile.
@@ -95,7 +105,9 @@ def build_app(served: ServedHouzz) -> Starlette:
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    """The request's headers, named as the client spelled them when the server tells."""
+    raw = scope.get("extensions", {}).get(RAW_HEADERS_EXTENSION) or scope["headers"]
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in raw}
 
 
 def _declared_length(headers: dict[str, str]) -> int | None:
@@ -133,6 +145,20 @@ async def _read_body(receive: Receive, declared: int) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        if not message.get("more_body", False):
+            return
+
+
+def _expects_continue(headers: dict[str, str]) -> bool:
+    expect = next((v for k, v in headers.items() if k.lower() == "expect"), "")
+    return expect.strip().lower() == "100-continue"
 
 
 async def _write(send: Send, scope: Scope, reply: Reply, *, close: bool = False) -> None:

@@ -42,6 +42,8 @@ class ServerConfig:
     facts: Facts = ()  # Houzz's answers to the register's open questions
     max_body: int = MAX_BODY
     journal_limit: int = JOURNAL_LIMIT
+    # Required by the admin API when set (and to serve beyond loopback); see admin_guard.
+    admin_token: str = field(default="", repr=False)
 
     def harness_config(self) -> HarnessConfig:
         return HarnessConfig(

@@ -31,6 +31,7 @@ from houzzflow.engine.ports import Ack
 from houzzflow.simulator.harness import FaultRule, HistoryEntry, HouzzHarness
 from houzzflow.simulator.houzz import wire
 from houzzflow.simulator.houzz.state import HouzzOrder
+from houzzflow.simulator.http.admin_guard import beyond_loopback_refusal
 from houzzflow.simulator.http.app import ServedHouzz
 from houzzflow.simulator.http.config import ServerConfig
 from houzzflow.simulator.http.messages import ApiRequest
@@ -147,7 +148,7 @@ def _protocol_class() -> type[Any]:
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    from houzzflow.simulator.http.asgi import DROP_EXTENSION
+    from houzzflow.simulator.http.asgi import DROP_EXTENSION, RAW_HEADERS_EXTENSION
 
     class Protocol(H11Protocol):
         _head_timer: asyncio.TimerHandle | None = None
@@ -155,7 +156,16 @@ def _protocol_class() -> type[Any]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self._raw_headers: list[tuple[bytes, bytes]] = []
+            self.conn.next_event = self._next_event  # type: ignore[method-assign]
             self._arm_head_timer()
+
+        def _next_event(self) -> Any:
+            # ASGI lowercases header names; the journal shows them as the client sent them.
+            event = h11.Connection.next_event(self.conn)
+            if isinstance(event, h11.Request):
+                self._raw_headers = list(event.headers.raw_items())
+            return event
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._cancel_head_timer()
@@ -175,7 +185,9 @@ def _protocol_class() -> type[Any]:
             super().handle_events()
             scope: dict[str, Any] | None = self.scope  # type: ignore[assignment]
             if scope is not None and DROP_EXTENSION not in scope.get("extensions", {}):
-                scope.setdefault("extensions", {})[DROP_EXTENSION] = self.transport.abort
+                extensions = scope.setdefault("extensions", {})
+                extensions[DROP_EXTENSION] = self.transport.abort
+                extensions[RAW_HEADERS_EXTENSION] = self._raw_headers
 
         def on_response_complete(self) -> None:
             self._arm_head_timer()  # before: a pipelined request may begin inside
@@ -314,10 +326,14 @@ class RunningServer:
 def serve(config: ServerConfig | None = None, harness: HouzzHarness | None = None) -> RunningServer:
     """Start serving a fake Houzz on a background thread; ``port`` 0 picks a free port.
 
-    Raises ``OSError`` when the address cannot be bound. Stop it with ``.stop()`` (or use it
+    Raises ``OSError`` when the address cannot be bound, ``ValueError`` when ``config.host``
+    is beyond loopback without an ``admin_token``. Stop it with ``.stop()`` (or use it
     as a context manager).
     """
     config = config or ServerConfig()
+    refused = beyond_loopback_refusal(config)
+    if refused:
+        raise ValueError(refused)
     served = ServedHouzz(config, harness)
     http = HouzzHTTPServer((config.host, config.port), served)
     return RunningServer(http, served)
@@ -338,8 +354,15 @@ def run_server(
     app_name: str,
     scenario: str | None,
     out: TextIO,
+    token_source: str = "the token you chose",
+    admin_token: str = "",
+    err: TextIO | None = None,
 ) -> int:
-    """``houzzflow serve``: serve until SIGINT or SIGTERM; the exit status (0, or 2)."""
+    """``houzzflow serve``: serve until SIGINT or SIGTERM; the exit status (0, or 2).
+
+    ``token_source`` says where the token came from (printed; never the token). Errors go
+    to ``err`` (default ``out``)."""
+    err = err or out
     from houzzflow.engine.diagnostics import InputError
     from houzzflow.simulator.runs.world_of import scenario_harness
 
@@ -352,19 +375,26 @@ def run_server(
         token=token,
         username=username,
         app_name=app_name,
+        admin_token=admin_token,
     )
+    refused = beyond_loopback_refusal(config)
+    if refused:
+        print(f"error: {refused}", file=err)
+        return 2
     harness: HouzzHarness | None = None
     if scenario:
         try:
             harness = scenario_harness(scenario, config.harness_config())
         except InputError as exc:
             for diagnostic in exc.diagnostics:
-                print(diagnostic.render(), file=out)
+                print(diagnostic.render(), file=err)
             return 2
     try:
         running = serve(config, harness)
     except OSError as exc:
-        print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=out)
+        shown = f"[{host}]" if ":" in host else host
+        reason = exc.strerror or exc
+        print(f"error: cannot listen on {shown}:{port}: {reason}", file=err)
         return 2
     stop = threading.Event()
 
@@ -373,7 +403,7 @@ def run_server(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for line in banner(running, asked_port=port):
+        for line in banner(running, asked_port=port, token_source=token_source):
             print(line, file=out)
         out.flush()
         stop.wait()  # a signal handler sets it; lock waits are interrupted by signals
@@ -385,8 +415,10 @@ def run_server(
     return 0
 
 
-def banner(running: RunningServer, *, asked_port: int) -> list[str]:
-    """What ``houzzflow serve`` prints when it starts (never the token)."""
+def banner(
+    running: RunningServer, *, asked_port: int, token_source: str = "the token you chose"
+) -> list[str]:
+    """What ``houzzflow serve`` prints when it starts (never a chosen token: its source)."""
     h = running.served.harness
     config = running.served.config
     lines = [f"fake Houzz ({h.program}, {h.era} era, seed {h.config.seed}) at {running.api_url}"]
@@ -395,9 +427,13 @@ def banner(running: RunningServer, *, asked_port: int) -> list[str]:
     lines += [
         f"admin API: {running.admin_url}/health, /orders, /clock/advance, /faults, /journal",
         f"credentials: username {config.username!r}, app name {config.app_name!r}, "
-        "and the token you chose (never shown)",
+        + (
+            token_source
+            if token_source.startswith("the default")
+            else f"{token_source} (never shown)"
+        ),
     ]
-    if config.host not in ("127.0.0.1", "localhost", "::1"):
-        lines.append("warning: the admin API has no authentication; prefer --host 127.0.0.1")
+    if config.admin_token:
+        lines.append("admin API: needs the admin token (X-Houzzflow-Admin-Token)")
     lines.append("press Ctrl-C to stop")
     return lines
