@@ -156,6 +156,21 @@ MAX_POLL_INTERVAL = 30 * 86400
 MAX_SHIPS_WITHIN = 60 * 86400
 
 
+def duration_schema(limit: int, *, zero: bool = False) -> WithJsonSchema:
+    """The JSON Schema of a duration of at most ``limit`` seconds (0 allowed when ``zero``)."""
+    low = {"minimum": 0} if zero else {"exclusiveMinimum": 0}
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*[0-9]+\s*[smhd]\s*$"},
+                {"type": "integer", **low, "maximum": limit},
+            ],
+            "description": f"a duration of at most {format_duration(limit)}",
+            "examples": ["30s", "15m", "4h", "2d"],
+        }
+    )
+
+
 def at_most(limit: int) -> AfterValidator:
     def check(seconds: int) -> int:
         if seconds > limit:
@@ -170,7 +185,9 @@ def at_most(limit: int) -> AfterValidator:
 class WarehouseFacts(_Strict):
     """What the merchant knows of the warehouse (WMS) the orders go to."""
 
-    ships_within: Annotated[Duration, at_most(MAX_SHIPS_WITHIN)] = Field(
+    ships_within: Annotated[
+        Duration, at_most(MAX_SHIPS_WITHIN), duration_schema(MAX_SHIPS_WITHIN)
+    ] = Field(
         default=3 * 86400,
         description="the longest the warehouse takes to ship an order it received (at most 60d)",
     )
@@ -207,9 +224,9 @@ class PolicyFile(_Strict):
     mark_processed: bool | None = Field(default=None, description="CartRover calls Process")
     mark_charged: bool | None = Field(default=None, description="CartRover calls Charge")
     cancel_download: bool = Field(default=True, description="Order Cancel Download")
-    poll_interval: Annotated[Duration, at_most(MAX_POLL_INTERVAL)] = Field(
-        default=900, description="30s, 15m, 4h, 2d (at most 30d)"
-    )
+    poll_interval: Annotated[
+        Duration, at_most(MAX_POLL_INTERVAL), duration_schema(MAX_POLL_INTERVAL)
+    ] = Field(default=900, description="30s, 15m, 4h, 2d (at most 30d)")
     earliest_order_date: dt.date | None = None
     credentials: Credentials | None = None
     assume: Assumptions = Assumptions()

@@ -71,6 +71,7 @@ from houzzflow.engine.policy import (
     Policy,
     PolicyFile,
     at_most,
+    duration_schema,
     format_duration,
     parse_duration,
 )
@@ -255,7 +256,7 @@ class BacklogSpec(_Strict):
 
     count: Annotated[int, Count(MAX_ORDERS)]
     # created at random moments this long before the start
-    within: Annotated[Duration, at_most(MAX_DELAY)] = 30 * 86400
+    within: Annotated[Duration, at_most(MAX_DELAY), duration_schema(MAX_DELAY)] = 30 * 86400
 
 
 HabitMode = Literal["never", "always", "sometimes"]
@@ -322,7 +323,9 @@ class FaultsSpec(_Strict):
     ] = ()
     timeout_after_write_rate: Rate = 0.0
     rate_limit_rate: Rate = 0.0
-    retry_after: Annotated[Seconds, at_most(MAX_RETRY_AFTER)] = 60
+    retry_after: Annotated[
+        Seconds, at_most(MAX_RETRY_AFTER), duration_schema(MAX_RETRY_AFTER, zero=True)
+    ] = 60
     page_drift_rate: Rate = 0.0
     crash_every_polls: Annotated[int, Count(MAX_CALL_NUMBER, 1)] | None = None
     seed: Seed = 0
@@ -495,7 +498,7 @@ class ScenarioFile(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     seed: Seed = 0
-    duration: Annotated[Duration, at_most(MAX_RUN)]
+    duration: Annotated[Duration, at_most(MAX_RUN), duration_schema(MAX_RUN)]
     # Editors check an inline policy as a policy file; a string is a policy file's path.
     policy: Annotated[
         dict[str, Any] | str, BeforeValidator(_as_written, json_schema_input_type=PolicyFile | str)
@@ -510,7 +513,7 @@ class ScenarioFile(_Strict):
     connector: ConnectorSpec = ConnectorSpec()
     # After ``duration`` no order is placed, but the world goes on until every order has
     # settled, for at most this long (0: judge the run as the order stream leaves it).
-    drain: Annotated[Seconds, at_most(MAX_DRAIN)] = Field(
+    drain: Annotated[Seconds, at_most(MAX_DRAIN), duration_schema(MAX_DRAIN, zero=True)] = Field(
         default=DEFAULT_DRAIN,
         description=f"how long the world may go on after the order stream, until every order "
         f"has settled (at most {format_duration(MAX_DRAIN)})",
