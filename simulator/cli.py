@@ -164,7 +164,7 @@ def _proof_bound(
 @_proof_bound("--declines", (0, 2), 1, "cards declined at CartRover's Charge per world.")
 @click.option(
     "--max-states",
-    type=click.IntRange(100),
+    type=click.IntRange(100, 100_000_000),  # the library's limit (api.MAX_STATES)
     default=400_000,
     show_default=True,
     help="Proof bound: stop (inconclusive) after this many states.",
