@@ -124,9 +124,9 @@ def add_faults(served: Served, request: ApiRequest, query: Mapping[str, str]) ->
         raise AdminError('rules must be a list of rule objects like {"kind": "ack_error"}')
     try:
         rules = [FaultRule.from_json(entry) for entry in given]
+        served.harness.add_faults(rules)
     except ValueError as exc:
         raise AdminError(str(exc)) from None
-    served.harness.add_faults(rules)
     return json_reply(_faults_document(served.harness), 201)
 
 
