@@ -63,16 +63,29 @@ class ServedHouzz:
 
     def handle(self, request: ApiRequest) -> Reply:
         """The reply to one request (never raises: a bug answers 500 without a trace)."""
+        with self.lock:
+            return self._handle(request)
+
+    def handle_now(self, request: ApiRequest) -> Reply | None:
+        """The reply, or None at once when the lock is held (then call ``handle``)."""
+        if not self.lock.acquire(blocking=False):
+            return None
+        try:
+            return self._handle(request)
+        finally:
+            self.lock.release()
+
+    def _handle(self, request: ApiRequest) -> Reply:
+        """The reply, under the lock."""
         split = urlsplit(request.target)
         path = split.path.rstrip("/") or "/"
         query = dict(parse_qsl(split.query, keep_blank_values=True))
-        with self.lock:
-            if path == API_PATH:
-                return self._api_journaled(request, query)
-            if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
-                return self._admin(request, path, query)
-            message = f"nothing is served at {path[:60]!r}; the Houzz API is at {API_PATH}"
-            return wire.render_error("", ErrorCode.UNKNOWN_METHOD, message, Format.XML, status=404)
+        if path == API_PATH:
+            return self._api_journaled(request, query)
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            return self._admin(request, path, query)
+        message = f"nothing is served at {path[:60]!r}; the Houzz API is at {API_PATH}"
+        return wire.render_error("", ErrorCode.UNKNOWN_METHOD, message, Format.XML, status=404)
 
     # --- the Houzz API -----------------------------------------------------------------
 

@@ -76,14 +76,12 @@ class _Exchange:
             with contextlib.suppress(TimeoutError, _Disconnected):
                 await asyncio.wait_for(_drain(receive), DRAIN_TIMEOUT)
         request = ApiRequest(scope["method"], _target(scope), headers, body, declared)
-        if self.served.lock.locked():
-            # Test code holds the fake (``RunningServer.locked``): wait in a worker thread,
-            # so that the event loop goes on accepting connections meanwhile.
-            reply = await run_in_threadpool(self.served.handle, request)
-        else:
-            # The common case: a reply takes well under a millisecond, less than a thread
-            # hop would cost, so it is made here on the event loop.
-            reply = self.served.handle(request)
+        # A reply takes well under a millisecond, less than a thread hop would cost, so it
+        # is made here on the event loop; when test code holds the fake
+        # (``RunningServer.locked``), it waits in a worker thread instead, so that the event
+        # loop goes on accepting connections meanwhile.
+        now = self.served.handle_now(request)
+        reply = now if now is not None else await run_in_threadpool(self.served.handle, request)
         if reply.drop:
             await _drop(scope, receive)
             return
