@@ -18,6 +18,7 @@ answer, the token replaced by ``***``. The token is never printed, logged or ans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import socket
@@ -122,6 +123,7 @@ class HouzzHTTPServer:
             self._started.set()
 
     async def _serve(self) -> None:
+        asyncio.get_running_loop().set_exception_handler(_quiet_about_clients)
         server = self._uvicorn
         server.config.load()
         server.lifespan = server.config.lifespan_class(server.config)
@@ -141,6 +143,29 @@ class HouzzHTTPServer:
 
     def server_close(self) -> None:
         self.socket.close()
+
+
+def _quiet_about_clients(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Out of file descriptors, asyncio pauses accepting for a second and says so with a
+    traceback each time; a client's socket error is the client's. Neither is worth a
+    traceback on the developer's terminal: anything else still goes to asyncio's handler."""
+    if isinstance(context.get("exception"), OSError):
+        return
+    loop.default_exception_handler(context)
+
+
+def raise_open_file_limit() -> None:
+    """Let ``houzzflow serve`` hold ``MAX_CONNECTIONS`` and more: raise the soft limit on
+    open files to the hard one (a CLI process only; a library never changes its host's)."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def _protocol_class() -> type[Any]:
@@ -389,6 +414,7 @@ def run_server(
             for diagnostic in exc.diagnostics:
                 print(diagnostic.render(), file=err)
             return 2
+    raise_open_file_limit()
     try:
         running = serve(config, harness)
     except OSError as exc:
