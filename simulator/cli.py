@@ -505,6 +505,21 @@ def sweep(
     type=click.Path(path_type=str),
     help="Load a scenario's world (program, era, orders, staff, faults).",
 )
+@click.option(
+    "--epoch",
+    metavar="now|DATE",
+    help="The moment of simulated second 0 (UTC): now, 2026-11-23 or 2026-11-23T09:00:00. "
+    "Default 2026-01-01, or now with --clock wall.",
+)
+@click.option(
+    "--clock",
+    "clock_mode",
+    metavar="simulated|wall[:SPEED]",
+    default="simulated",
+    show_default=True,
+    help="wall: simulated time follows the wall clock (SPEED times faster, at most 100000), "
+    "for a connector that cannot be told the time; the admin clock can still jump ahead.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -520,13 +535,16 @@ def serve(
     username: str,
     app_name: str,
     scenario: str | None,
+    epoch: str | None,
+    clock_mode: str,
 ) -> None:
     """Serve a fake Houzz API over HTTP for connector tests (Ctrl-C or SIGTERM stops it).
 
     The Houzz seller API's wire format: GET /api?format=xml|json&method=getOrders,
     POST /api?method=updateOrder with an UpdateOrderRequest body, updateInventory; plus
-    an admin API under /_houzzflow/ (orders, clock, faults, journal, reset, health), which
-    takes JSON bodies (Content-Type: application/json) from this machine only.
+    an admin API under /_houzzflow/ (orders, clock, faults, journal, reset, health, the
+    connector's warehouse and its verdict; GET /_houzzflow/ lists every route).
+    It takes JSON bodies (Content-Type: application/json) from this machine only.
 
     Clients send the token the fake accepts: $HOUZZFLOW_TOKEN, or --token-file's, or else
     the default houzzflow-token; the banner says which, never the value.
@@ -536,6 +554,7 @@ def serve(
     from houzzflow.simulator.http import credentials
     from houzzflow.simulator.http.config import DEFAULT_TOKEN
     from houzzflow.simulator.http.server import run_server
+    from houzzflow.simulator.kernel.pace import parse_clock, parse_epoch
 
     secrets = []
     try:
@@ -556,6 +575,16 @@ def serve(
         ctx.exit(2)
     api, admin = secrets
 
+    try:
+        clock_speed = parse_clock(clock_mode)
+    except ValueError as exc:
+        click.echo(f"error: --clock: {exc}", err=True)
+        ctx.exit(2)
+    try:
+        zero = None if epoch is None else parse_epoch(epoch)
+    except ValueError as exc:
+        click.echo(f"error: --epoch: {exc}", err=True)
+        ctx.exit(2)
     ctx.exit(
         run_server(
             host=host,
@@ -571,8 +600,107 @@ def serve(
             scenario=scenario,
             out=sys.stdout,
             err=sys.stderr,
+            epoch=zero,
+            clock_speed=clock_speed,
         )
     )
+
+
+@main.command()
+@click.option(
+    "--connector-cmd",
+    metavar="COMMAND",
+    help="The connector, run once per poll (split like a shell would); it reads the session "
+    "from HOUZZFLOW_* environment variables.",
+)
+@click.option(
+    "--url",
+    metavar="URL",
+    help="A connector already running as a service: the session is POSTed to URL once per poll.",
+)
+@click.option(
+    "--worlds",
+    "worlds_file",
+    metavar="FILE",
+    type=click.Path(path_type=str),
+    help="A battery of worlds (YAML) instead of the built-in one.",
+)
+@click.option("--world", "only", multiple=True, metavar="NAME", help="Run only this world.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, 600, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds one run of the connector may take (at most 600).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_context
+def conformance(
+    ctx: click.Context,
+    connector_cmd: str | None,
+    url: str | None,
+    worlds_file: str | None,
+    only: tuple[str, ...],
+    timeout: float,
+    output_format: str,
+) -> None:
+    """Drive a connector through a battery of worlds and judge each one.
+
+    Page drift, lost replies, 429 bursts, staff acting by hand, the 2021 auto-charge,
+    cancellations and Vendor: each world is served on 127.0.0.1, the connector runs once
+    per poll on simulated time, and its final verdict is taken with the invariants of
+    `houzzflow run` plus Houzz's wire etiquette. Prints one table (world x invariant);
+    exits 1 on any violation, 2 on unusable input.
+    """
+    import shlex
+
+    from houzzflow.engine.diagnostics import InputError
+    from houzzflow.simulator.conformance import command_runner, run_conformance, url_runner
+    from houzzflow.simulator.judge.battery import load_battery
+
+    if (connector_cmd is None) == (url is None):
+        click.echo("error: give the connector as --connector-cmd COMMAND or --url URL", err=True)
+        ctx.exit(2)
+    try:
+        worlds = load_battery(worlds_file)
+    except InputError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(diagnostic.render(), err=True)
+        ctx.exit(2)
+    except ValueError as exc:
+        click.echo(f"error: {worlds_file}: {exc}", err=True)
+        ctx.exit(2)
+    names = [world.name for world in worlds]
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        click.echo(f"error: no world {unknown[0]!r}; the worlds: {', '.join(names)}", err=True)
+        ctx.exit(2)
+    chosen = [world for world in worlds if not only or world.name in only]
+    try:
+        if connector_cmd is not None:
+            command = shlex.split(connector_cmd)
+            if not command:
+                raise ValueError("--connector-cmd is empty")
+            runner = command_runner(command, timeout)
+        else:
+            assert url is not None
+            runner = url_runner(url, timeout)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(2)
+    with _progress_bar("worlds") as progress:
+        result = run_conformance(chosen, runner, progress)
+    if output_format == "json":
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        click.echo(result.render(), nl=False)
+    ctx.exit(result.exit_code)
 
 
 @contextlib.contextmanager

@@ -33,9 +33,17 @@ from houzzflow.engine.limits import (
     whole,
 )
 from houzzflow.engine.machine import Era, Facts, Program
-from houzzflow.engine.ports import Ack, Page, ReplyLost, TransientError
-from houzzflow.simulator.houzz.state import FakeHouzz, HouzzOrder, WindowField
+from houzzflow.engine.ports import Ack, AckError, Page, ReplyLost, TransientError
+from houzzflow.simulator.houzz.state import BadRequest, FakeHouzz, HouzzOrder, WindowField
 from houzzflow.simulator.houzz.wire import DEFAULT_EPOCH, canonical_status, houzz_time
+from houzzflow.simulator.judge.calls import BAD, FAULT, LOST, OK, REFUSED, CallLog, ListingQuery
+from houzzflow.simulator.judge.verdict import ConnectorVerdict, JudgeOptions, judge_connector
+from houzzflow.simulator.judge.warehouse import (
+    ConnectorWarehouse,
+    Receipt,
+    Shipped,
+    WarehouseConfig,
+)
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.faults import (
     ERROR,
@@ -272,6 +280,8 @@ class HarnessConfig:
     backlog: tuple[int, int] | None = None
     # Houzz's answers to the register's open questions (see ``FakeHouzz``).
     facts: Facts = ()
+    # How the fake plays the warehouse of a connector under test (None: the defaults).
+    warehouse: WarehouseConfig | None = None
 
 
 @dataclass
@@ -281,7 +291,11 @@ class _World:
     timeline: Timeline
     fake: FakeHouzz
     injector: RuleInjector
+    warehouse: ConnectorWarehouse
+    calls: CallLog = field(default_factory=CallLog)
     inventory: dict[str, int] = field(default_factory=dict)
+    # order id -> what staff or the customer are yet to do to it (``act_at``), in words
+    planned: dict[str, str] = field(default_factory=dict)
 
 
 class HouzzHarness:
@@ -310,6 +324,7 @@ class HouzzHarness:
         faults: FaultPlan | None = None,
         charge_failure_rate: float = 0.0,
         facts: Facts = (),
+        warehouse: WarehouseConfig | None = None,
     ) -> None:
         self.config = HarnessConfig(
             program,
@@ -321,6 +336,7 @@ class HouzzHarness:
             faults,
             charge_failure_rate,
             facts=facts,
+            warehouse=warehouse,
         )
         self._world = self._build()
 
@@ -351,7 +367,8 @@ class HouzzHarness:
         plan = c.faults or FaultPlan(seed=c.seed)
         injector = RuleInjector(plan, clock=clock, timeline=timeline, seed=c.seed)
         fake.faults = injector
-        world = _World(clock, rng, timeline, fake, injector)
+        warehouse = ConnectorWarehouse(fake, clock, timeline, seed=c.seed, config=c.warehouse)
+        world = _World(clock, rng, timeline, fake, injector, warehouse)
         if c.staff is not None:
             c.staff.attach(fake, clock, rng)
         if c.stream is not None:
@@ -504,9 +521,30 @@ class HouzzHarness:
     ) -> Page:
         """getOrders, as the connector sees it (faults included)."""
         world = self._world
-        page = world.fake.get_orders(status, start_time, end_time, start, count)
-        world.injector.lost_reply("getOrders")
+        query = ListingQuery(status, start_time, end_time, start, count)
+        try:
+            page = world.fake.get_orders(status, start_time, end_time, start, count)
+            world.injector.lost_reply("getOrders")
+        except BaseException as exc:
+            self._record_failure("getOrders", exc, query=query)
+            raise
+        listed = tuple((view.order_id, view.status) for view in page.orders)
+        world.calls.add(self.now, "getOrders", OK, query=query, listed=listed, total=page.total)
         return page
+
+    def _record_failure(self, method: str, exc: BaseException, **facts: object) -> None:
+        """Note a call that raised, by how it failed (see ``judge.calls``)."""
+        if isinstance(exc, ReplyLost):
+            outcome, reason, wait = LOST, str(exc), 0
+        elif isinstance(exc, TransientError):
+            outcome, reason, wait = FAULT, str(exc), exc.retry_after
+        elif isinstance(exc, AckError):
+            outcome, reason, wait = REFUSED, exc.reason, 0
+        elif isinstance(exc, BadRequest):
+            outcome, reason, wait = BAD, str(exc), 0
+        else:
+            return
+        self._world.calls.add(self.now, method, outcome, reason=reason, retry_after=wait, **facts)
 
     def update_order(
         self,
@@ -519,14 +557,34 @@ class HouzzHarness:
         comments: str = "",
     ) -> Ack:
         """updateOrder, as the connector sees it (faults included)."""
-        return self._world.fake.update_order(
-            order_id,
-            action,
-            shipping_method=shipping_method,
-            tracking_number=tracking_number,
-            cancel_code=cancel_code,
-            comments=comments,
+        fields = (
+            ("ShippingMethod", shipping_method),
+            ("TrackingNumber", tracking_number),
+            ("CancelCode", cancel_code),
+            ("Comments", comments),
         )
+        order = self._world.fake.orders.get(order_id)
+        facts: dict[str, object] = {
+            "order_id": order_id,
+            "action": action,
+            "details": tuple(pair for pair in fields if pair[1]),
+            "status_before": order.status if order is not None else "",
+        }
+        try:
+            ack = self._world.fake.update_order(
+                order_id,
+                action,
+                shipping_method=shipping_method,
+                tracking_number=tracking_number,
+                cancel_code=cancel_code,
+                comments=comments,
+            )
+        except BaseException as exc:
+            self._record_failure("updateOrder", exc, **facts)
+            raise
+        outcome = OK if ack.ok else REFUSED
+        self._world.calls.add(self.now, "updateOrder", outcome, reason=ack.reason, **facts)
+        return ack
 
     def update_inventory(self, sku: str, quantity: int) -> Ack:
         """updateInventory: set the stock Houzz shows for ``sku`` (faults included)."""
@@ -585,6 +643,74 @@ class HouzzHarness:
     def faults_injected(self) -> Counter[str]:
         """Faults injected so far, by the fault injector's kinds (error, rate_limit, ...)."""
         return Counter(self._world.injector.injected)
+
+    # --- the connector's warehouse, and its verdict ---------------------------------------
+
+    def send_to_warehouse(self, order_id: str, believed: str = "") -> Receipt:
+        """The connector under test sent ``order_id`` to its warehouse, believing it in Houzz
+        status ``believed`` (optional); ``KeyError`` for an order Houzz does not have."""
+        return self._world.warehouse.receive(order_id, believed)
+
+    def cancel_at_warehouse(self, order_id: str) -> Ack:
+        """The connector asks its warehouse to stop an order (refused once it shipped)."""
+        return self._world.warehouse.cancel(order_id)
+
+    def warehouse_ship(self, order_id: str) -> bool:
+        """Ship a received order now (playing the warehouse by hand); False if it cannot."""
+        return self._world.warehouse.ship(order_id)
+
+    def warehouse_shipments(self, since: int = 0) -> list[Shipped]:
+        """Shipments the warehouse made after sequence number ``since``, oldest first: what
+        the connector collects and confirms to Houzz with updateOrder Ship."""
+        return self._world.warehouse.shipments(since)
+
+    @property
+    def warehouse(self) -> ConnectorWarehouse:
+        return self._world.warehouse
+
+    @property
+    def calls(self) -> CallLog:
+        """Every Houzz API call answered so far, with what Houzz answered (``judge.calls``)."""
+        return self._world.calls
+
+    def act_at(self, when: int, order_id: str, action: str, actor: str = "staff") -> None:
+        """``actor`` performs ``action`` on the order at simulated second ``when`` (a plan:
+        until then, the verdict counts the order in flight, not lost)."""
+        if not _whole(when, self.now) or when > self.now + _MAX_STEP:
+            raise ValueError("when must be a whole second from now to ten years ahead")
+        if order_id not in self._world.fake.orders:
+            raise KeyError(order_id)
+        world = self._world
+        who = {"customer": "its customer", "houzz": "Houzz"}.get(actor, actor)
+        world.planned[order_id] = f"{who} {'is' if actor != 'staff' else 'are'} yet to {action} it"
+
+        def perform() -> None:
+            world.planned.pop(order_id, None)
+            world.fake.act(order_id, action, actor)
+
+        world.clock.at(when, perform)
+
+    def verdict(
+        self, *, settle: int = 0, final: bool = False, poll_interval: int | None = None
+    ) -> ConnectorVerdict:
+        """Judge the connector under test so far (``judge.verdict``): the invariants of
+        ``houzzflow run`` and Houzz's wire etiquette. ``settle`` seconds of simulated time
+        pass first; ``final`` counts an order still in flight as a violation;
+        ``poll_interval`` (seconds) checks that the connector polls that often."""
+        if settle:
+            self.advance(settle)
+        if poll_interval is not None and not _whole(poll_interval, 1):
+            raise ValueError("poll_interval must be 1 second or more")
+        world = self._world
+        return judge_connector(
+            world.fake,
+            world.warehouse,
+            world.calls,
+            world.timeline,
+            at=self.time_text(),
+            scheduled=world.planned,
+            options=JudgeOptions(poll_interval=poll_interval, final=final),
+        )
 
     @property
     def api_calls(self) -> int:

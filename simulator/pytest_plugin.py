@@ -12,10 +12,15 @@ with ``-p houzzflow.simulator.pytest_plugin`` or ``pytest_plugins``). Fixtures, 
   and admin helpers; the ``houzz`` marker also takes ``token``, ``username``, ``app_name``;
 - ``scenario_runner``: loads and runs a scenario file (or mapping), returns its result.
 
-Scenario files named ``scenario_*.yaml`` or ``*.houzzflow.yaml``, or matching the ini
-option ``houzzflow_scenarios`` (globs relative to the rootdir), become test items; a failing
-one is reported like tavern does: the file and line of the failing expectation, the YAML
-around it, then the violations with their timelines, not a Python stack.
+Scenario files named ``*.houzzflow.yaml``, or matching the ini option
+``houzzflow_scenarios`` (globs relative to the rootdir, which a project opts into), become
+test items named by the scenario's ``name``; its ``pytest`` section may mark it (``skip``,
+``xfail``, with a reason) and run it once per seed (``seeds``). A failing one is reported
+like tavern does: the file and line of the failing expectation, the YAML around it, then
+the violations with their timelines, not a Python stack.
+
+``houzz_verdict(harness_or_server, ...)`` fails a test with the connector's verdict when it
+breaks an invariant or Houzz's wire etiquette (see ``HouzzHarness.verdict``).
 """
 
 from __future__ import annotations
@@ -36,10 +41,13 @@ from houzzflow.simulator.kernel.clock import Clock
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
+    from houzzflow.simulator.judge.verdict import ConnectorVerdict
     from houzzflow.simulator.runs.runner import RunResult
+    from houzzflow.simulator.runs.scenario import PytestSpec
 
 ENTRY_POINT = "houzzflow"
-SCENARIO_PATTERNS = ("scenario_*.yaml", "scenario_*.yml", "*.houzzflow.yaml", "*.houzzflow.yml")
+# Only files that say they are houzzflow's: another project's scenario_*.yaml is not ours.
+SCENARIO_PATTERNS = ("*.houzzflow.yaml", "*.houzzflow.yml")
 _HARNESS_OPTIONS = frozenset(
     {
         "program",
@@ -150,6 +158,33 @@ def run_scenario_source(
     return run_scenario(load_scenario(source, overrides))
 
 
+# --- judging a connector ----------------------------------------------------------------
+
+
+class ConnectorBroke(AssertionError):
+    """The connector under test broke an invariant or Houzz's wire etiquette."""
+
+
+def houzz_verdict(
+    fake: HouzzHarness | RunningServer,
+    *,
+    settle: int = 0,
+    final: bool = False,
+    poll_interval: int | None = None,
+) -> ConnectorVerdict:
+    """The connector's verdict so far (``HouzzHarness.verdict``, for a harness or a running
+    server); fails the test with the verdict's report when something broke."""
+    __tracebackhide__ = True
+    if isinstance(fake, RunningServer):
+        with fake.locked() as harness:
+            verdict = harness.verdict(settle=settle, final=final, poll_interval=poll_interval)
+    else:
+        verdict = fake.verdict(settle=settle, final=final, poll_interval=poll_interval)
+    if not verdict.ok:
+        raise ConnectorBroke("\n" + verdict.render())
+    return verdict
+
+
 # --- scenario files as test items -------------------------------------------------------
 
 
@@ -171,10 +206,46 @@ def _is_scenario(path: Path, config: pytest.Config) -> bool:
 
 
 class ScenarioFile(pytest.File):
-    """A scenario YAML file: one test item that runs it and checks its expectations."""
+    """A scenario YAML file: a test item per seed (one, with the file's own seed, unless its
+    ``pytest`` section lists ``seeds``), named by the scenario's ``name``, marked as the
+    section says."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        yield ScenarioItem.from_parent(self, name=self.path.stem)
+        name, spec = _collection_facts(self.path)
+        if spec is None:  # unreadable: one item that reports every mistake when it runs
+            yield ScenarioItem.from_parent(self, name=name)
+            return
+        seeds: list[int | None] = list(spec.seeds) or [None]
+        for seed in seeds:
+            label = name if seed is None else f"{name}[seed={seed}]"
+            item = ScenarioItem.from_parent(self, name=label, seed=seed)
+            for mark in spec.marks:
+                kind, reason = (mark, "") if isinstance(mark, str) else next(iter(mark.items()))
+                reason = reason or f"marked {kind} in {self.path.name}"
+                marker = pytest.mark.skip if kind == "skip" else pytest.mark.xfail
+                item.add_marker(marker(reason=reason))
+            yield item
+
+
+def _collection_facts(path: Path) -> tuple[str, PytestSpec | None]:
+    """The scenario's name and its ``pytest`` section; (the file's stem, None) when the file
+    cannot be read this far (running the item then reports why)."""
+    from pydantic import ValidationError
+
+    from houzzflow.engine.yamlsource import load_yaml_file
+    from houzzflow.simulator.runs.scenario import PytestSpec
+
+    try:
+        data = load_yaml_file(path).data
+    except InputError:
+        return path.stem.removesuffix(".houzzflow"), None
+    name = data.get("name") if isinstance(data, dict) else None
+    shown = name if isinstance(name, str) and name.strip() else path.stem
+    try:
+        spec = PytestSpec.model_validate((data or {}).get("pytest") or {})
+    except (ValidationError, AttributeError):
+        return shown, None
+    return shown, spec
 
 
 class ScenarioFailed(Exception):
@@ -186,10 +257,16 @@ class ScenarioFailed(Exception):
 
 
 class ScenarioItem(pytest.Item):
-    """Runs one scenario file; fails with the expectations it did not meet."""
+    """Runs one scenario file (with ``seed`` instead of its own, when given); fails with the
+    expectations it did not meet."""
+
+    def __init__(self, *, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seed = seed
 
     def runtest(self) -> None:
-        result = run_scenario_source(self.path)
+        overrides = {} if self.seed is None else {"seed": self.seed}
+        result = run_scenario_source(self.path, overrides)
         if not result.ok:
             raise ScenarioFailed(scenario_report(result, self.config.rootpath))
 
@@ -206,7 +283,8 @@ class ScenarioItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"houzzflow scenario {self.path.name}"
+        # A line is needed: pytest places a skip marker's report at the item's line.
+        return self.path, 0, f"houzzflow scenario {self.path.name}"
 
 
 def scenario_report(result: RunResult, root: Path | None = None) -> str:

@@ -112,6 +112,13 @@ def commands_and_outputs(console: str) -> list[tuple[str, str]]:
     return steps
 
 
+CONFORMANCE = "$ houzzflow conformance "
+
+
+def http_session() -> list[str]:
+    return [body for body in blocks("console") if not body.startswith(CONFORMANCE)]
+
+
 SERVE_OPTIONS = {
     "--host": "host",
     "--program": "program",
@@ -125,7 +132,7 @@ SERVE_OPTIONS = {
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_http_session_runs_as_shown() -> None:
-    steps = [step for body in blocks("console") for step in commands_and_outputs(body)]
+    steps = [step for body in http_session() for step in commands_and_outputs(body)]
     exported: dict[str, str] = {}
     while steps[0][0].startswith("export "):
         name, _, value = steps.pop(0)[0].removeprefix("export ").partition("=")
@@ -161,3 +168,36 @@ def test_the_http_session_runs_as_shown() -> None:
             actual = done.stdout.replace("\r\n", "\n")
             assert shown(output, actual), f"{command}\nshown:\n{output}\ngot:\n{actual}"
         assert server.token not in "".join(e["body"] for e in server.journal())
+
+
+def test_the_conformance_examples_print_as_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each ``houzzflow conformance`` block prints what the docs show. The example connector
+    runs in this process (the same connector, the same HTTP calls; only quicker to start)."""
+    import sys
+
+    from click.testing import CliRunner
+
+    import houzzflow.simulator.conformance as conformance
+    from houzzflow.simulator.cli import main
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import example_connector as example
+
+    def in_process(command: list[str], timeout: float = 60.0) -> conformance.Runner:
+        assert command[:2] == ["python", "tests/example_connector.py"], command
+        kind = example.BROKEN[command[2]] if len(command) > 2 else example.ExampleConnector
+
+        def run(session: conformance.Session) -> str:
+            example.run_once(session.env(), kind)
+            return ""
+
+        return run
+
+    monkeypatch.setattr(conformance, "command_runner", in_process)
+    examples = [body for body in blocks("console") if body.startswith(CONFORMANCE)]
+    assert len(examples) == 2
+    for body in examples:
+        ((command, output),) = commands_and_outputs(body)
+        result = CliRunner().invoke(main, shlex.split(command)[1:])
+        assert result.exit_code == (0 if "✘" not in output else 1), result.output
+        assert shown(output, result.output), f"{command}\nshown:\n{output}\ngot:\n{result.output}"

@@ -1,8 +1,9 @@
 """An example connector test, written only against houzzflow's public API and fixtures.
 
 Copy this file to start testing your own connector: ``TinyConnector`` stands in for yours.
-It lists orders over HTTP the way a Houzz client does (urllib, XML), marks what it loads
-Processed and Charged, ships what the warehouse packed, and retries what failed. The tests
+It lists orders over HTTP with ``example_connector.HouzzClient`` (urllib, XML), marks what
+it loads Processed and Charged, ships what the warehouse packed, and retries what failed.
+``example_connector.py`` is the whole connector, which ``houzzflow conformance`` judges. The tests
 arrange the world with ``houzz_server``'s helpers and check what the connector did through
 the request journal and each order's history in Houzz. Time is simulated: the connector
 waits by advancing the fake's clock, never by sleeping.
@@ -10,17 +11,13 @@ waits by advancing the fake's clock, never by sleeping.
 
 from __future__ import annotations
 
-import http.client
-import urllib.error
-import urllib.parse
-import urllib.request
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
 import pytest
+from example_connector import DONE, HouzzClient, ReplyLost, RetryLater
 
 from houzzflow.simulator.http.server import RunningServer
 
@@ -28,51 +25,6 @@ T = TypeVar("T")
 
 # Installed houzzflow registers its pytest plugin by itself; a source checkout names it here.
 pytest_plugins = ["houzzflow.simulator.pytest_plugin"]
-
-
-class RetryLater(Exception):
-    def __init__(self, seconds: int) -> None:
-        super().__init__(f"retry in {seconds} s")
-        self.seconds = seconds
-
-
-class ReplyLost(Exception):
-    """The connection closed without an answer: the request may have taken effect."""
-
-
-class HouzzClient:
-    """The few Houzz seller API calls a connector makes."""
-
-    def __init__(self, api_url: str, headers: dict[str, str]) -> None:
-        self.api_url = api_url
-        self.headers = headers
-
-    def call(self, method: str, params: dict[str, str], body: bytes | None = None) -> ET.Element:
-        query = urllib.parse.urlencode({"format": "xml", "method": method, **params})
-        request = urllib.request.Request(f"{self.api_url}?{query}", data=body, headers=self.headers)
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                return ET.fromstring(answer.read())
-        except urllib.error.HTTPError as error:
-            if error.code == 429 or error.code >= 500:
-                raise RetryLater(int(error.headers.get("Retry-After") or 60)) from None
-            raise
-        except (http.client.RemoteDisconnected, ConnectionResetError):
-            raise ReplyLost(method) from None
-
-    def orders(self, status: str, start: int, count: int) -> tuple[list[ET.Element], int]:
-        params = {"Status": status, "Start": str(start), "NumberOfItems": str(count)}
-        answer = self.call("getOrders", params)
-        if answer.findtext("Ack") != "Success":
-            raise RetryLater(60)
-        return answer.findall("Orders/Order"), int(answer.findtext("TotalCount") or 0)
-
-    def update(self, order_id: str, action: str, **fields: str) -> tuple[bool, str]:
-        request = ET.Element("UpdateOrderRequest")
-        for name, value in {"OrderId": order_id, "Action": action, **fields}.items():
-            ET.SubElement(request, name).text = value
-        answer = self.call("updateOrder", {}, ET.tostring(request))
-        return answer.findtext("Ack") == "Success", answer.findtext("Errors/Error/Message") or ""
 
 
 @dataclass
@@ -126,10 +78,6 @@ class TinyConnector:
             except RetryLater as later:
                 self.wait(later.seconds)
         return call()
-
-
-# The status (as Houzz's refusal names it) that shows an action already happened.
-DONE = {"Process": "In Production", "Charge": "Charged", "Ship": "Shipped"}
 
 
 def connector_for(houzz_server: RunningServer, **settings: object) -> TinyConnector:

@@ -159,12 +159,45 @@ def test_scenario_runner_runs_a_scenario_mapping_with_overrides(pytester: pytest
     pytester.runpytest(*PLUGIN).assert_outcomes(passed=1)
 
 
-def test_scenario_files_are_collected_by_name_pattern(pytester: pytest.Pytester) -> None:
-    for name in ("scenario_fine.yaml", "shop.houzzflow.yaml", "other.yaml"):
+def test_only_houzzflow_scenario_files_are_collected_and_named_by_their_name(
+    pytester: pytest.Pytester,
+) -> None:
+    # Another project's scenario_checkout.yaml is not houzzflow's: it is left alone.
+    (pytester.path / "scenario_checkout.yaml").write_text("steps: [pay]\n", encoding="utf-8")
+    for name in ("shop.houzzflow.yaml", "other.yaml"):
         (pytester.path / name).write_text(FINE, encoding="utf-8")
     result = pytester.runpytest(*PLUGIN, "--collect-only", "-q")
-    result.stdout.fnmatch_lines(["scenario_fine.yaml::scenario_fine", "shop.houzzflow.yaml::*"])
+    result.stdout.fnmatch_lines(["shop.houzzflow.yaml::fine"])
     result.stdout.no_fnmatch_line("other.yaml*")
+    result.stdout.no_fnmatch_line("scenario_checkout*")
+
+
+def test_a_scenario_runs_once_per_seed_and_takes_its_marks(pytester: pytest.Pytester) -> None:
+    seeded = FINE + "pytest:\n  seeds: [1, 2, 3]\n"
+    skipped = FINE.replace("name: fine", "name: later") + "pytest:\n  marks: [{skip: not yet}]\n"
+    failing = LOSSY + "pytest:\n  marks: [xfail]\n"
+    (pytester.path / "seeded.houzzflow.yaml").write_text(seeded, encoding="utf-8")
+    (pytester.path / "later.houzzflow.yaml").write_text(skipped, encoding="utf-8")
+    (pytester.path / "lossy.houzzflow.yaml").write_text(failing, encoding="utf-8")
+    result = pytester.runpytest(*PLUGIN, "-v", "-rs")
+    result.assert_outcomes(passed=3, skipped=1, xfailed=1)
+    result.stdout.fnmatch_lines_random(
+        [
+            "seeded.houzzflow.yaml::fine[[]seed=1[]] PASSED*",
+            "seeded.houzzflow.yaml::fine[[]seed=3[]] PASSED*",
+            "lossy.houzzflow.yaml::lossy XFAIL*",
+            "SKIPPED * not yet",
+        ]
+    )
+
+
+def test_a_bad_pytest_section_is_reported_when_the_item_runs(pytester: pytest.Pytester) -> None:
+    bad = FINE + "pytest:\n  marks: [flaky]\n"
+    (pytester.path / "bad.houzzflow.yaml").write_text(bad, encoding="utf-8")
+    result = pytester.runpytest(*PLUGIN)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*bad.houzzflow.yaml:15:11: error SCHEMA003: pytest.marks.0: *"])
+    assert "Traceback" not in result.stdout.str()
 
 
 def test_the_ini_option_collects_scenario_files_by_glob(pytester: pytest.Pytester) -> None:
@@ -174,18 +207,18 @@ def test_the_ini_option_collects_scenario_files_by_glob(pytester: pytest.Pyteste
     (pytester.path / "notes.yaml").write_text(FINE, encoding="utf-8")
     result = pytester.runpytest(*PLUGIN, "-v")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["worlds/busy-day.yaml::busy-day PASSED*"])
+    result.stdout.fnmatch_lines(["worlds/busy-day.yaml::fine PASSED*"])
 
 
 def test_a_failing_scenario_reports_the_yaml_line_and_violations_not_a_stack(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makefile(".yaml", scenario_lossy=LOSSY)
+    (pytester.path / "lossy.houzzflow.yaml").write_text(LOSSY, encoding="utf-8")
     result = pytester.runpytest(*PLUGIN)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "scenario_lossy.yaml:17: expectation failed: lost = 0: got 6",
+            "lossy.houzzflow.yaml:17: expectation failed: lost = 0: got 6",
             "  16 |   duplicated: 0",
             "> 17 |   lost: 0",
             "  18 |   unpaid_shipped: 0",
@@ -201,10 +234,11 @@ def test_a_failing_scenario_reports_the_yaml_line_and_violations_not_a_stack(
 
 
 def test_an_unusable_scenario_reports_file_line_and_column(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".yaml", scenario_bad=FINE.replace("count: 20", "count: lots"))
+    bad = FINE.replace("count: 20", "count: lots")
+    (pytester.path / "bad.houzzflow.yaml").write_text(bad, encoding="utf-8")
     result = pytester.runpytest(*PLUGIN)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*scenario_bad.yaml:10:12: error SCHEMA003: world.orders.count*"])
+    result.stdout.fnmatch_lines(["*bad.houzzflow.yaml:10:12: error SCHEMA003: world.orders.count*"])
     assert "Traceback" not in result.stdout.str()
 
 
@@ -298,3 +332,57 @@ def test_update_inventory_keeps_stock_by_sku(fake_houzz: HouzzHarness) -> None:
     assert fake_houzz.inventory == {"LAMP-1": 3}
     fake_houzz.reset()
     assert fake_houzz.inventory == {}
+
+
+def test_houzz_verdict_fails_a_test_with_the_connectors_verdict(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        textwrap.dedent(
+            """
+            import pytest
+            from houzzflow.simulator.pytest_plugin import houzz_verdict
+
+            @pytest.mark.houzz(program="vendor", era="2021")
+            def test_sent_twice(fake_houzz):
+                (order_id,) = fake_houzz.place_orders(1)
+                fake_houzz.send_to_warehouse(order_id)
+                fake_houzz.send_to_warehouse(order_id)
+                houzz_verdict(fake_houzz)
+
+            @pytest.mark.houzz(program="vendor", era="2021")
+            def test_sent_once(houzz_server):
+                (order_id,) = houzz_server.place_orders(1)
+                with houzz_server.locked() as harness:
+                    harness.send_to_warehouse(order_id)
+                assert houzz_verdict(houzz_server).in_flight
+            """
+        )
+    )
+    result = pytester.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*FAIL  connector verdict at 2026-01-01 00:00:00*",
+            "*✘ exactly once: 1 order(s)",
+            "*the warehouse received it 2 times",
+        ]
+    )
+
+
+def test_each_seed_runs_the_scenario_with_that_seed(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import houzzflow.simulator.pytest_plugin as plugin
+
+    ran: list[object] = []
+    real = plugin.run_scenario_source
+
+    def recording(source: object, overrides: object = ()) -> object:
+        ran.append(overrides)
+        return real(source, overrides)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plugin, "run_scenario_source", recording)
+    seeded = FINE + "pytest:\n  seeds: [5, 8]\n"
+    (pytester.path / "seeded.houzzflow.yaml").write_text(seeded, encoding="utf-8")
+    (pytester.path / "plain.houzzflow.yaml").write_text(FINE, encoding="utf-8")
+    pytester.inline_run(*PLUGIN).assertoutcome(passed=3)
+    assert sorted(ran, key=str) == sorted([{}, {"seed": 5}, {"seed": 8}], key=str)

@@ -20,6 +20,7 @@ from houzzflow.simulator.houzz.wire import Reply
 from houzzflow.simulator.http.config import ServerConfig
 from houzzflow.simulator.http.journal import Journal
 from houzzflow.simulator.http.messages import ApiRequest, json_reply
+from houzzflow.simulator.kernel.pace import WallPace
 
 MAX_ORDERS_PER_REQUEST = 10_000
 _STAFF_ACTORS = ("staff", "customer", "houzz")
@@ -27,13 +28,16 @@ _DETAILS = ("tracking_number", "shipping_method", "cancel_code", "comments")
 
 
 class Served(Protocol):
-    """What an admin endpoint works on (``ServedHouzz`` is one), always under its lock."""
+    """What an admin endpoint works on (``ServedHouzz`` is one), always under its lock;
+    ``POST /_houzzflow/reset`` may replace its harness."""
+
+    harness: HouzzHarness
 
     @property
     def config(self) -> ServerConfig: ...
 
     @property
-    def harness(self) -> HouzzHarness: ...
+    def pace(self) -> WallPace | None: ...
 
     @property
     def api_journal(self) -> Journal: ...
@@ -55,10 +59,12 @@ class AdminError(Exception):
 
 
 def health(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
-    return json_reply(_health_document(served))
+    """The world in brief: program, era, seed, now, orders, credentials' names."""
+    return json_reply(health_document(served))
 
 
 def list_orders(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
+    """Every order (?status=...), with its history."""
     try:
         orders = served.harness.orders(query.get("status", "All") or "All")
     except ValueError as exc:
@@ -73,7 +79,8 @@ def one_order(served: Served, order_id: str) -> Reply:
 
 
 def place_orders(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
-    data = _json_body(request)
+    """Customers place orders: {"count", "items"} or {"orders": [{"items", "created"}]}."""
+    data = json_body(request)
     h = served.harness
     placed: list[str] = []
     if "orders" in data:
@@ -96,7 +103,8 @@ def place_orders(served: Served, request: ApiRequest, query: Mapping[str, str]) 
 
 
 def advance_clock(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
-    data = _json_body(request)
+    """Let simulated time pass: {"seconds": 900} or {"seconds": "15m"}."""
+    data = json_body(request)
     raw = data.get("seconds")
     try:
         # Whole seconds, or a duration like the policy's: 30s, 15m, 4h, 2d.
@@ -104,21 +112,19 @@ def advance_clock(served: Served, request: ApiRequest, query: Mapping[str, str])
         served.harness.advance(seconds)
     except ValueError as exc:
         raise AdminError(f"seconds: {exc}") from None
+    if served.pace is not None:
+        served.pace.rebase(served.harness.now)  # the wall clock carries on from the jump
     return json_reply({"now": served.harness.now, "time": served.harness.time_text()})
 
 
-def reset(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
-    served.harness.reset()
-    served.api_journal.clear()
-    return json_reply(_health_document(served))
-
-
 def list_faults(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
+    """The fault rules and the faults injected so far."""
     return json_reply(_faults_document(served.harness))
 
 
 def add_faults(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
-    data = _json_body(request)
+    """Add fault rules: {"kind": "rate_limit", ...} or {"rules": [...]}."""
+    data = json_body(request)
     given = data.get("rules", [data]) if "rules" in data else [data]
     if not isinstance(given, list):
         raise AdminError('rules must be a list of rule objects like {"kind": "ack_error"}')
@@ -131,12 +137,14 @@ def add_faults(served: Served, request: ApiRequest, query: Mapping[str, str]) ->
 
 
 def clear_faults(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
+    """Remove every fault rule."""
     served.harness.clear_faults()
     return json_reply(_faults_document(served.harness))
 
 
 def act(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
-    data = _json_body(request)
+    """Staff, the customer or Houzz act on an order: {"order_id", "action", "actor"}."""
+    data = json_body(request)
     order_id, action = data.get("order_id"), data.get("action")
     actor = data.get("actor", "staff")
     if not isinstance(order_id, str) or not isinstance(action, str):
@@ -156,6 +164,7 @@ def act(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
 
 
 def journal(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
+    """Every Houzz API request served (?since=SEQ&method=...), the token redacted."""
     since = query.get("since", "0")
     if not (since.isascii() and since.isdigit() and len(since) <= 18):
         raise AdminError("since must be a journal sequence number (0 or more)")
@@ -165,13 +174,14 @@ def journal(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Re
 
 
 def inventory(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
+    """Stock by SKU, as set through updateInventory."""
     return json_reply({"inventory": served.harness.inventory})
 
 
 # --- documents -----------------------------------------------------------------------------
 
 
-def _health_document(served: Served) -> dict[str, Any]:
+def health_document(served: Served) -> dict[str, Any]:
     h = served.harness
     return {
         "status": "ok",
@@ -255,7 +265,7 @@ def _optional_whole(value: object, name: str) -> int | None:
     return value
 
 
-def _json_body(request: ApiRequest) -> dict[str, Any]:
+def json_body(request: ApiRequest) -> dict[str, Any]:
     if not request.body.strip():
         return {}
     try:

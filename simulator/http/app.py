@@ -48,6 +48,9 @@ class ServedHouzz:
     def __init__(self, config: ServerConfig, harness: HouzzHarness | None = None) -> None:
         self.config = config
         self.harness = harness or HouzzHarness.from_config(config.harness_config())
+        # ``--clock wall[:SPEED]``: simulated time follows the wall clock (None: it moves
+        # only when told to).
+        self.pace = config.wall_pace()
         self.lock = threading.Lock()
         secrets = (config.token, config.admin_token)
         self.api_journal = Journal(config.journal_limit, secrets, api_method_name)
@@ -55,6 +58,7 @@ class ServedHouzz:
     @contextmanager
     def locked(self) -> Iterator[HouzzHarness]:
         with self.lock:
+            self._keep_pace()
             yield self.harness
 
     def journal(self, *, since: int = 0, method: str = "") -> list[dict[str, Any]]:
@@ -80,12 +84,20 @@ class ServedHouzz:
         split = urlsplit(request.target)
         path = split.path.rstrip("/") or "/"
         query = dict(parse_qsl(split.query, keep_blank_values=True))
+        self._keep_pace()
         if path == API_PATH:
             return self._api_journaled(request, query)
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             return self._admin(request, path, query)
         message = f"nothing is served at {path[:60]!r}; the Houzz API is at {API_PATH}"
         return wire.render_error("", ErrorCode.UNKNOWN_METHOD, message, Format.XML, status=404)
+
+    def _keep_pace(self) -> None:
+        """Run the world up to the wall clock's moment, in wall-clock mode."""
+        if self.pace is not None:
+            due = self.pace.due(self.harness.now)
+            if due > self.harness.now:
+                self.harness.advance(due - self.harness.now)
 
     # --- the Houzz API -----------------------------------------------------------------
 

@@ -7,13 +7,17 @@ without importing the HTTP layer that imports them.
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from houzzflow.engine.machine import Era, Facts, Program
 from houzzflow.simulator.harness import HarnessConfig
 from houzzflow.simulator.houzz import wire
 from houzzflow.simulator.houzz.state import WindowField
+from houzzflow.simulator.judge.warehouse import WarehouseConfig
 from houzzflow.simulator.kernel.faults import FaultPlan
+from houzzflow.simulator.kernel.pace import WallPace
 
 DEFAULT_TOKEN = "houzzflow-token"
 DEFAULT_USERNAME = "seller@example.com"
@@ -44,6 +48,15 @@ class ServerConfig:
     journal_limit: int = JOURNAL_LIMIT
     # Required by the admin API when set (and to serve beyond loopback); see admin_guard.
     admin_token: str = field(default="", repr=False)
+    warehouse: WarehouseConfig | None = None  # how the fake plays the connector's warehouse
+    # Wall-clock mode: simulated seconds per real second (None: simulated time moves only
+    # when told to); ``wall`` is the real clock (injected by tests).
+    clock_speed: float | None = None
+    wall: Callable[[], float] = field(default=time.time, repr=False, compare=False)
+
+    def wall_pace(self) -> WallPace | None:
+        """The pace simulated time keeps in wall-clock mode (None otherwise)."""
+        return None if self.clock_speed is None else WallPace(self.clock_speed, self.wall)
 
     def harness_config(self) -> HarnessConfig:
         return HarnessConfig(
@@ -56,4 +69,5 @@ class ServerConfig:
             faults=self.faults,
             charge_failure_rate=self.charge_failure_rate,
             facts=self.facts,
+            warehouse=self.warehouse,
         )

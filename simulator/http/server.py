@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 import socket
@@ -382,6 +383,8 @@ def run_server(
     token_source: str = "the token you chose",
     admin_token: str = "",
     err: TextIO | None = None,
+    epoch: dt.datetime | None = None,
+    clock_speed: float | None = None,
 ) -> int:
     """``houzzflow serve``: serve until SIGINT or SIGTERM; the exit status (0, or 2).
 
@@ -401,6 +404,9 @@ def run_server(
         username=username,
         app_name=app_name,
         admin_token=admin_token,
+        # In wall-clock mode simulated second 0 is when serving starts, unless told otherwise.
+        epoch=epoch or (_wall_now() if clock_speed is not None else wire.DEFAULT_EPOCH),
+        clock_speed=clock_speed,
     )
     refused = beyond_loopback_refusal(config)
     if refused:
@@ -441,6 +447,12 @@ def run_server(
     return 0
 
 
+def _wall_now() -> dt.datetime:
+    from houzzflow.simulator.kernel.pace import parse_epoch
+
+    return parse_epoch("now")
+
+
 def banner(
     running: RunningServer, *, asked_port: int, token_source: str = "the token you chose"
 ) -> list[str]:
@@ -459,7 +471,17 @@ def banner(
             else f"{token_source} (never shown)"
         ),
     ]
+    if running.served.pace is not None or running.served.harness.epoch != wire.DEFAULT_EPOCH:
+        lines.append(_clock_line(running))
     if config.admin_token:
         lines.append("admin API: needs the admin token (X-Houzzflow-Admin-Token)")
     lines.append("press Ctrl-C to stop")
     return lines
+
+
+def _clock_line(running: RunningServer) -> str:
+    h, pace = running.served.harness, running.served.pace
+    zero = f"simulated second 0 is {h.time_text(0)} UTC"
+    if pace is None:
+        return f"clock: {zero}; it moves only when told to (POST /_houzzflow/clock/advance)"
+    return f"clock: {zero}; it follows the wall clock at {pace.speed:g}x"

@@ -10,7 +10,7 @@ import re
 from types import MappingProxyType
 from typing import NamedTuple
 
-from houzzflow.simulator.http import admin_routes, wire_routes
+from houzzflow.simulator.http import admin_routes, judge_routes, wire_routes
 from houzzflow.simulator.http.admin_routes import AdminEndpoint
 from houzzflow.simulator.http.wire_routes import WireEndpoint
 
@@ -41,13 +41,21 @@ ADMIN_ROUTES = MappingProxyType(
         ("GET", f"{ADMIN_PREFIX}/orders"): admin_routes.list_orders,
         ("POST", f"{ADMIN_PREFIX}/orders"): admin_routes.place_orders,
         ("POST", f"{ADMIN_PREFIX}/clock/advance"): admin_routes.advance_clock,
-        ("POST", f"{ADMIN_PREFIX}/reset"): admin_routes.reset,
+        ("POST", f"{ADMIN_PREFIX}/reset"): judge_routes.reset,
         ("GET", f"{ADMIN_PREFIX}/faults"): admin_routes.list_faults,
         ("POST", f"{ADMIN_PREFIX}/faults"): admin_routes.add_faults,
         ("DELETE", f"{ADMIN_PREFIX}/faults"): admin_routes.clear_faults,
         ("POST", f"{ADMIN_PREFIX}/staff"): admin_routes.act,
         ("GET", f"{ADMIN_PREFIX}/journal"): admin_routes.journal,
         ("GET", f"{ADMIN_PREFIX}/inventory"): admin_routes.inventory,
+        ("GET", ADMIN_PREFIX): judge_routes.index,
+        ("GET", f"{ADMIN_PREFIX}/clock"): judge_routes.clock,
+        ("GET", f"{ADMIN_PREFIX}/verdict"): judge_routes.verdict,
+        ("GET", f"{ADMIN_PREFIX}/warehouse"): judge_routes.warehouse,
+        ("POST", f"{ADMIN_PREFIX}/warehouse/orders"): judge_routes.send_to_warehouse,
+        ("POST", f"{ADMIN_PREFIX}/warehouse/cancel"): judge_routes.cancel_at_warehouse,
+        ("POST", f"{ADMIN_PREFIX}/warehouse/ship"): judge_routes.ship_from_warehouse,
+        ("GET", f"{ADMIN_PREFIX}/warehouse/shipments"): judge_routes.shipments,
     }
 )
 
@@ -67,6 +75,26 @@ def api_method_name(given: str) -> str:
 def admin_endpoint(http_method: str, path: str) -> AdminEndpoint | None:
     """The admin endpoint a request reaches, or None."""
     return ADMIN_ROUTES.get((http_method, path.rstrip("/") or "/"))
+
+
+def admin_index() -> list[dict[str, str]]:
+    """Every admin route: its HTTP method, path and what it does (``GET /_houzzflow/``)."""
+    routes = [
+        {"method": method, "path": path, "does": _first_line(endpoint.__doc__)}
+        for (method, path), endpoint in ADMIN_ROUTES.items()
+    ]
+    routes.append(
+        {
+            "method": ORDER_METHOD,
+            "path": f"{ADMIN_PREFIX}/orders/{{order_id}}",
+            "does": "One order, with its history.",
+        }
+    )
+    return sorted(routes, key=lambda route: (route["path"], route["method"]))
+
+
+def _first_line(doc: str | None) -> str:
+    return " ".join((doc or "").split("\n\n")[0].split())
 
 
 def admin_methods(path: str) -> tuple[str, ...]:

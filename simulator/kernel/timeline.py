@@ -93,6 +93,7 @@ ACTORS = {
     "houzz": "Houzz",
     "staff": "staff",
     "connector": "CartRover",
+    "client": "connector",  # a connector under test (judged by the harness)
     "backend": "warehouse",
     "fault": "fault",
 }

@@ -46,12 +46,14 @@ from houzzflow.engine.ledger import DUE, ST, TRIES, WAIT
 from houzzflow.engine.policy import Policy
 from houzzflow.engine.ports import Shipment
 from houzzflow.engine.table import Table
-from houzzflow.simulator.houzz.names import CHARGE_DECLINED
+from houzzflow.simulator.houzz.names import CHARGE_DECLINED, NEW
 from houzzflow.simulator.houzz.state import (
     CANCEL,
     CANCELLED,
+    CHARGED,
     FAILED_TO_CHARGE,
     SHIPPED,
+    FakeHouzz,
     HouzzOrder,
 )
 from houzzflow.simulator.kernel.timeline import Happening, clock_text, describe
@@ -361,6 +363,22 @@ def check(obs: Observations) -> Verdict:
     orders = obs.orders
     accounted = sum(judge.declined(oid, orders[oid]) for oid in state.held if oid in orders)
     return Verdict(violations, outcomes, 0, by_design, len(stuck), fates, accounted)
+
+
+def houzz_clock_pending(
+    order: HouzzOrder, now: int, houzz: FakeHouzz, auto_charge: bool, lapse: bool
+) -> str:
+    """What one of Houzz's own clocks is yet to do to the order, in words ("" nothing):
+    the 2021 auto-charge when the cancel window closes (``auto_charge``), or a Charged
+    order's authorization lapsing (``lapse``)."""
+    status = order.status
+    if status == NEW and auto_charge:
+        if now < order.created + houzz.cancel_window:
+            return "Houzz charges it when the customer's cancel window closes"
+    elif status == CHARGED and lapse and now < (order.charged_at or 0) + houzz.authorization:
+        days = houzz.authorization // 86400
+        return f"Charged, not shipped: its authorization lapses {days} days after the charge"
+    return ""
 
 
 def _tracking_lookup(shipped: Mapping[str, Shipment]) -> Callable[[str], str | None]:

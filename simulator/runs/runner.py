@@ -42,7 +42,7 @@ from houzzflow.engine.connector import (
 from houzzflow.engine.diagnostics import Location
 from houzzflow.engine.ledger import ALERT_HELD
 from houzzflow.engine.policy import format_duration
-from houzzflow.engine.ports import Ack, BackendPort, HouzzPort, TransientError
+from houzzflow.engine.ports import BackendPort, HouzzPort, TransientError
 from houzzflow.simulator.houzz.names import AUTHORIZATION_LAPSE, AUTO_CHARGE, NEW
 from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz, HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
@@ -61,11 +61,13 @@ from houzzflow.simulator.runs.invariants import (
     Verdict,
     Violation,
     check,
+    houzz_clock_pending,
 )
 from houzzflow.simulator.runs.scenario import Expectation, Scenario
 from houzzflow.simulator.runs.script import ArmedFaults, ScriptPlayer
 from houzzflow.simulator.world.backend import Warehouse
 from houzzflow.simulator.world.customers import Customers, place_backlog
+from houzzflow.simulator.world.observed import ObservedWarehouse
 from houzzflow.simulator.world.resolver import Resolver
 from houzzflow.simulator.world.staff import StaffAtWork
 
@@ -211,37 +213,6 @@ class RunResult:
         return result_json(self)
 
 
-class _ObservedWarehouse(Warehouse):
-    """The world's warehouse, noting what the invariants need at the moment it happens."""
-
-    def __init__(self, houzz: FakeHouzz, moments: itertools.count[int], **options: Any) -> None:
-        super().__init__(**options)
-        self._houzz = houzz
-        self._moments = moments
-        self.unpaid_at_send: dict[str, tuple[int, str]] = {}
-        self.unpaid_at_ship: dict[str, tuple[int, str]] = {}
-        self.cancelled_at_ship: dict[str, int] = {}
-        self.ship_moments: dict[str, int] = {}
-
-    def send_order(self, order_id: str) -> Ack:
-        if order_id not in self.received:
-            order = self._houzz.orders.get(order_id)
-            if order is not None and order.status != CHARGED:
-                self.unpaid_at_send[order_id] = (self.clock.now, order.status)
-        return Warehouse.send_order(self, order_id)
-
-    def _ship(self, order_id: str) -> bool:
-        if not Warehouse._ship(self, order_id):
-            return False  # cancelled in time, or shipped already: nothing happened
-        status = self._houzz.orders[order_id].status
-        if status == CANCELLED:
-            self.cancelled_at_ship[order_id] = self.clock.now
-            self.ship_moments[order_id] = next(self._moments)
-        elif status != CHARGED:
-            self.unpaid_at_ship[order_id] = (self.clock.now, status)
-        return True
-
-
 class _CrashSwitch:
     """Arms a crash after every N full polls; the connector dies during one of its next few
     writes (which takes effect or not: a coin toss) and restarts from its saved state."""
@@ -346,7 +317,7 @@ class _Run:
             origin = -within
             place_backlog(houzz, rng, count=world.backlog.count, within=within, items=o.items[0])
         b = world.backend
-        self.warehouse = _ObservedWarehouse(
+        self.warehouse = ObservedWarehouse(
             houzz,
             self.moments,
             clock=clock,
@@ -435,7 +406,7 @@ class _Run:
         """A scripted world: only the script's events happen (a replayed counterexample)."""
         spec = scenario.spec
         b = spec.world.backend
-        self.warehouse = _ObservedWarehouse(
+        self.warehouse = ObservedWarehouse(
             self.houzz,
             self.moments,
             clock=self.clock,
@@ -599,19 +570,7 @@ class _Run:
                 return "its customer is yet to fix the payment"
         if held:
             return ""
-        auto_charge, lapse = self.houzz_clocks
-        status = order.status
-        if status == NEW and auto_charge:
-            if self.clock.now < order.created + self.houzz.cancel_window:
-                return "Houzz charges it when the customer's cancel window closes"
-        elif (
-            status == CHARGED
-            and lapse
-            and self.clock.now < (order.charged_at or 0) + self.houzz.authorization
-        ):
-            days = self.houzz.authorization // 86400
-            return f"Charged, not shipped: its authorization lapses {days} days after the charge"
-        return ""
+        return houzz_clock_pending(order, self.clock.now, self.houzz, *self.houzz_clocks)
 
     def health(self) -> str:
         """How CartRover's polls and calls went over the drain (the whole run without one),

@@ -492,6 +492,31 @@ def _as_written(value: object) -> object:
     return value
 
 
+MarkName = Literal["skip", "xfail"]
+MAX_SEEDS = 1000
+
+
+class PytestSpec(_Strict):
+    """How the pytest plugin runs the file (``houzzflow run`` ignores this section)."""
+
+    marks: list[MarkName | dict[MarkName, str]] = Field(
+        default_factory=list,
+        max_length=2,
+        description="skip or xfail, or {skip: reason} / {xfail: reason}",
+    )
+    seeds: list[Annotated[int, Field(ge=0, le=2**63 - 1)]] = Field(
+        default_factory=list,
+        max_length=MAX_SEEDS,
+        description="run the scenario once per seed (one test each) instead of its seed",
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PytestSpec:
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("seeds: each seed at most once")
+        return self
+
+
 class ScenarioFile(_Strict):
     """A scenario file exactly as written (the policy is checked on its own)."""
 
@@ -519,6 +544,7 @@ class ScenarioFile(_Strict):
         f"has settled (at most {format_duration(MAX_DRAIN)})",
     )
     expect: ExpectSpec | None = None
+    pytest: PytestSpec | None = None
 
 
 EXPECT_KEYS = tuple(ExpectSpec.model_fields)

@@ -1,0 +1,46 @@
+"""The warehouse as the invariants watch it: a ``Warehouse`` that notes, at the moment it
+happens, an order received while it was not Charged in Houzz, and one shipped unpaid or
+after it was cancelled (``runs.invariants`` judges from these notes).
+
+Used by scenario runs and by the harness's warehouse for a connector under test.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from houzzflow.engine.ports import Ack
+from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
+from houzzflow.simulator.world.backend import Warehouse
+
+
+class ObservedWarehouse(Warehouse):
+    """The world's warehouse, noting what the invariants need at the moment it happens."""
+
+    def __init__(self, houzz: FakeHouzz, moments: itertools.count[int], **options: Any) -> None:
+        super().__init__(**options)
+        self._houzz = houzz
+        self._moments = moments
+        self.unpaid_at_send: dict[str, tuple[int, str]] = {}
+        self.unpaid_at_ship: dict[str, tuple[int, str]] = {}
+        self.cancelled_at_ship: dict[str, int] = {}
+        self.ship_moments: dict[str, int] = {}
+
+    def send_order(self, order_id: str) -> Ack:
+        if order_id not in self.received:
+            order = self._houzz.orders.get(order_id)
+            if order is not None and order.status != CHARGED:
+                self.unpaid_at_send[order_id] = (self.clock.now, order.status)
+        return Warehouse.send_order(self, order_id)
+
+    def _ship(self, order_id: str) -> bool:
+        if not Warehouse._ship(self, order_id):
+            return False  # cancelled in time, or shipped already: nothing happened
+        status = self._houzz.orders[order_id].status
+        if status == CANCELLED:
+            self.cancelled_at_ship[order_id] = self.clock.now
+            self.ship_moments[order_id] = next(self._moments)
+        elif status != CHARGED:
+            self.unpaid_at_ship[order_id] = (self.clock.now, status)
+        return True
