@@ -482,7 +482,8 @@ def sweep(
     default=None,
     metavar="TOKEN",
     help="The X-HOUZZ-API-SSL-TOKEN the fake accepts; prefer $HOUZZFLOW_TOKEN or --token-file "
-    "(a command line is visible to other users). Default: houzzflow-token. Never printed.",
+    "(a command line is visible to other users). Default: houzzflow-token, which the banner "
+    "names; a chosen token is never printed.",
 )
 @click.option(
     "--admin-token-file",
