@@ -180,7 +180,9 @@ async def _write(send: Send, scope: Scope, reply: Reply, *, close: bool = False)
 async def _drop(scope: Scope, receive: Receive) -> None:
     """Close the connection without answering (the fake's ``timeout_after_write``)."""
     drop = scope.get("extensions", {}).get(DROP_EXTENSION)
-    if drop is None:  # another ASGI server: the closest it allows is an empty 502... or this
+    if drop is None:
+        # Under another ASGI server: an exception after nothing was sent is the closest to a
+        # lost reply it allows (most close the connection or answer a bare 500).
         raise ConnectionAbortedError("the reply is lost on purpose")
     drop()
     # Wait until the server has seen the connection go, so it does not answer in our place.

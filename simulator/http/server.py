@@ -10,9 +10,10 @@ the CLI does not pay for them.
 
 Routes (``urls.py``): ``/api?format=xml|json&method=getOrders|updateOrder|updateInventory``
 speaks Houzz's seller API, authenticated by the three ``X-HOUZZ-API-*`` headers; the admin
-API under ``/_houzzflow/`` (JSON, no authentication: it binds to 127.0.0.1 by default)
-arranges and inspects the world. Every ``/api`` request is kept in a journal with its
-answer, the token replaced by ``***``. The token is never printed, logged or answered.
+API under ``/_houzzflow/`` (JSON only, from this machine's own pages, with an optional admin
+token: ``admin_guard.py``) arranges and inspects the world; beyond loopback it is refused
+without an admin token. Every ``/api`` request is kept in a journal with its answer, every
+token replaced by ``***``. A chosen token is never printed, logged or answered.
 """
 
 from __future__ import annotations
