@@ -247,3 +247,21 @@ def test_the_server_serves_ipv6_loopback_with_a_bracketed_url() -> None:
     with server:
         assert server.url == f"http://[::1]:{server.port}"
         assert health(server) == 200
+
+
+def test_the_banner_names_the_default_token_or_where_a_chosen_one_came_from() -> None:
+    from houzzflow.simulator.http import credentials
+    from houzzflow.simulator.http.server import banner
+
+    default = credentials.choose(
+        option="--token", given=None, from_env=False, file=None, env="E", default="houzzflow-token"
+    )
+    chosen = credentials.choose(
+        option="--token", given=TOKEN, from_env=True, file=None, env="HOUZZFLOW_TOKEN", default=""
+    )
+    with serve(ServerConfig(token=default.value)) as server:
+        shown = "\n".join(banner(server, asked_port=0, token_source=default.source))
+        assert "the default token 'houzzflow-token'" in shown
+    with serve(ServerConfig(token=chosen.value)) as server:
+        shown = "\n".join(banner(server, asked_port=0, token_source=chosen.source))
+        assert "the token in $HOUZZFLOW_TOKEN (never shown)" in shown and TOKEN not in shown

@@ -345,3 +345,11 @@ def test_an_event_scheduled_late_for_a_busy_second_runs_after_those_scheduled_be
     clock.at(edge + 1, lambda: ran.append("after"))
     clock.run()
     assert ran == ["early", "first", "late", "after"]
+
+
+def test_place_within_a_duration_places_every_counted_order_in_that_time() -> None:
+    h, clock = world()
+    OrderStream(count=40, place_within=3600).schedule(h, clock, random.Random(2), duration=DAY)
+    clock.run()
+    created = [o.created for o in h.orders.values()]
+    assert len(created) == 40 and max(created) < 3600
