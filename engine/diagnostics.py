@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# Findings about a policy's meaning (rules, open questions, the proof): each ends, in text,
+# with a hint to ``houzzflow explain CODE``.
+EXPLAINED = ("HZ", "ASSUME010", "PROOF")
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -28,6 +32,10 @@ class Location:
             return f"{self.file}:{self.line}:{self.column}"
         return self.file
 
+    def to_json(self) -> dict[str, Any]:
+        """The location object every JSON report uses (line and column 0 when unknown)."""
+        return {"file": self.file, "line": self.line, "column": self.column}
+
     @property
     def dotted(self) -> str:
         return ".".join(str(p) for p in self.path)
@@ -43,19 +51,31 @@ class Diagnostic:
     # The fix as dotted setting -> value, where it can be applied mechanically.
     patch: dict[str, Any] | None = None
 
-    def render(self) -> str:
+    @property
+    def head(self) -> str:
+        """``file:line:col: severity CODE message``: the one line editors and CI annotators
+        parse (GCC's shape), the same in every command's text output."""
         where = f"{self.location}: " if str(self.location) else ""
+        return f"{where}{self.severity} {self.code} {self.message}"
+
+    @property
+    def hint(self) -> str:
+        """The command that explains a finding's rule ("" for input mistakes, whose message
+        says all there is)."""
+        return f"houzzflow explain {self.code}" if self.code.startswith(EXPLAINED) else ""
+
+    def render(self) -> str:
+        """The head line, then the finding's own fix and the hint to its rule, indented."""
         fix = f"\n    fix: {self.fix}" if self.fix else ""
-        return f"{where}{self.severity} {self.code}: {self.message}{fix}"
+        see = f"\n    see: {self.hint}" if self.hint else ""
+        return f"{self.head}{fix}{see}"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "severity": str(self.severity),
             "message": self.message,
-            "file": self.location.file,
-            "line": self.location.line,
-            "column": self.location.column,
+            **self.location.to_json(),
             "setting": self.location.dotted,
             "fix": self.fix,
             "patch": self.patch,

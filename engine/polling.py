@@ -122,7 +122,8 @@ class Poller(Clerk):
             s.listing_refused = ""
             s.next_poll = max(now + self.policy.poll_interval, s.houzz_blocked_until)
             if sink is not None:
-                sink(now, "", "Poll", f"listed {len(views)} orders modified since {start}s", "", "")
+                listed = f"{len(views)} order{'' if len(views) == 1 else 's'}"
+                sink(now, "", "Poll", f"listed {listed} modified since {start}s", "", "")
             return True
         if refused is not None:
             self._refused(now, refused.reason)

@@ -24,6 +24,7 @@ from houzzflow.engine.policy import (
     Policy,
     cartrover_defaults,
     format_duration,
+    parse_duration,
 )
 from houzzflow.engine.table import Rejection, houzz_table
 from houzzflow.engine.timing import (
@@ -315,14 +316,17 @@ def _notes(policy: Policy, add: Callable[[Finding], None]) -> None:
     if backlog_limit is not None:
         days = backlog_limit // 86400
         hours = backlog_limit % 86400 // 3600
-        exact = f"{days} days" + (f" {hours} hours" if hours else "")
+        exact = f"{days} day{'' if days == 1 else 's'}" + (
+            f" {hours} hour{'' if hours == 1 else 's'}" if hours else ""
+        )
+        exact_days = f"{days} day{'' if days == 1 else 's'}"
         eod = policy.earliest_order_date
         if days == 0:
             advice = "start with no order from before go-live (Earliest Order Date: go-live)"
         elif eod is not None:
-            advice = f"keep Earliest Order Date ({eod.isoformat()}) within {days} days of go-live"
+            advice = f"keep Earliest Order Date ({eod.isoformat()}) within {exact_days} of go-live"
         else:
-            advice = f"set Earliest Order Date to no more than {days} days before go-live"
+            advice = f"set Earliest Order Date to no more than {exact_days} before go-live"
         add(
             Finding(
                 "HZ016",
@@ -412,29 +416,61 @@ def fix_patch(changes: dict[str, Any], habits: dict[str, Any]) -> dict[str, Any]
     return patch
 
 
+def why_changes(
+    policy: Policy, changes: dict[str, Any], habits: dict[str, Any]
+) -> dict[str, list[str]]:
+    """For each change of a fix (dotted patch keys), the error codes that fire when every
+    other change is made but that one: the findings the change answers. A change with no
+    finding on the policy as written (``cancel_download: true`` after a new Order Status)
+    is explained by the finding the other changes would bring."""
+    patch = fix_patch(changes, habits)
+    why: dict[str, list[str]] = {}
+    for key in patch:
+        rest = {k: v for k, v in changes.items() if k != key}
+        rest_habits = {k: v for k, v in habits.items() if _habit_key(k) != key}
+        if "poll_interval" in rest:
+            rest["poll_interval"] = parse_duration(rest["poll_interval"])
+        trial = policy.with_settings(**rest, **rest_habits)
+        why[key] = sorted({f.code for f in find(trial) if f.severity is Severity.ERROR})
+    return why
+
+
+def _habit_key(field_name: str) -> str:
+    return f"assume.staff.{field_name.removeprefix('staff_')}"
+
+
+def own_fix(
+    finding: Finding, changes: dict[str, Any], habits: dict[str, Any], why: dict[str, list[str]]
+) -> tuple[str, dict[str, Any]]:
+    """The part of the nearest safe settings that is about one finding: the change to its
+    own setting, and any change that answers its code; the whole fix only when no part of
+    it is about the finding (a fix that changes staff habits)."""
+    patch = fix_patch(changes, habits)
+    mine = {k for k in patch if k == finding.setting or finding.code in why.get(k, [])}
+    if not mine:
+        return describe_fix(changes, habits), patch
+    own_changes = {k: v for k, v in changes.items() if k in mine}
+    own_habits = {k: v for k, v in habits.items() if _habit_key(k) in mine}
+    return describe_fix(own_changes, own_habits), fix_patch(own_changes, own_habits)
+
+
 def diagnose(policy: Policy, locate: Locate) -> list[Diagnostic]:
-    """Rule findings as diagnostics placed in the policy file, each error with its fix."""
+    """Rule findings as diagnostics placed in the policy file, each error with its own fix:
+    the part of the nearest safe settings that is about that finding."""
     findings = find(policy)
-    fix_text = ""
-    patch: dict[str, Any] = {}
+    nearest: tuple[dict[str, Any], dict[str, Any]] | None = None
+    why: dict[str, list[str]] = {}
     if any(f.severity is Severity.ERROR for f in findings):
         nearest = nearest_safe(policy)
-        if nearest is None:
-            fix_text = "no combination of settings and staff habits is safe; see DOMAIN.md"
-        else:
-            fix_text = describe_fix(*nearest)
-            patch = fix_patch(*nearest)
+        if nearest is not None:
+            why = why_changes(policy, *nearest)
     out = []
     for f in findings:
-        is_error = f.severity is Severity.ERROR
-        out.append(
-            Diagnostic(
-                f.code,
-                f.severity,
-                f.message,
-                locate(f.setting),
-                fix_text if is_error else "",
-                patch if is_error else None,
-            )
-        )
+        fix_text, patch = "", None
+        if f.severity is Severity.ERROR:
+            if nearest is None:
+                fix_text = "no combination of settings and staff habits is safe; see DOMAIN.md"
+            else:
+                fix_text, patch = own_fix(f, *nearest, why)
+        out.append(Diagnostic(f.code, f.severity, f.message, locate(f.setting), fix_text, patch))
     return out

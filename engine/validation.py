@@ -16,10 +16,17 @@ import yaml
 
 from houzzflow.engine.assumptions import contradictions, default_register
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity, has_errors
+from houzzflow.engine.file_kind import wrong_kind
 from houzzflow.engine.policy import SETTING_NAMES, Policy, PolicyFile, resolve
 from houzzflow.engine.register_report import ABOUT
 from houzzflow.engine.rules import diagnose
-from houzzflow.engine.yamlsource import SourceDoc, load_yaml_file, load_yaml_text, validate_model
+from houzzflow.engine.yamlsource import (
+    NamedText,
+    SourceDoc,
+    load_yaml_source,
+    load_yaml_text,
+    validate_model,
+)
 
 Verdict = Literal["proven", "counterexample", "inconclusive", "invalid"]
 Tier = Literal["schema", "rules", "proof"]
@@ -136,18 +143,21 @@ def _note_default(d: Diagnostic, policy: Policy) -> Diagnostic:
     return Diagnostic(d.code, d.severity, msg, d.location, d.fix, d.patch)
 
 
-PolicySource = str | os.PathLike[str] | Mapping[str, Any]
+PolicySource = str | os.PathLike[str] | Mapping[str, Any] | NamedText
 MAPPING_NAME = "<policy>"  # the file name diagnostics give a policy passed as a mapping
 
 
 def load_policy_source(source: PolicySource) -> SourceDoc:
-    """A policy file, or a policy's settings as a mapping (located as ``<policy>``)."""
+    """A policy file, text read from standard input, or a policy's settings as a mapping
+    (located as ``<policy>``)."""
     if isinstance(source, Mapping):
         return load_yaml_text(yaml.safe_dump(dict(source), sort_keys=False), MAPPING_NAME)
-    return load_yaml_file(source)
+    return load_yaml_source(source)
 
 
 def source_name(source: PolicySource) -> str:
+    if isinstance(source, NamedText):
+        return source.name
     return MAPPING_NAME if isinstance(source, Mapping) else os.fspath(source)
 
 
@@ -156,6 +166,9 @@ def validate_policy_file(source: PolicySource) -> ValidationReport:
     ``invalid``."""
     try:
         doc = load_policy_source(source)
+        mistaken = wrong_kind(doc.data, "policy", doc.file)
+        if mistaken is not None:
+            raise InputError([mistaken])
         policy = policy_from_doc(doc)
     except InputError as exc:
         return ValidationReport(source_name(source), "invalid", "schema", exc.diagnostics)

@@ -243,6 +243,26 @@ def load_yaml_text(
     return _parse(text, file, expect_mapping)
 
 
+@dataclasses.dataclass(frozen=True)
+class NamedText:
+    """A document read from somewhere other than a file (``-``: standard input), by name."""
+
+    name: str
+    data: bytes
+
+
+STDIN = "<stdin>"
+
+
+def load_yaml_source(
+    source: str | os.PathLike[str] | NamedText, *, expect_mapping: bool = True
+) -> SourceDoc:
+    """A file by its path, or text already read (standard input) under its name."""
+    if isinstance(source, NamedText):
+        return load_yaml_text(source.data, source.name, expect_mapping=expect_mapping)
+    return load_yaml_file(source, expect_mapping=expect_mapping)
+
+
 def load_yaml_file(path: str | os.PathLike[str], *, expect_mapping: bool = True) -> SourceDoc:
     """Read and parse a YAML file; raise InputError (YAML00x) instead of any OS or YAML error."""
     file = os.fspath(path)
@@ -252,7 +272,9 @@ def load_yaml_file(path: str | os.PathLike[str], *, expect_mapping: bool = True)
     except FileNotFoundError:
         raise _error("YAML008", "file not found", Location(file)) from None
     except IsADirectoryError:
-        raise _error("YAML008", "is a directory, not a YAML file", Location(file)) from None
+        # The command line walks a directory for its *.yaml files; one that reaches here has none.
+        message = "is a directory with no *.yaml file under it"
+        raise _error("YAML008", message, Location(file)) from None
     except OSError as exc:
         message = f"cannot read file: {exc.strerror or exc}"
         raise _error("YAML008", message, Location(file)) from None
@@ -424,12 +446,18 @@ def _one_per_typo(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     ]
 
 
-def apply_override(doc: SourceDoc, dotted: str, value: str) -> SourceDoc:
-    """A copy of ``doc`` with ``dotted`` (``a.b.0.c``) set to ``value`` read as a YAML scalar."""
-    label = f"--set {dotted}={'***' if _SECRET.search(dotted) else value}"
+def apply_override(
+    doc: SourceDoc, dotted: str, value: str, *, shown: str | None = None
+) -> SourceDoc:
+    """A copy of ``doc`` with ``dotted`` (``a.b.0.c``) set to ``value`` read as a YAML scalar.
+
+    ``shown`` is the key as the user wrote it, when that differs from ``dotted`` (an override
+    of a scenario's ``policy.*`` reaching into the policy file it names)."""
+    written = shown or dotted
+    label = f"--set {written}={'***' if _SECRET.search(written) else value}"
     parts = dotted.split(".")
     if not all(parts):
-        raise _error("SET001", f"'{dotted}' is not a setting path like a.b.c", Location("--set"))
+        raise _error("SET001", f"'{written}' is not a setting path like a.b.c", Location("--set"))
     # Copy each container on the path: aliases share objects, and the original must not change.
     root = _copy({} if doc.data is None else doc.data)
     current: Any = root
@@ -448,7 +476,7 @@ def apply_override(doc: SourceDoc, dotted: str, value: str) -> SourceDoc:
             where = f"'{'.'.join(parts[:i])}'" if i else "the top level"
             # Never echo the scalar itself: it may be a secret.
             kind = f"a list of {len(current)}" if isinstance(current, list) else "a single value"
-            message = f"cannot set '{dotted}': {where} is {kind}, so '{raw}' cannot be in it"
+            message = f"cannot set '{written}': {where} is {kind}, so '{raw}' cannot be in it"
             raise _error("SET001", message, Location("--set", path=tuple(parts)))
         path.append(part)
         if i == len(parts) - 1:

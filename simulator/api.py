@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from houzzflow.engine.validation import PolicySource, ValidationReport
+from houzzflow.engine.yamlsource import NamedText
 from houzzflow.simulator.executors import check_jobs
 from houzzflow.simulator.proof.explorer import Bounds
 from houzzflow.simulator.proof.matrix import WORLDS, Matrix, run_matrix
@@ -28,8 +29,10 @@ PROOF_ORDERS = (1, 4)
 PROOF_FAULTS = (0, 3)
 PROOF_DECLINES = (0, 2)
 MAX_STATES = (100, 100_000_000)
-MATRIX_ORDERS = (1, 3)
-MATRIX_FAULTS = (0, 2)
+# The matrix proves with the same bounds as validate (houzzflow.simulator.cli holds the same
+# limits for the command line; a test checks).
+MATRIX_ORDERS = PROOF_ORDERS
+MATRIX_FAULTS = PROOF_FAULTS
 ACCOUNTS = ("seller", "vendor")
 ERAS = ("legacy", "2021")
 
@@ -67,7 +70,7 @@ def validate(
     _check("faults", faults, PROOF_FAULTS)
     _check("declines", declines, PROOF_DECLINES)
     _check("max_states", max_states, MAX_STATES)
-    if not isinstance(source, Mapping):
+    if not isinstance(source, Mapping | NamedText):
         source = os.fspath(source)
     (report,) = validate_paths([source], proof=False)
     if proof and report.policy is not None:
@@ -89,7 +92,7 @@ def run(
     texts (``"world.orders.count=500"``) or a mapping of dotted keys to values. Raises
     ``InputError`` (every mistake, with file:line:column) when the scenario cannot be used.
     """
-    if not isinstance(source, Mapping):
+    if not isinstance(source, Mapping | NamedText):
         source = os.fspath(source)
     return run_scenario(load_scenario(source, overrides))
 

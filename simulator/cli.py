@@ -1,8 +1,12 @@
 """houzzflow's command line: a thin edge that parses arguments and prints library results.
 
 Exit status everywhere: 0 ok, 1 a check failed, 2 input that cannot be used (click's own usage
-errors already exit 2). The engine, pydantic and rich are imported inside the commands, so
-``houzzflow --help`` answers at once.
+errors already exit 2); with several files, the worst. The engine, pydantic and rich are
+imported inside the commands, so ``houzzflow --help`` answers at once.
+
+Every report goes through ``houzzflow.simulator.output``: its table of formats gives each
+command's ``--format`` choices and renderers, ``-o FILE`` is written whole or not at all, and
+a standard output that is closed or full is one ``OUT001`` line, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,15 +18,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from houzzflow.simulator.validate import SCHEMAS
+from houzzflow.simulator.validate import REPORT_SCHEMAS, SCHEMAS
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.text import Text
 
     from houzzflow.engine.diagnostics import Diagnostic
     from houzzflow.engine.policy import Policy
-    from houzzflow.engine.validation import ValidationReport
 
 VERDICT_STYLES = {
     "proven": "bold green",
@@ -37,6 +39,12 @@ SEED_MAX = 2**63 - 1
 SWEEP_SEEDS = (1, 100_000)
 SWEEP_PRECISION = (0.001, 1000.0)
 JOBS_MAX = 256
+# The proof's bounds, the same on every command that proves (validate, matrix).
+ORDERS = (1, 4)
+FAULTS = (0, 3)
+DECLINES = (0, 2)
+MAX_STATES = (100, 100_000_000)
+MAX_VIOLATIONS = 10_000  # houzzflow.simulator.runs.report holds the same; a test checks
 SCHEDULER_HELP = (
     "A Dask scheduler, tcp://host:port (or $HOUZZFLOW_DASK_SCHEDULER): run there, not here. "
     "Needs the dask extra: pip install 'houzzflow[dask]'."
@@ -61,6 +69,7 @@ def _executor_options(command: F) -> F:
         "--jobs",
         type=click.IntRange(1, JOBS_MAX),
         default=None,
+        metavar="N",
         help=f"Processes to use, 1 to {JOBS_MAX} [default: every core]",
     )
     scheduler = click.option(
@@ -69,7 +78,84 @@ def _executor_options(command: F) -> F:
     return jobs(scheduler(command))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Each command's line in ``houzzflow --help``, whole: click would cut the first sentence of
+# the docstring to fit the terminal. A command missing here gets click's own summary.
+SUMMARIES = {
+    "validate": "Check policy files: schema, rules, and a proof that no order is lost.",
+    "run": "Simulate scenario files against a fake Houzz and check what they expect.",
+    "matrix": "Prove every CartRover setting combination against every world.",
+    "sweep": "Run a scenario over many seeds and a grid: how often orders are lost.",
+    "serve": "Serve a fake Houzz API over HTTP for connector tests.",
+    "assumptions": "List the open questions about Houzz and CartRover, and the defaults.",
+    "diagram": "Print Houzz's order lifecycle as a Mermaid state diagram.",
+    "schema": "Print the JSON Schema of a file format or a report.",
+    "explain": "Explain a finding's code: why it matters, its source, an example, the fix.",
+    "init": "Write a commented starting policy or scenario file.",
+    "conformance": "Drive a connector through a battery of worlds and judge each one.",
+}
+
+
+class _Commands(click.Group):
+    """The group whose help lists every command with its whole summary, and makes a
+    standard output that cannot be written (``| head``, ``> /dev/full``) one line on
+    stderr and exit 2 (or the command's own non-zero status), for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from houzzflow.simulator.output import stdout_failure
+
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:  # before click's own handling, which exits 1 in silence
+            failure = stdout_failure(exc)
+            if failure is None:
+                raise
+            click.echo(str(failure), err=True)
+            raise click.exceptions.Exit(2) from None
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        import sys
+
+        from houzzflow.simulator.output import OutputError, flush_stdout, start, stdout_failure
+
+        start()
+        status: int | str | None = 0
+        try:
+            result = super().main(*args, **kwargs)
+        except SystemExit as exc:
+            status = exc.code
+        except OSError as exc:  # writing --help or a usage error
+            failure = stdout_failure(exc)
+            if failure is None:
+                raise
+            click.echo(str(failure), err=True)
+            sys.exit(2)
+        else:
+            return result  # not standalone: the caller handles the rest
+        try:
+            flush_stdout()
+        except OutputError as failure:
+            click.echo(str(failure), err=True)
+            sys.exit(status or 2)
+        sys.exit(status)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            rows.append((name, SUMMARIES.get(name) or command.get_short_help_str(limit=80)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Shell completion (bash, zsh, fish): see `Shell completion` in README.md, e.g. "
+    'eval "$(_HOUZZFLOW_COMPLETE=bash_source houzzflow)".',
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -85,16 +171,43 @@ def main() -> None:
     """
 
 
-@main.command()
+FILES_HELP = "FILE... are files, directories (every *.yaml under them) or - (standard input)."
+
+
+def _report_options(command: str, *, what: str) -> Callable[[F], F]:
+    """--format, -o/--output and -q/--quiet: the same on every command that writes a report."""
+    from houzzflow.simulator.output import formats
+
+    def decorate(function: F) -> F:
+        function = click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            help="One line per item and the summary; no progress line.",
+        )(function)
+        function = click.option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            type=click.Path(dir_okay=False, path_type=str),
+            help="Write the --format report to FILE (whole, or not at all; - is standard "
+            "output); the terminal still gets the text report.",
+        )(function)
+        return click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(formats(command)),
+            default="text",
+            show_default=True,
+            help=what,
+        )(function)
+
+    return decorate
+
+
+@main.command(epilog=FILES_HELP)
 @click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "junit"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for tools, junit for CI dashboards.",
-)
+@_report_options("run", what="text for people, json for tools, junit for CI dashboards.")
 @click.option(
     "--set",
     "overrides",
@@ -110,64 +223,81 @@ def main() -> None:
     help=f"The run's seed, 0 to {SEED_MAX:,} (the same as --set seed=N): "
     "rerun one sample of a sweep.",
 )
+@click.option(
+    "--max-violations",
+    type=click.IntRange(1, MAX_VIOLATIONS),
+    default=None,
+    metavar="N",
+    help=f"Orders listed with their timelines per broken invariant, 1 to {MAX_VIOLATIONS:,} "
+    "[default: 5 in text and JUnit, 100 in JSON].",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
     files: tuple[str, ...],
     output_format: str,
+    output: str | None,
+    quiet: bool,
     overrides: tuple[str, ...],
     seed: int | None,
+    max_violations: int | None,
 ) -> None:
     """Simulate scenario FILEs against the fake Houzz and check their expectations.
 
     Prints, per scenario, the orders by outcome, alerts, each violated invariant with the
-    order's timeline, and whether each expectation held. Exit status: 0 when every
-    expectation holds, 1 when one does not, 2 for a file that cannot be read.
+    order's timeline, and whether each expectation held. Each file is judged on its own: one
+    that cannot be used is a failed item and the others still run. Exit status: 0 when every
+    expectation holds, 1 when one does not, 2 for a file that cannot be used.
     """
     import sys
 
-    from houzzflow.simulator.runs.report import run_files
+    from houzzflow.simulator.runs.report import exit_status, run_items
 
     if seed is not None:
         overrides = (*overrides, f"seed={seed}")
-    text, status = run_files(list(files), list(overrides), output_format, sys.stderr.isatty())
-    stream = sys.stderr if status == 2 else sys.stdout
-    click.echo(text, nl=False, file=stream)
-    ctx.exit(status)
+    sources = _sources(files, "scenario")
+    progress = not quiet and sys.stderr.isatty()
+    seconds: list[float] = []
+    items = run_items(sources, list(overrides), progress, seconds)
+    options: dict[str, Any] = {}
+    if max_violations is not None:
+        options["shown"] = max_violations
+    status = exit_status(items)
+    _emit(ctx, "run", items, output_format, output, quiet, status, seconds=seconds, **options)
 
 
 def _proof_bound(
     flag: str, limits: tuple[int, int], default: int, text: str
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A ``houzzflow validate`` option bounding the proof's exploration."""
+    """An option bounding the proof's exploration, the same on validate and matrix."""
     return click.option(
         flag,
         type=click.IntRange(*limits),
         default=default,
         show_default=True,
-        help=f"Proof bound: {text}",
+        metavar="N",
+        help=f"Proof bound: {text}.",
     )
 
 
-@main.command()
+@main.command(epilog=FILES_HELP)
 @click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people; json prints one JSON object per file (JSON Lines).",
+@_report_options(
+    "validate",
+    what="text for people; json prints one JSON object per file (JSON Lines); junit for CI "
+    "dashboards.",
 )
-@_proof_bound("--orders", (1, 4), 2, "orders placed in every explored world.")
-@_proof_bound("--faults", (0, 3), 1, "API faults (transient errors, lost replies) per world.")
-@_proof_bound("--declines", (0, 2), 1, "cards declined at CartRover's Charge per world.")
+@_proof_bound("--orders", ORDERS, 2, "orders placed in every explored world")
+@_proof_bound("--faults", FAULTS, 1, "API faults (transient errors, lost replies) per world")
+@_proof_bound("--declines", DECLINES, 1, "cards declined at CartRover's Charge per world")
 @click.option(
     "--max-states",
-    type=click.IntRange(100, 100_000_000),  # the library's limit (api.MAX_STATES)
+    type=click.IntRange(*MAX_STATES),
     default=400_000,
     show_default=True,
-    help="Proof bound: stop (inconclusive) after this many states.",
+    metavar="N",
+    help=f"Proof bound: stop (inconclusive) after this many states, {MAX_STATES[0]:,} to "
+    f"{MAX_STATES[1]:,}.",
 )
 @click.option(
     "--lapse",
@@ -187,6 +317,8 @@ def validate(
     ctx: click.Context,
     files: tuple[str, ...],
     output_format: str,
+    output: str | None,
+    quiet: bool,
     orders: int,
     faults: int,
     declines: int,
@@ -209,42 +341,275 @@ def validate(
         validate_paths,
     )
 
+    sources = _sources(files, "policy")
     bounds = Bounds(
         orders=orders, faults=faults, declines=declines, lapse=lapse, max_states=max_states
     )
     saved: dict[str, str] = {}
+    seconds: list[float] = []
     if no_proof:
-        reports = validate_paths(files, proof=False)
+        reports = [_timed(seconds, validate_paths, [s], proof=False)[0] for s in sources]
     else:
-        proven = proven_paths(files, bounds)
+        with _proof_progress(quiet) as progress:
+            proven = [
+                _timed(seconds, proven_paths, [s], bounds, progress=progress)[0] for s in sources
+            ]
         reports = [report for report, _ in proven]
         if save_dir is not None:
-            saved = save_counterexamples(proven, save_dir)
-    if output_format == "json":
-        for report in reports:
-            # ASCII escapes keep odd file names (undecodable bytes) printable anywhere.
-            data = report.to_json()
-            if report.file in saved:
-                data["proof"]["scenario"] = saved[report.file]
-            click.echo(json.dumps(data))
-    else:
-        _print_reports(reports, saved)
-    ctx.exit(exit_code(reports))
+            try:
+                saved = save_counterexamples(proven, save_dir)
+            except OSError as exc:
+                _fail_output(ctx, save_dir, exc.strerror or str(exc), exit_code(reports))
+    status = exit_code(reports)
+    _emit(
+        ctx, "validate", reports, output_format, output, quiet, status, saved=saved, seconds=seconds
+    )
 
 
-@main.command(epilog="NAME is one of: " + ", ".join(sorted(SCHEMAS)))
-@click.argument("name", metavar="NAME", type=click.Choice(sorted(SCHEMAS)))
+T = TypeVar("T")
+
+
+def _timed(seconds: list[float], function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)``, appending its wall-clock time to ``seconds`` (JUnit's
+    ``time``: the only wall-clock figure in any report)."""
+    import time
+
+    started = time.perf_counter()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        seconds.append(time.perf_counter() - started)
+
+
+def _sources(files: Sequence[str], kind: str) -> list[Any]:
+    """The command line's FILE... as sources: ``-`` is standard input (read once), a
+    directory every ``*.yaml`` under it, sorted; files of the other kind found in a
+    directory are left out, with a note on stderr."""
+    import sys
+    from pathlib import Path
+
+    from houzzflow.engine.yamlsource import MAX_BYTES, STDIN, NamedText
+
+    out: list[Any] = []
+    stdin: NamedText | None = None
+    for name in files:
+        if name == "-":
+            if stdin is None:
+                stdin = NamedText(STDIN, sys.stdin.buffer.read(MAX_BYTES + 1))
+            out.append(stdin)
+        elif Path(name).is_dir():
+            found = sorted(str(p) for p in Path(name).rglob("*.yaml") if p.is_file())
+            kept = [p for p in found if _kind_of(p) in (kind, "unknown")]
+            if len(kept) < len(found):
+                other = "scenario" if kind == "policy" else "policy"
+                click.echo(
+                    f"{name}: note: left out {len(found) - len(kept)} {other} "
+                    f"file{'' if len(found) - len(kept) == 1 else 's'}",
+                    err=True,
+                )
+            out += kept or [name]  # an empty directory is reported as such (YAML008)
+        else:
+            out.append(name)
+    return out
+
+
+def _kind_of(path: str) -> str:
+    from houzzflow.engine.diagnostics import InputError
+    from houzzflow.engine.file_kind import file_kind
+    from houzzflow.engine.yamlsource import load_yaml_file
+
+    try:
+        return file_kind(load_yaml_file(path).data)
+    except InputError:
+        return "unknown"  # its own command reports what is wrong with it
+
+
+def _emit(
+    ctx: click.Context,
+    command: str,
+    result: Any,
+    fmt: str,
+    output: str | None,
+    quiet: bool,
+    status: int,
+    **options: Any,
+) -> None:
+    """Write a command's report and exit with ``status``: the ``--format`` report to
+    ``-o FILE`` or standard output; with ``-o``, the text report to the terminal too. A
+    report that cannot be written is one line on stderr and exit 2 (or the check's own
+    non-zero status)."""
+    import sys
+
+    from houzzflow.simulator.output import OutputError, renderer, write_report, write_stdout
+
+    encoding = getattr(sys.stdout, "encoding", None) or ""
+    ascii_only = not encoding.lower().startswith("utf")
+    render = renderer(command, fmt)
+    if output == "-":  # -o - is standard output, as for FILE arguments
+        output = None
+    try:
+        if output is not None:
+            write_report(render(result, quiet=quiet, **options), output)
+            if fmt != "text" and not quiet:
+                _show_text(renderer(command, "text")(result, ascii_only=ascii_only, **options))
+        elif fmt == "text":
+            _show_text(render(result, quiet=quiet, ascii_only=ascii_only, **options))
+        else:
+            write_stdout(render(result, quiet=quiet, **options))
+    except OutputError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(status or 2)
+    ctx.exit(status)
+
+
+def _fail_output(ctx: click.Context, where: str, reason: str, status: int) -> None:
+    from houzzflow.simulator.output import OutputError
+
+    click.echo(str(OutputError(where, reason)), err=True)
+    ctx.exit(status or 2)
+
+
+def _show_text(text: str) -> None:
+    """Text on standard output: highlighted on a terminal (never with NO_COLOR), plain and
+    unchanged anywhere else."""
+    import sys
+
+    from houzzflow.simulator.output import write_stdout
+
+    if sys.stdout is None:  # closed: write_stdout says so
+        write_stdout(text)
+        return
+    console = _console()
+    if not console.is_terminal or console.no_color:
+        write_stdout(text)
+        return
+    from rich.text import Text
+
+    for line in text.splitlines():
+        styled = Text(_printable(console, line))
+        styled.highlight_regex(r"(?<=: )(error|warning|info)(?= [A-Z]+\d+ )", "bold")
+        for word, style in {**SEVERITY_STYLES, **VERDICT_STYLES}.items():
+            styled.highlight_regex(rf"(?<![\w-]){word}(?![\w-])", style)
+        styled.highlight_regex(r"^\s*(✔|OK)(?=\s)", "bold green")
+        styled.highlight_regex(r"^\s*(✘|FAIL)(?=\s)", "bold red")
+        styled.highlight_regex(r"^\s+\d+\. => .*", "red")
+        styled.highlight_regex(r"\bfix:", "green")
+        console.print(styled)
+
+
+@contextlib.contextmanager
+def _proof_progress(quiet: bool) -> Iterator[Callable[[str, int, int, int], None] | None]:
+    """A proof's progress line on a terminal's stderr: the file, states explored, depth,
+    rate and the states left before --max-states; None when quiet or not a terminal."""
+    console = _console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    import os
+    import time
+
+    from rich.progress import Progress, TextColumn
+
+    # One plain line (no bar: how far a search goes is not known until it ends).
+    columns = (TextColumn("{task.fields[facts]}"),)
+    started: dict[str, float] = {}
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("proof", total=None, facts="starting the proof")
+
+        def tell(file: str, states: int, depth: int, limit: int) -> None:
+            now = time.monotonic()
+            since = started.setdefault(file, now)
+            rate = states / (now - since) if now > since else 0.0
+            facts = (
+                f"{states:,} states · depth {depth} · {rate:,.0f}/s · "
+                f"{max(limit - states, 0):,} left before --max-states · {os.path.basename(file)}"
+            )
+            bar.update(task, completed=states, total=limit, facts=facts)
+
+        yield tell
+
+
+@main.command(epilog="NAME is one of: " + ", ".join(sorted(SCHEMAS) + list(REPORT_SCHEMAS)))
+@click.argument("name", metavar="NAME", type=click.Choice(sorted(SCHEMAS) + list(REPORT_SCHEMAS)))
 def schema(name: str) -> None:
-    """Print the JSON Schema of a file format (NAME), for editors.
+    """Print the JSON Schema of a file format or a report (NAME), for editors and tools.
 
     \b
     houzzflow schema policy > policy.schema.json
     then start a policy file with the line:
     # yaml-language-server: $schema=policy.schema.json
+    houzzflow schema run-report: what `houzzflow run --format json` prints
     """
     from houzzflow.simulator.validate import json_schema
 
     click.echo(json.dumps(json_schema(name), indent=2))
+
+
+@main.command()
+@click.argument("code", metavar="[CODE]", required=False)
+@click.pass_context
+def explain(ctx: click.Context, code: str | None) -> None:
+    """Explain a finding's CODE (e.g. HZ007): what it finds, why it matters, its source, an
+    example and the fix. Without CODE: every code, one line each."""
+    from houzzflow.engine.explain import explain as page
+    from houzzflow.engine.explain import index, known_codes
+
+    if code is None:
+        click.echo(index().rstrip("\n"))
+        return
+    text = page(code)
+    if text is None:
+        codes = known_codes()
+        click.echo(
+            f"error: unknown code {code!r}; houzzflow has {', '.join(codes[:3])}, ... "
+            f"({len(codes)} codes: HZ001 to HZ016 are the rules)",
+            err=True,
+        )
+        ctx.exit(2)
+    click.echo(text.rstrip("\n"))
+
+
+@main.command(epilog="KIND is policy or scenario.")
+@click.argument("kind", metavar="KIND", type=click.Choice(["policy", "scenario"]))
+@click.argument("file", metavar="[FILE]", required=False, type=click.Path(path_type=str))
+@click.option(
+    "--program",
+    type=click.Choice(["seller", "vendor"]),
+    default="seller",
+    show_default=True,
+    help="The Houzz program of the account.",
+)
+@click.option(
+    "--era",
+    type=click.Choice(["legacy", "2021"]),
+    default="2021",
+    show_default=True,
+    help="legacy: before 2021-09-01; 2021: Houzz charges Seller orders itself.",
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.pass_context
+def init(
+    ctx: click.Context, kind: str, file: str | None, program: str, era: str, force: bool
+) -> None:
+    """Write a commented starting policy or scenario (to FILE, or print it) with CartRover's
+    defaults for the program and era, and the yaml-language-server schema line."""
+    import os
+
+    from houzzflow.engine.starter import starter
+    from houzzflow.simulator.output import OutputError, write_report, write_stdout
+
+    text = starter(kind, program, era)
+    try:
+        if file is None:
+            write_stdout(text)
+            return
+        if os.path.exists(file) and not force:
+            raise OutputError(file, "it exists (--force overwrites it)")
+        write_report(text, file)
+    except OutputError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(2)
+    click.echo(f"wrote {file}: check it with houzzflow {'validate' if kind == 'policy' else 'run'}")
 
 
 @main.command()
@@ -301,22 +666,24 @@ def assumptions(ctx: click.Context, output_format: str, policy_file: str | None)
 
 
 @main.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "csv", "json"]),
-    default="text",
-    show_default=True,
+@_report_options(
+    "matrix",
+    what="text lists the proven settings per world; markdown a table per world; csv and json "
+    "one row per cell.",
 )
-@click.option("--orders", type=click.IntRange(1, 3), default=2, show_default=True)
-@click.option("--faults", type=click.IntRange(0, 2), default=1, show_default=True)
-@click.option("--account", type=click.Choice(["seller", "vendor"]), help="Only this program.")
-@click.option("--era", type=click.Choice(["legacy", "2021"]), help="Only this era.")
+@_proof_bound("--orders", ORDERS, 2, "orders placed in every explored world")
+@_proof_bound("--faults", FAULTS, 1, "API faults (transient errors, lost replies) per world")
+@click.option(
+    "--account", type=click.Choice(["seller", "vendor"]), help="Only the worlds of this program."
+)
+@click.option("--era", type=click.Choice(["legacy", "2021"]), help="Only the worlds of this era.")
 @_executor_options
 @click.pass_context
 def matrix(
     ctx: click.Context,
     output_format: str,
+    output: str | None,
+    quiet: bool,
     orders: int,
     faults: int,
     account: str | None,
@@ -333,20 +700,20 @@ def matrix(
     """
     from houzzflow.simulator.executors import ExecutorError
     from houzzflow.simulator.proof.explorer import Bounds
-    from houzzflow.simulator.proof.matrix import WORLDS, render, run_matrix
+    from houzzflow.simulator.proof.matrix import WORLDS, run_matrix
 
     worlds = [w for w in WORLDS if account in (None, w[0]) and era in (None, w[1])]
     bounds = Bounds(orders=orders, faults=faults)
     try:
-        with _progress_bar("exploring worlds") as progress:
+        with _progress_bar("exploring worlds", quiet=quiet) as progress:
             cells = run_matrix(
                 bounds, worlds=worlds, jobs=jobs, progress=progress, scheduler=scheduler
             )
     except ExecutorError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
-    click.echo(render(cells, output_format), nl=False)
-    ctx.exit(0 if all(c.agrees for c in cells) else 1)
+    status = 0 if all(c.agrees for c in cells) else 1
+    _emit(ctx, "matrix", cells, output_format, output, quiet, status)
 
 
 @main.command()
@@ -381,14 +748,7 @@ def matrix(
     metavar="KEY=VALUE",
     help="Override a scenario value for every run, as houzzflow run --set (repeatable).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "csv"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, csv for spreadsheets.",
-)
+@_report_options("sweep", what="text for people, json for programs, csv for spreadsheets.")
 @click.option(
     "--interval",
     type=click.Choice(["wilson", "bootstrap"]),
@@ -415,6 +775,8 @@ def sweep(
     varies: tuple[str, ...],
     overrides: tuple[str, ...],
     output_format: str,
+    output: str | None,
+    quiet: bool,
     interval: str,
     precision: float | None,
     jobs: int | None,
@@ -432,7 +794,7 @@ def sweep(
     from houzzflow.simulator.sweep.sweep import run_sweep
 
     try:
-        with _progress_bar("sweeping", eta=True) as progress:
+        with _progress_bar("sweeping", eta=True, quiet=quiet) as progress:
             result = run_sweep(
                 scenario,
                 seeds=seeds,
@@ -453,8 +815,7 @@ def sweep(
     except (ValueError, ExecutorError) as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
-    click.echo(result.render(output_format), nl=False)
-    ctx.exit(result.exit_code)
+    _emit(ctx, "sweep", result, output_format, output, quiet, result.exit_code)
 
 
 @main.command()
@@ -640,6 +1001,7 @@ def serve(
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    help="text: one table, world x invariant; json for programs.",
 )
 @click.pass_context
 def conformance(
@@ -705,11 +1067,13 @@ def conformance(
 
 
 @contextlib.contextmanager
-def _progress_bar(what: str, *, eta: bool = False) -> Iterator[Callable[[int, int], None] | None]:
+def _progress_bar(
+    what: str, *, eta: bool = False, quiet: bool = False
+) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on a terminal's stderr (with the time left when ``eta``), as a
-    ``progress(done, total)`` callback; None when stderr is not a terminal."""
+    ``progress(done, total)`` callback; None when quiet or stderr is not a terminal."""
     console = _console(stderr=True)
-    if not console.is_terminal:
+    if quiet or not console.is_terminal:
         yield None
         return
     from rich.progress import (
@@ -743,109 +1107,11 @@ def _printable(console: Console, text: str) -> str:
     return text.encode(encoding, "backslashreplace").decode(encoding)
 
 
-def _verdict_line(console: Console, report: ValidationReport) -> Text:
-    from rich.text import Text
-
-    ok = report.verdict == "proven"
-    unicode = (console.encoding or "").lower().startswith("utf")
-    mark = ("✔" if ok else "✘") if unicode else ("OK" if ok else "FAIL")
-    line = Text()
-    line.append(f"{mark} ", style=VERDICT_STYLES[report.verdict])
-    line.append(_printable(console, report.file), style="bold")
-    line.append(": ")
-    line.append(report.verdict, style=VERDICT_STYLES[report.verdict])
-    line.append(f" ({report.tier})")
-    return line
-
-
 def _print_diagnostic(console: Console, diagnostic: Diagnostic, indent: str = "") -> None:
-    from rich.text import Text
-
-    severity = str(diagnostic.severity)
-    line = Text(indent)
-    where = str(diagnostic.location)
-    if where:
-        line.append(_printable(console, where) + " ")
-    line.append(severity, style=SEVERITY_STYLES.get(severity, ""))
-    line.append(" ")
-    line.append(diagnostic.code, style="bold")
-    line.append(" " + _printable(console, diagnostic.message))
-    console.print(line)
-    if diagnostic.fix:
-        fix = Text(indent + "    ")
-        fix.append("fix:", style="green")
-        fix.append(" " + _printable(console, diagnostic.fix))
-        console.print(fix)
-
-
-def _print_reports(reports: Sequence[ValidationReport], saved: dict[str, str]) -> None:
-    console = _console()
-    for report in reports:
-        console.print(_verdict_line(console, report))
-        for diagnostic in report.diagnostics:
-            _print_diagnostic(console, diagnostic, indent="  ")
-        if report.proof is not None:
-            _print_proof(console, report.proof, saved.get(report.file))
-    if len(reports) > 1:
-        counts: dict[str, int] = {}
-        for report in reports:
-            counts[report.verdict] = counts.get(report.verdict, 0) + 1
-        summary = ", ".join(f"{counts[v]} {v}" for v in VERDICT_STYLES if v in counts)
-        console.print(f"{len(reports)} files: {summary}")
-
-
-def _print_proof(console: Console, proof: dict[str, Any], scenario: str | None) -> None:
-    from rich.text import Text
-
-    from houzzflow.simulator.proof.verdict import KINDS, needs_text, rests_on
-
-    bounds = proof["bounds"]
-
-    def count(n: int, what: str) -> str:
-        return f"{n} {what}{'' if n == 1 else 's'}"
-
-    within = f"{count(bounds['orders'], 'order')}, up to {count(bounds['faults'], 'API fault')}"
-    if proof.get("declines_explored"):
-        within += f", up to {count(bounds['declines'], 'declined card')}"
-    within += ", authorization lapses" if bounds["lapse"] else ""
-    head = Text("  proof: ")
-    head.append(proof["verdict"], style=VERDICT_STYLES[proof["verdict"]])
-    contradicts = proof.get("contradicts")
-    if contradicts:
-        pins = ", ".join(f"{c['name']}={c['value']}" for c in contradicts)
-        head.append(f": nothing explored; the policy pins {pins}, which the sources rule out")
-        console.print(head)
-        return
-    head.append(f" within {within}; {proof['states']:,} states explored")
-    console.print(head)
-    if "cut_by" in proof:
-        console.print(
-            f"    the search stopped at {proof['cut_by']}: raise --max-states, or lower "
-            "--orders / --faults"
-        )
-    if proof["verdict"] == "proven":
-        console.print("    rests on: " + _printable(console, rests_on(proof["assumptions"])))
-    example = proof.get("counterexample")
-    if example:
-        console.print("    " + _printable(console, needs_text(example["needs"])))
-        console.print(f"    shortest way to break it ({KINDS[example['kind']]}):")
-        for k, line in enumerate(example["timeline"], 1):
-            style = "red" if line.startswith("=>") else ""
-            console.print(Text(f"    {k:>3}. " + _printable(console, line), style=style))
-    nearest = proof.get("nearest_proven")
-    if nearest:
-        fix = Text("    nearest proven settings: ", style="green")
-        fix.append(_printable(console, nearest["fix"]))
-        console.print(fix)
-    unproven = proof.get("nearest_unproven")
-    if unproven:
-        console.print("    " + _printable(console, unproven["text"]), style="yellow")
-    if scenario:
-        console.print(f"    replay it: houzzflow run {_printable(console, scenario)}")
-
-
-if __name__ == "__main__":
-    main()
+    """A diagnostic as every command prints it: ``file:line:col: severity CODE message``,
+    then its fix and the hint to its rule."""
+    for line in diagnostic.render().split("\n"):
+        console.print(indent + _printable(console, line))
 
 
 def _policy_option(ctx: click.Context, policy_file: str | None) -> Policy | None:
@@ -862,3 +1128,7 @@ def _policy_option(ctx: click.Context, policy_file: str | None) -> Policy | None
         for diagnostic in exc.diagnostics:
             _print_diagnostic(console, diagnostic)
         ctx.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -83,7 +83,7 @@ def test_proof_bounds_are_checked_at_once() -> None:
     with pytest.raises(ValueError, match="max_states"):
         houzzflow.validate(SAFE, max_states=10**12)
     with pytest.raises(ValueError, match="faults"):
-        houzzflow.matrix(faults=3)
+        houzzflow.matrix(faults=4)  # the same bounds as validate: 0 to 3
 
 
 def test_validate_without_proof_stops_at_the_rules() -> None:

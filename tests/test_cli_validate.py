@@ -59,7 +59,7 @@ def test_a_policy_that_loses_orders_exits_1_with_code_location_and_fix() -> None
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert lines[0] == f"✘ {LOSS}: counterexample (proof)"
-    assert f"  {LOSS}:6:1 error HZ002 Houzz Vendor orders arrive Charged" in result.output
+    assert f"  {LOSS}:6:1: error HZ002 Houzz Vendor orders arrive Charged" in result.output
     assert "      fix: set order_status: charged" in lines
 
 
@@ -67,7 +67,7 @@ def test_a_typo_in_a_setting_name(write: Callable[[str], Path]) -> None:
     path = write("connection_type: seller\nmark_procesed: true\n")
     result = houzzflow("validate", path)
     assert result.exit_code == 2
-    assert f"{path}:2:1 error SCHEMA001 unknown setting 'mark_procesed'" in result.output
+    assert f"{path}:2:1: error SCHEMA001 unknown setting 'mark_procesed'" in result.output
     assert "did you mean 'mark_processed'?" in result.output
 
 
@@ -75,7 +75,7 @@ def test_a_typo_in_a_nested_setting(write: Callable[[str], Path]) -> None:
     path = write("connection_type: seller\nassume:\n  staff:\n    proces: always\n")
     result = houzzflow("validate", path)
     assert result.exit_code == 2
-    assert f"{path}:4:5 " in result.output
+    assert f"{path}:4:5: " in result.output
     assert "did you mean 'process'?" in result.output
 
 
@@ -83,7 +83,7 @@ def test_a_wrong_enum_value(write: Callable[[str], Path]) -> None:
     path = write("connection_type: seller\norder_status: charge\n")
     result = houzzflow("validate", path)
     assert result.exit_code == 2
-    assert f"{path}:2:15 error SCHEMA003" in result.output
+    assert f"{path}:2:15: error SCHEMA003" in result.output
     assert "new, in_production, new_or_in_production, charged" in result.output
     assert "did you mean 'charged'?" in result.output
 
@@ -92,7 +92,7 @@ def test_a_tab_indent(write: Callable[[str], Path]) -> None:
     path = write("connection_type: seller\nassume:\n\tera: legacy\n")
     result = houzzflow("validate", path)
     assert result.exit_code == 2
-    assert f"{path}:3:1 error YAML001 tab character used for indentation" in result.output
+    assert f"{path}:3:1: error YAML001 tab character used for indentation" in result.output
     assert "fix: use spaces" in result.output
 
 
@@ -102,13 +102,13 @@ def test_an_alias_bomb_is_refused_before_it_expands(write: Callable[[str], Path]
     path = write("connection_type: seller\n" + "\n".join(levels) + "\n")
     result = houzzflow("validate", path)
     assert result.exit_code == 2
-    assert re.search(rf"{re.escape(str(path))}:\d+:\d+ error YAML004 ", result.output)
+    assert re.search(rf"{re.escape(str(path))}:\d+:\d+: error YAML004 ", result.output)
 
 
 def test_a_missing_file(tmp_path: Path) -> None:
     result = houzzflow("validate", tmp_path / "nope.yaml")
     assert result.exit_code == 2
-    assert f"{tmp_path / 'nope.yaml'} error YAML008 file not found" in result.output
+    assert f"{tmp_path / 'nope.yaml'}: error YAML008 file not found" in result.output
 
 
 def test_a_directory(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_every_mistake_in_a_file_is_reported_at_once(write: Callable[[str], Path
     result = houzzflow("validate", path)
     assert result.exit_code == 2
     located = [line.split() for line in result.output.splitlines() if line.startswith("  /")]
-    assert [(where, code) for where, _, code, *_ in located] == [
+    assert [(where.rstrip(":"), code) for where, _, code, *_ in located] == [
         (f"{path}:1:1", "SCHEMA001"),  # connection_type misspelt: one finding, not "missing" too
         (f"{path}:2:15", "SCHEMA003"),
         (f"{path}:4:8", "SCHEMA003"),
@@ -300,7 +300,7 @@ def test_a_bad_policy_for_the_diagram_exits_2_with_its_diagnostics(
     path = write("connection_type: seller\norder_status: nope\n")
     result = houzzflow("diagram", "--policy", path)
     assert result.exit_code == 2
-    assert f"{path}:2:15 error SCHEMA003" in result.stderr
+    assert f"{path}:2:15: error SCHEMA003" in result.stderr
     assert result.stdout == ""
 
 

@@ -86,7 +86,7 @@ def test_each_broken_connector_is_caught_with_the_invariant_it_breaks(
     if invariant in over_http["invariants"]:
         # Each violation carries the order's timeline in run's words.
         told = over_http["invariants"][invariant]["violations"]
-        assert told and any("  connector  " in line for line in told[0]["timeline"])
+        assert told and any("  connector  " in step["text"] for step in told[0]["timeline"])
     else:
         assert over_http["etiquette"][invariant]["breaches"][0]["message"]
 

@@ -196,7 +196,7 @@ def test_a_bad_pytest_section_is_reported_when_the_item_runs(pytester: pytest.Py
     (pytester.path / "bad.houzzflow.yaml").write_text(bad, encoding="utf-8")
     result = pytester.runpytest(*PLUGIN)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*bad.houzzflow.yaml:15:11: error SCHEMA003: pytest.marks.0: *"])
+    result.stdout.fnmatch_lines(["*bad.houzzflow.yaml:15:11: error SCHEMA003 pytest.marks.0: *"])
     assert "Traceback" not in result.stdout.str()
 
 
@@ -238,7 +238,7 @@ def test_an_unusable_scenario_reports_file_line_and_column(pytester: pytest.Pyte
     (pytester.path / "bad.houzzflow.yaml").write_text(bad, encoding="utf-8")
     result = pytester.runpytest(*PLUGIN)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*bad.houzzflow.yaml:10:12: error SCHEMA003: world.orders.count*"])
+    result.stdout.fnmatch_lines(["*bad.houzzflow.yaml:10:12: error SCHEMA003 world.orders.count*"])
     assert "Traceback" not in result.stdout.str()
 
 

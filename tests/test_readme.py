@@ -32,7 +32,7 @@ from houzzflow.simulator import strategies
 from houzzflow.simulator.cli import main
 from houzzflow.simulator.runs.invariants import INVARIANTS
 from houzzflow.simulator.runs.scenario import EXPECT_KEYS, ScenarioFile, WorldSpec, load_scenario
-from houzzflow.simulator.validate import SCHEMAS, validate_paths
+from houzzflow.simulator.validate import REPORT_SCHEMAS, SCHEMAS, validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -201,12 +201,13 @@ def test_the_counterexample_fix_is_the_proven_example() -> None:
 def test_every_houzzflow_command_in_the_readme_exists() -> None:
     code = "\n".join(re.findall(r"`([^`\n]+)`", README))
     code += "\n" + "\n".join(body for _, body in FENCE.findall(README))
-    named = re.findall(r"(?<!from )\bhouzzflow ([a-z][\w-]*)(?: ([a-z]+))?", code)
+    named = re.findall(r"(?<!from )\bhouzzflow ([a-z][\w-]*)(?: ([a-z][\w-]*))?", code)
     assert named
     for command, argument in named:
         assert command in main.commands, f"houzzflow {command} does not exist"
         if command == "schema" and argument:
-            assert argument in SCHEMAS, f"houzzflow schema {argument} does not exist"
+            known = {*SCHEMAS, *REPORT_SCHEMAS}
+            assert argument in known, f"houzzflow schema {argument} does not exist"
     assert {c for c, _ in named} == set(main.commands), "every command is documented"
 
 

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 
 from houzzflow.engine.diagnostics import Diagnostic, Location, Severity
 from houzzflow.engine.policy import Policy, PolicyFile, resolve
-from houzzflow.engine.rules import CODES, diagnose, find, is_safe, nearest_safe
+from houzzflow.engine.rules import (
+    CODES,
+    diagnose,
+    find,
+    fix_patch,
+    is_safe,
+    nearest_safe,
+    why_changes,
+)
 from houzzflow.engine.validation import ValidationReport, policy_from_doc, rules_report
 from houzzflow.engine.yamlsource import SourceDoc, apply_override, load_yaml_file
 from houzzflow.simulator.validate import validate_paths
@@ -175,23 +183,32 @@ def _apply(doc: SourceDoc, patch: dict[str, Any]) -> SourceDoc:
 @pytest.mark.parametrize("name", LOSS_FILES)
 def test_the_fix_of_every_loss_applied_validates_clean(name: str) -> None:
     doc = load_yaml_file(POLICIES / name)
-    errors = errors_in(rules_report(policy_from_doc(doc), doc).diagnostics)
+    policy = policy_from_doc(doc)
+    errors = errors_in(rules_report(policy, doc).diagnostics)
     assert errors
-    patches = {json.dumps(d.patch, sort_keys=True) for d in errors}
-    assert len(patches) == 1, "one fix for the whole policy"
-    patch = errors[0].patch
-    assert patch, f"{name}: an error without a patch to apply"
-    assert all(d.fix for d in errors)
-    fixed = _apply(doc, patch)
+    assert all(d.fix and d.patch for d in errors), f"{name}: an error without its own fix"
+    nearest = nearest_safe(policy)
+    assert nearest is not None
+    whole = fix_patch(*nearest)
+    # Each finding's fix is a part of the nearest safe settings, and together the parts
+    # and the changes other findings would bring make the whole.
+    assert all(d.patch is not None and d.patch.items() <= whole.items() for d in errors)
+    fixed = _apply(doc, whole)
     report = rules_report(policy_from_doc(fixed), fixed)
     assert report.verdict == "proven", [d.render() for d in report.diagnostics]
 
 
-def test_fix_text_names_the_settings_it_changes() -> None:
+def test_each_finding_fixes_only_what_it_is_about() -> None:
     (report,) = validate_paths([POLICIES / "loss-mark-processed-after-staff-processed.yaml"])
     (error,) = errors_in(report.diagnostics)
-    assert error.patch == {"order_status": "in_production", "mark_processed": False}
-    assert error.fix == "set order_status: in_production, mark_processed: false"
+    assert error.code == "HZ007"
+    assert error.patch == {"mark_processed": False}
+    assert error.fix == "set mark_processed: false"
+    # The combined nearest settings are shown once, under the proof, each change explained.
+    assert report.proof is not None
+    nearest = report.proof["nearest_proven"]
+    assert nearest["patch"] == {"order_status": "in_production", "mark_processed": False}
+    assert nearest["why"] == {"order_status": ["HZ014"], "mark_processed": ["HZ007"]}
 
 
 def test_a_fix_that_needs_an_agreement_with_staff_says_so() -> None:
@@ -238,10 +255,16 @@ def test_every_unsafe_policy_has_a_nearest_fix_that_is_safe(policy: Policy) -> N
     assert bool(errors) == (not is_safe(policy))
     if not errors:
         return
-    assert nearest_safe(policy) is not None
-    patch = errors[0].patch
-    assert patch and all(d.patch == patch for d in errors)
-    assert is_safe(_patched(policy, patch))
+    nearest = nearest_safe(policy)
+    assert nearest is not None
+    whole = fix_patch(*nearest)
+    assert is_safe(_patched(policy, whole))
+    # Every change of the whole fix is explained by a finding it answers.
+    why = why_changes(policy, *nearest)
+    assert set(why) == set(whole)
+    assert all(why.values()), why
+    for d in errors:
+        assert d.patch is not None and d.patch.items() <= whole.items()
 
 
 @settings(deadline=None)

@@ -374,11 +374,11 @@ def test_early_stopping_stops_and_stays_reproducible(monkeypatch: pytest.MonkeyP
         ),
         (
             ["--vary", "world.nope=1,2"],
-            "--vary world.nope=1 error SCHEMA001 unknown setting 'nope'",
+            "--vary world.nope=1: error SCHEMA001 unknown setting 'nope'",
         ),
         (
             ["--vary", "policy.poll_interval=15m,xx"],
-            "--vary policy.poll_interval=xx error SCHEMA003",
+            "--vary policy.poll_interval=xx: error SCHEMA003",
         ),
         (["--vary", "novalue"], "error VARY001 'novalue' is not dotted.key=v1,v2,..."),
         (["--vary", "seed=1,2"], "a sweep draws each run's seed itself"),

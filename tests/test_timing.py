@@ -163,7 +163,7 @@ def test_a_lapse_comes_before_loading_only_when_a_poll_outlasts_the_authorizatio
 
     def story(poll: str) -> list[str]:
         report = houzzflow.validate({**SELLER_2021, "poll_interval": poll}).to_json()
-        return list(report["proof"]["counterexample"]["timeline"])
+        return [step["text"] for step in report["proof"]["counterexample"]["timeline"]]
 
     def first(lines: list[str], words: str) -> int:
         return next(i for i, line in enumerate(lines) if words in line)

@@ -29,7 +29,7 @@ from houzzflow.simulator.houzz.state import SHIPPED, FakeHouzz, HouzzOrder
 from houzzflow.simulator.judge.calls import OK, REFUSED, ApiCall
 from houzzflow.simulator.judge.etiquette import ETIQUETTE, Breach, check_etiquette
 from houzzflow.simulator.judge.warehouse import ConnectorWarehouse
-from houzzflow.simulator.kernel.timeline import Happening, Timeline, describe
+from houzzflow.simulator.kernel.timeline import Happening, Timeline, describe, happening_json
 from houzzflow.simulator.runs.invariants import (
     INVARIANTS,
     Observations,
@@ -125,14 +125,18 @@ class ConnectorVerdict:
         return ["        " + describe(h) for h in self.timelines.get(order_id, ())]
 
     def to_json(self) -> dict[str, Any]:
-        """The verdict as JSON data (``GET /_houzzflow/verdict``)."""
+        """The verdict as JSON data (``GET /_houzzflow/verdict``); a timeline is a list of
+        steps, the object every JSON report shares (``kernel.timeline.step_json``)."""
+
+        def steps(order_id: str) -> list[dict[str, Any]]:
+            return [happening_json(h) for h in self.timelines.get(order_id, ())]
 
         def violation(v: Violation) -> dict[str, Any]:
             return {
                 "order_id": v.order_id,
                 "message": v.message,
                 "kind": v.kind,
-                "timeline": [describe(h) for h in self.timelines.get(v.order_id, ())],
+                "timeline": steps(v.order_id),
             }
 
         def breach(b: Breach) -> dict[str, Any]:
@@ -140,7 +144,7 @@ class ConnectorVerdict:
                 "time": b.time,
                 "message": b.message,
                 "order_id": b.order_id,
-                "timeline": [describe(h) for h in self.timelines.get(b.order_id, ())],
+                "timeline": steps(b.order_id),
             }
 
         invariants = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from houzzflow.engine.table import connector_table, houzz_table
 
@@ -113,3 +114,44 @@ def describe(happening: Happening, houzz_labels: Mapping[str, str] | None = None
         states.append(f"CartRover: {mine}")
     tail = f"  [{'; '.join(states)}]" if states else ""
     return f"{clock_text(h.time)}  {ACTORS.get(h.actor, h.actor):<9}  {what}{tail}"
+
+
+def step_json(
+    text: str,
+    *,
+    time: int | None = None,
+    order: str = "",
+    actor: str = "",
+    action: str = "",
+    detail: str = "",
+    houzz_status: str = "",
+    connector_status: str = "",
+) -> dict[str, Any]:
+    """One timeline step as every JSON report writes it (a run's happening, a proof's step):
+    ``time`` and ``clock`` are null where time is not modelled (the proof), ``text`` is the
+    step in plain words as the text report prints it."""
+    return {
+        "time": time,
+        "clock": None if time is None else clock_text(time),
+        "order": order,
+        "actor": actor,
+        "action": action,
+        "detail": detail,
+        "houzz_status": houzz_status,
+        "connector_status": connector_status,
+        "text": text,
+    }
+
+
+def happening_json(h: Happening, houzz_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A run's happening as a timeline step."""
+    return step_json(
+        describe(h, houzz_labels),
+        time=h.time,
+        order=h.order_id,
+        actor=h.actor,
+        action=h.action,
+        detail=h.detail,
+        houzz_status=h.houzz_status,
+        connector_status=h.connector_status,
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from houzzflow.engine.policy import ORDER_STATUSES, PROGRAM_NAMES, STATUS_NAMES, Policy
 from houzzflow.engine.rules import find
 from houzzflow.simulator.executors import executor_for
+from houzzflow.simulator.kernel.escape import json_text
 from houzzflow.simulator.proof.explorer import Bounds, explore
 
 SETTINGS = tuple(
@@ -165,7 +165,7 @@ def _rows(cells: list[Cell]) -> list[dict[str, Any]]:
             "mark_processed": c.setting[2],
             "mark_charged": c.setting[3],
             "verdict": c.verdict,
-            "codes": " ".join(c.codes),
+            "codes": list(c.codes),
             "invariant": c.invariant,
             "reason": "" if c.verdict == "proven" else c.reason,
         }
@@ -176,15 +176,45 @@ def _rows(cells: list[Cell]) -> list[dict[str, Any]]:
 def render(cells: list[Cell], fmt: str) -> str:
     """The matrix as text, markdown, csv or json."""
     if fmt == "json":
-        return json.dumps(_rows(cells), indent=1, sort_keys=True) + "\n"
+        return json_report(cells)
     if fmt == "csv":
-        buf = io.StringIO()
-        rows = _rows(cells)
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return buf.getvalue()
+        return csv_report(cells)
     return _by_world(cells, markdown=fmt == "markdown")
+
+
+def text_report(cells: list[Cell], *, quiet: bool = False, **_: Any) -> str:
+    """Per world, the proven settings and how many are unsafe (quiet: the last line)."""
+    text = _by_world(cells, markdown=False)
+    return text.splitlines()[-1] + "\n" if quiet else text
+
+
+def markdown_report(cells: list[Cell], **_: Any) -> str:
+    """A table per world, with the reason for every unsafe cell."""
+    return _by_world(cells, markdown=True)
+
+
+def json_report(cells: list[Cell], **_: Any) -> str:
+    """One object per cell (``houzzflow schema matrix-report``)."""
+    return json_text(_rows(cells), indent=1, sort_keys=True) + "\n"
+
+
+def csv_report(cells: list[Cell], **_: Any) -> str:
+    """One row per cell; booleans as true/false and the codes space-separated, as
+    spreadsheets and CSV readers in other languages expect."""
+    buf = io.StringIO()
+    rows = [
+        {
+            k: (
+                str(v).lower() if isinstance(v, bool) else " ".join(v) if isinstance(v, list) else v
+            )
+            for k, v in row.items()
+        }
+        for row in _rows(cells)
+    ]
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 def _by_world(cells: list[Cell], *, markdown: bool) -> str:

@@ -18,6 +18,7 @@ found under. ``explore_reference`` starts from one state per world instead.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -41,6 +42,10 @@ from houzzflow.simulator.proof.model import (
     unsettled,
     worlds,
 )
+
+# progress(states explored, depth reached, the bound on states): a long proof's progress line.
+Progress = Callable[[int, int, int], None]
+PROGRESS_EVERY = 20_000  # states between two progress calls within one depth
 
 
 @dataclass(slots=True)
@@ -349,15 +354,20 @@ Link = tuple[Packed, Event, int]
 Candidate = tuple[Event, int, tuple[int, ...], int, int, Violation | None]
 
 
-def explore(policy: Policy, bounds: Bounds | None = None) -> Exploration:
-    """Explore every interleaving within ``bounds``; breadth first, so paths are shortest."""
+def explore(
+    policy: Policy, bounds: Bounds | None = None, *, progress: Progress | None = None
+) -> Exploration:
+    """Explore every interleaving within ``bounds``; breadth first, so paths are shortest.
+
+    ``progress(states, depth, max_states)`` is called now and then while the search runs
+    (every ``PROGRESS_EVERY`` states and at each new depth), for a progress line."""
     bounds = bounds or Bounds()
     choices = worlds(policy, bounds)
     # Most policies are proven and need no path: search with a plain set first, and only
     # when a violation turns up search again (deterministically) keeping every state's parent.
-    result = _search(choices, bounds, track=False)
+    result = _search(choices, bounds, track=False, progress=progress)
     if result.verdict == "counterexample":
-        result = _search(choices, bounds, track=True)
+        result = _search(choices, bounds, track=True, progress=progress)
     result.covers = tuple(f for world in choices for f in world.covers)
     return result
 
@@ -425,7 +435,9 @@ def _candidates(
     return candidates, mandatory
 
 
-def _search(choices: tuple[World, ...], bounds: Bounds, *, track: bool) -> Exploration:
+def _search(
+    choices: tuple[World, ...], bounds: Bounds, *, track: bool, progress: Progress | None = None
+) -> Exploration:
     registry = _Registry()
     memos = [_Memo(world, registry) for world in choices]
     groups: dict[int, _Group] = {}
@@ -478,9 +490,15 @@ def _search(choices: tuple[World, ...], bounds: Bounds, *, track: bool) -> Explo
             nxt_level.append(nxt)
         return True
 
+    told = 0
     while level:
         nxt_level: list[Packed] = []
+        if progress is not None:
+            progress(len(visited), depth, limit)
         for state in level:
+            if progress is not None and len(visited) - told >= PROGRESS_EVERY:
+                told = len(visited)
+                progress(told, depth, limit)
             mask, orders, unplaced, faults, declines = state
             group = groups.get(mask)
             if group is None:

@@ -18,9 +18,11 @@ from houzzflow.engine.assumptions import contradictions, default_register, open_
 from houzzflow.engine.machine import Facts
 from houzzflow.engine.policy import Policy, parse_duration
 from houzzflow.engine.register_report import ABOUT, proof_rows
-from houzzflow.engine.rules import describe_fix, fix_patch, nearest_safe
+from houzzflow.engine.rules import describe_fix, fix_patch, nearest_safe, why_changes
+from houzzflow.simulator.kernel.timeline import step_json
 from houzzflow.simulator.proof.explorer import Bounds, Exploration, Line, explore, replay
 from houzzflow.simulator.proof.model import EXPLORED, World
+from houzzflow.simulator.proof.search import Progress
 from houzzflow.simulator.runs.invariants import INVARIANTS
 
 KINDS = {
@@ -37,6 +39,8 @@ class Proof:
     timeline: list[Line] = field(default_factory=list)
     nearest: dict[str, Any] | None = None  # proven settings (dotted keys) for the same world
     nearest_text: str = ""
+    # Each change of ``nearest``: the error codes that fire without it (what it answers).
+    nearest_why: dict[str, list[str]] = field(default_factory=dict)
     # What the verdict rests on: one row per open question (``register_report.proof_rows``).
     assumptions: list[dict[str, Any]] = field(default_factory=list)
     # The answers the witness needs: the questions under which some other answer explored
@@ -88,6 +92,31 @@ class Proof:
         out.append(f"=> order #{culprit} breaks '{name}': {v.message}")
         return out
 
+    def steps(self) -> list[dict[str, Any]]:
+        """``story()`` as timeline steps, the shape every JSON report shares (untimed: the
+        proof has no clock); the last step is the broken invariant (actor ``violation``)."""
+        v = self.witness.violation if self.witness else None
+        if v is None:
+            return []
+        culprit = self.timeline[-1].order if self.timeline else 0
+        out = [
+            step_json(
+                text,
+                order="" if line.order == 0 else f"#{line.order}",
+                actor=line.kind,
+            )
+            for line, text in zip(self._told(culprit), self.story(), strict=False)
+        ]
+        out.append(step_json(self.story()[-1], order=f"#{culprit}", actor="violation"))
+        return out
+
+    def _told(self, culprit: int) -> list[Line]:
+        return [
+            line
+            for line in self.timeline
+            if line.kind != "violation" and line.order in (0, culprit)
+        ]
+
     def to_json(self) -> dict[str, Any]:
         e = self.exploration
         out: dict[str, Any] = {
@@ -114,11 +143,15 @@ class Proof:
                 "orders": w.bounds.orders,
                 "needs": self.needs,
                 "world": dict(w.facts),
-                "timeline": self.story(),
+                "timeline": self.steps(),
                 "events": len(w.path),
             }
         if self.nearest is not None:
-            out["nearest_proven"] = {"patch": self.nearest, "fix": self.nearest_text}
+            out["nearest_proven"] = {
+                "patch": self.nearest,
+                "fix": self.nearest_text,
+                "why": self.nearest_why,
+            }
         if self.unproven is not None:
             out["nearest_unproven"] = self.unproven
         if self.contradicted:
@@ -131,7 +164,11 @@ class Proof:
         return out
 
 
-def prove(policy: Policy, bounds: Bounds | None = None) -> Proof:
+def prove(
+    policy: Policy, bounds: Bounds | None = None, *, progress: Progress | None = None
+) -> Proof:
+    """Explore the policy within ``bounds`` and explain the verdict; ``progress`` follows
+    the main search (``houzzflow.simulator.proof.search.explore``)."""
     bounds = bounds or Bounds()
     register = default_register()
     contradicted = contradictions(policy.pinned)
@@ -140,7 +177,7 @@ def prove(policy: Policy, bounds: Bounds | None = None) -> Proof:
         nothing = Exploration("inconclusive", bounds, 0, 0, 0)
         rows = proof_rows(register, policy.pinned, {q: () for q in EXPLORED})
         return Proof(nothing, assumptions=rows, contradicted=contradicted)
-    result = explore(policy, bounds)
+    result = explore(policy, bounds, progress=progress)
     rows = proof_rows(register, policy.pinned, _covered(result))
     proof = Proof(result, assumptions=rows, declines=bool(World(policy, bounds).decline))
     if result.verdict != "counterexample":
@@ -162,6 +199,7 @@ def prove(policy: Policy, bounds: Bounds | None = None) -> Proof:
         if tried.verdict == "proven":
             proof.nearest = fix_patch(changes, habits)
             proof.nearest_text = describe_fix(changes, habits)
+            proof.nearest_why = why_changes(policy, changes, habits)
         elif changes or habits:  # (none: the rules find the policy itself safe, see --lapse)
             proof.unproven = _unproven(trial, bounds, tried, changes, habits)
     return proof

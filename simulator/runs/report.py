@@ -1,59 +1,113 @@
 """Reports of scenario runs: plain text for people, JSON for programs, JUnit XML for CI.
 
-``run_files`` is the library behind ``houzzflow run FILE...``: it reads every scenario first
-(a file that cannot be used stops everything before any run, with file:line:column), runs
-each, and returns the report in the chosen format with the exit status: 0 when every
-expectation holds, 1 when one does not, 2 for input that cannot be used.
+``run_files`` is the library behind ``houzzflow run FILE...``: it judges every file on its
+own. A file that cannot be used (a YAML mistake, a policy file given for a scenario) is a
+failed item in every format, with its diagnostics, and the other files still run; the exit
+status is the worst: 0 when every expectation holds, 1 when one does not, 2 when a file
+cannot be used.
 """
 
 from __future__ import annotations
 
-import json
+import time
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Severity
 from houzzflow.engine.policy import PROGRAM_NAMES, STATUS_NAMES, Policy, format_duration
 from houzzflow.engine.table import houzz_table
 from houzzflow.engine.validation import rules_report
-from houzzflow.simulator.kernel.timeline import Happening, clock_text, describe
+from houzzflow.engine.yamlsource import NamedText
+from houzzflow.simulator.kernel.escape import json_text, xml_safe
+from houzzflow.simulator.kernel.timeline import clock_text, describe, happening_json
 from houzzflow.simulator.runs.gaps import Gap, assumption_gaps
 from houzzflow.simulator.runs.invariants import INVARIANTS, SILENT, VISIBLE, Violation
 from houzzflow.simulator.runs.runner import SHOWN, RunResult, run_scenario, span_text, told
-from houzzflow.simulator.runs.scenario import Scenario, load_scenario
+from houzzflow.simulator.runs.scenario import load_scenario
 
-__all__ = ["FORMATS", "Gap", "assumption_gaps", "json_report", "junit_report", "text_report"]
+__all__ = [
+    "FORMATS",
+    "Gap",
+    "Unreadable",
+    "assumption_gaps",
+    "json_report",
+    "junit_report",
+    "run_items",
+    "text_report",
+]
 
 FORMATS = ("text", "json", "junit")
 JSON_VIOLATIONS = 100  # violations listed per invariant in JSON (all are counted)
+MAX_VIOLATIONS = 10_000  # the most --max-violations may ask to list
 SHOWN_ALERTS = 5
 
 
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A file ``houzzflow run`` could not use: a failed item with its diagnostics."""
+
+    file: str
+    diagnostics: tuple[Diagnostic, ...]
+    ok = False
+
+
+Item = RunResult | Unreadable
+Source = str | NamedText
+
+
+def run_items(
+    paths: Sequence[Source],
+    overrides: Sequence[str],
+    progress: bool = False,
+    seconds: list[float] | None = None,
+) -> list[Item]:
+    """Each file's run, in the order given, or its diagnostics when it cannot be used.
+
+    ``seconds``, when given, receives each item's wall-clock time (for JUnit's ``time``).
+    """
+    items: list[Item] = []
+    for path in paths:
+        started = time.perf_counter()
+        try:
+            scenario = load_scenario(path, overrides)
+        except InputError as exc:
+            name = path.name if isinstance(path, NamedText) else str(path)
+            items.append(Unreadable(name, tuple(exc.diagnostics)))
+        else:
+            items.append(_run(scenario, progress))
+        if seconds is not None:
+            seconds.append(time.perf_counter() - started)
+    return items
+
+
+def exit_status(items: Sequence[Item]) -> int:
+    """The worst of the items: 2 a file cannot be used, 1 an expectation failed, else 0."""
+    if any(isinstance(item, Unreadable) for item in items):
+        return 2
+    return 0 if all(item.ok for item in items) else 1
+
+
 def run_files(
-    paths: Sequence[str], overrides: Sequence[str], fmt: str, progress: bool
+    paths: Sequence[Source], overrides: Sequence[str], fmt: str, progress: bool
 ) -> tuple[str, int]:
     """Run scenario files; (report, exit status 0 all expectations held | 1 not | 2 bad input)."""
     if fmt not in FORMATS:
         return f"error: unknown format {fmt!r}; expected one of {', '.join(FORMATS)}\n", 2
-    scenarios: list[Scenario] = []
-    problems: list[Diagnostic] = []
-    for path in paths:
-        try:
-            scenarios.append(load_scenario(path, overrides))
-        except InputError as exc:
-            problems += exc.diagnostics
-    if problems or not scenarios:
-        if not problems:
-            return "error: no scenario files given\n", 2
-        return "".join(d.render() + "\n" for d in problems), 2
-    results = [_run(s, progress) for s in scenarios]
-    render = {"text": text_report, "json": json_report, "junit": junit_report}[fmt]
-    return render(results), 0 if all(r.ok for r in results) else 1
+    if not paths:
+        return "error: no scenario files given\n", 2
+    items = run_items(paths, overrides, progress)
+    render: Callable[[Sequence[Item]], str] = {
+        "text": text_report,
+        "json": json_report,
+        "junit": junit_report,
+    }[fmt]
+    return render(items), exit_status(items)
 
 
-def _run(scenario: Scenario, progress: bool) -> RunResult:
+def _run(scenario: Any, progress: bool) -> RunResult:
     if not progress:
         return run_scenario(scenario)
     from rich.console import Console
@@ -72,14 +126,38 @@ def _run(scenario: Scenario, progress: bool) -> RunResult:
         return run_scenario(scenario, progress=tell)
 
 
+def plural(n: int, word: str, many: str = "") -> str:
+    """``1 order``, ``2 orders`` (``many`` for an irregular plural)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 # -- text ------------------------------------------------------------------------------------
 
 
-def text_report(results: Sequence[RunResult]) -> str:
-    blocks = [_text_one(r) for r in results]
+def text_report(
+    results: Sequence[Item], *, shown: int = SHOWN, quiet: bool = False, **_: Any
+) -> str:
+    """Each scenario's report (with ``quiet``, its first line), then how many passed.
+
+    ``shown`` is how many violations of each invariant are told with their timelines."""
+    blocks = [
+        _unreadable_text(r) if isinstance(r, Unreadable) else _text_one(r, shown) for r in results
+    ]
+    if quiet:
+        blocks = [block.split("\n", 1)[0] for block in blocks]
     passed = sum(r.ok for r in results)
-    summary = f"{passed} of {len(results)} scenario{'s' if len(results) != 1 else ''} passed"
-    return "\n\n".join(blocks) + f"\n\n{summary}\n"
+    summary = f"{passed} of {plural(len(results), 'scenario')} passed"
+    bad = sum(isinstance(r, Unreadable) for r in results)
+    if bad:
+        summary += f"; {plural(bad, 'file')} could not be used"
+    joint = "\n" if quiet else "\n\n"
+    return joint.join(blocks) + f"\n\n{summary}\n"
+
+
+def _unreadable_text(item: Unreadable) -> str:
+    lines = [f"ERROR {item.file} - cannot be used"]
+    lines += ["  " + d.render().replace("\n", "\n  ") for d in item.diagnostics]
+    return "\n".join(lines)
 
 
 def policy_words(policy: Policy) -> str:
@@ -117,7 +195,7 @@ def _world_words(result: RunResult) -> str:
     return f"the account is {PROGRAM_NAMES[s.program]}{era}{who}"
 
 
-def _text_one(result: RunResult) -> str:
+def _text_one(result: RunResult, shown: int = SHOWN) -> str:
     s = result.scenario
     labels = houzz_table(s.program, s.era).labels
     out: list[str] = []
@@ -130,11 +208,11 @@ def _text_one(result: RunResult) -> str:
         s.file,
         f"seed {s.seed}",
         simulated,
-        f"{result.placed} orders",
-        f"{result.polls} polls",
+        plural(result.placed, "order"),
+        plural(result.polls, "poll"),
     ]
     if result.crashes:
-        facts.append(f"{result.crashes} connector crash{'es' if result.crashes != 1 else ''}")
+        facts.append(plural(result.crashes, "connector crash", "connector crashes"))
     if result.faults:
         facts.append("faults: " + ", ".join(f"{k} {v}" for k, v in result.faults.items()))
     out.append("  " + " · ".join(facts))
@@ -159,20 +237,20 @@ def _text_one(result: RunResult) -> str:
         if not found:
             out.append(f"    ✔ {name}")
             continue
-        many = "s" if len(found) != 1 else ""
+        orders = plural(len(found), "order")
         if key == "lost":
-            out.append(f"    ✘ {name}: {len(found)} order{many}")
-            out += _lost_lines(found, labels)
+            out.append(f"    ✘ {name}: {orders}")
+            out += _lost_lines(found, labels, shown)
             continue
         if key == "stuck":
-            out.append(f"    ✘ {name}: {len(found)} order{many} stuck when the run ended")
+            out.append(f"    ✘ {name}: {orders} stuck when the run ended")
             out += _kind_lines(found)
         else:
-            out.append(f"    ✘ {name}: {len(found)} order{many}")
-        for violation in found[:SHOWN]:
+            out.append(f"    ✘ {name}: {orders}")
+        for violation in found[:shown]:
             out += _violation_lines(violation, labels)
-        if len(found) > SHOWN:
-            out.append(f"      ... and {len(found) - SHOWN} more")
+        if len(found) > shown:
+            out.append(f"      ... and {len(found) - shown} more")
     findings = _findings(result) if result.violations else []
     if findings:
         out.append("")
@@ -219,7 +297,7 @@ def _held_lines(result: RunResult) -> list[str]:
     return [f"  Held in Error: {'; '.join(parts)}"] if parts else []
 
 
-def _lost_lines(found: Sequence[Violation], labels: Any) -> list[str]:
+def _lost_lines(found: Sequence[Violation], labels: Any, shown: int = SHOWN) -> list[str]:
     """Lost orders by kind, the silent ones first, the first few of each with a timeline."""
     lines = []
     for kind in (SILENT, VISIBLE):
@@ -227,10 +305,10 @@ def _lost_lines(found: Sequence[Violation], labels: Any) -> list[str]:
         if not of_kind:
             continue
         lines.append(f"      {len(of_kind)} {kind}")
-        for violation in of_kind[:SHOWN]:
+        for violation in of_kind[:shown]:
             lines += _violation_lines(violation, labels)
-        if len(of_kind) > SHOWN:
-            lines.append(f"      ... and {len(of_kind) - SHOWN} more {kind.split(' (')[0]}")
+        if len(of_kind) > shown:
+            lines.append(f"      ... and {len(of_kind) - shown} more {kind.split(' (')[0]}")
     return lines
 
 
@@ -256,29 +334,32 @@ def _findings(result: RunResult) -> list[Diagnostic]:
 # -- JSON ------------------------------------------------------------------------------------
 
 
-def json_report(results: Sequence[RunResult]) -> str:
+def json_report(results: Sequence[Item], *, shown: int = JSON_VIOLATIONS, **_: Any) -> str:
+    """One JSON document: ``ok``, and one item per file (``houzzflow schema run-report``)."""
     data = {
         "ok": all(r.ok for r in results),
-        "scenarios": [result_json(r) for r in results],
+        "scenarios": [
+            unreadable_json(r) if isinstance(r, Unreadable) else result_json(r, shown)
+            for r in results
+        ],
     }
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return json_text(data, sort_keys=True) + "\n"
 
 
-def _happening_json(h: Happening) -> dict[str, Any]:
+def unreadable_json(item: Unreadable) -> dict[str, Any]:
+    """A file that could not be used, as an item of the report."""
     return {
-        "time": h.time,
-        "clock": clock_text(h.time),
-        "actor": h.actor,
-        "action": h.action,
-        "detail": h.detail,
-        "houzz_status": h.houzz_status,
-        "connector_status": h.connector_status,
+        "file": item.file,
+        "ok": False,
+        "error": True,
+        "diagnostics": [d.to_json() for d in item.diagnostics],
     }
 
 
-def result_json(result: RunResult) -> dict[str, Any]:
+def result_json(result: RunResult, shown: int = JSON_VIOLATIONS) -> dict[str, Any]:
     """One run as plain data with stable keys (no wall-clock time: same seed, same bytes)."""
     s = result.scenario
+    labels = houzz_table(s.program, s.era).labels
     invariants: dict[str, Any] = {}
     for key, name in INVARIANTS.items():
         found = result.verdict.violations.get(key, [])
@@ -291,9 +372,9 @@ def result_json(result: RunResult) -> dict[str, Any]:
                     "order_id": v.order_id,
                     "message": v.message,
                     "kind": v.kind,
-                    "timeline": [_happening_json(h) for h in v.timeline],
+                    "timeline": [happening_json(h, labels) for h in v.timeline],
                 }
-                for v in found[:JSON_VIOLATIONS]
+                for v in found[:shown]
             ],
         }
         if key in ("lost", "stuck"):
@@ -333,7 +414,7 @@ def result_json(result: RunResult) -> dict[str, Any]:
             "by_kind": dict(kinds),
             "first": [
                 {"time": a.time, "order_id": a.order_id, "kind": a.kind, "message": a.message}
-                for a in result.alerts[:JSON_VIOLATIONS]
+                for a in result.alerts[:shown]
             ],
         },
         "findings": [d.to_json() for d in _findings(result)] if result.violations else [],
@@ -345,54 +426,113 @@ def result_json(result: RunResult) -> dict[str, Any]:
                 "actual": r.actual,
                 "ok": r.ok,
                 "missing": list(r.missing),
-                "location": str(r.location),
+                "location": r.location.to_json(),
             }
             for r in result.expectations
         ],
         "ok": result.ok,
+        "error": False,
     }
 
 
 # -- JUnit XML -------------------------------------------------------------------------------
 
 
-def junit_report(results: Sequence[RunResult]) -> str:
-    """One testcase per scenario, one failure per unmet expectation."""
-    failures = sum(1 for r in results if not r.ok)
-    attrs = {"name": "houzzflow run", "tests": str(len(results)), "failures": str(failures)}
-    suites = ET.Element("testsuites", {**attrs, "errors": "0"})
-    suite = ET.SubElement(suites, "testsuite", {**attrs, "errors": "0", "skipped": "0"})
-    for result in results:
-        s = result.scenario
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            {"classname": "houzzflow.scenarios", "name": s.name, "file": s.file},
-        )
-        gaps = assumption_gaps(s)
-        if gaps:
-            properties = ET.SubElement(case, "properties")
-            for gap in gaps:
-                ET.SubElement(
-                    properties, "property", {"name": f"gap {gap.where}", "value": gap.message}
-                )
-        for r in result.expectations:
-            if r.ok:
-                continue
-            failure = ET.SubElement(
-                case, "failure", {"message": f"{r.message} ({r.location})", "type": "expectation"}
-            )
-            failure.text = _failure_text(result, r.expectation.key)
-        out = ET.SubElement(case, "system-out")
-        out.text = _text_one(result)
+def junit_report(
+    results: Sequence[Item],
+    *,
+    shown: int = SHOWN,
+    seconds: Sequence[float] | None = None,
+    **_: Any,
+) -> str:
+    """One testsuite per file (with its run's ``time``), one testcase per expectation, so a
+    dashboard shows each failed expectation on its own; a file that cannot be used is a
+    testcase with an ``error`` that gives the diagnostics' locations."""
+    times = list(seconds) if seconds is not None else [0.0] * len(results)
+    suites = ET.Element("testsuites", {"name": "houzzflow run"})
+    totals = Counter[str]()
+    for item, spent in zip(results, times, strict=True):
+        suite = _junit_suite(item, shown, spent)
+        suites.append(suite)
+        for key in ("tests", "failures", "errors"):
+            totals[key] += int(suite.get(key, "0"))
+    for key in ("tests", "failures", "errors"):
+        suites.set(key, str(totals[key]))
+    suites.set("time", f"{sum(times):.3f}")
     ET.indent(suites)
-    body = ET.tostring(suites, encoding="unicode")
+    body = xml_safe(ET.tostring(suites, encoding="unicode"))
     return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
 
 
-def _failure_text(result: RunResult, key: str) -> str:
+def _junit_suite(item: Item, shown: int, spent: float) -> ET.Element:
+    if isinstance(item, Unreadable):
+        suite = ET.Element("testsuite", {"name": item.file, "file": item.file})
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": "houzzflow.run",
+                "name": "read the scenario",
+                "file": item.file,
+                "time": f"{spent:.3f}",
+            },
+        )
+        first = item.diagnostics[0] if item.diagnostics else None
+        if first is not None and first.location.line:
+            case.set("line", str(first.location.line))
+        error = ET.SubElement(
+            case,
+            "error",
+            {"message": first.head if first else "cannot be used", "type": "input"},
+        )
+        error.text = "\n".join(d.render() for d in item.diagnostics)
+        _counts(suite, tests=1, failures=0, errors=1, spent=spent)
+        return suite
+    s = item.scenario
+    suite = ET.Element("testsuite", {"name": s.name, "file": s.file})
+    gaps = assumption_gaps(s)
+    if gaps:
+        properties = ET.SubElement(suite, "properties")
+        for gap in gaps:
+            ET.SubElement(
+                properties, "property", {"name": f"gap {gap.where}", "value": gap.message}
+            )
+    for r in item.expectations:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": s.name,
+                "name": r.expectation.describe(),
+                "file": r.location.file or s.file,
+                "time": "0.000",
+            },
+        )
+        if r.location.line:
+            case.set("line", str(r.location.line))
+        if not r.ok:
+            failure = ET.SubElement(
+                case, "failure", {"message": f"{r.message} ({r.location})", "type": "expectation"}
+            )
+            failure.text = _failure_text(item, r.expectation.key, shown)
+    out = ET.SubElement(suite, "system-out")
+    out.text = _text_one(item, shown)
+    failures = sum(not r.ok for r in item.expectations)
+    _counts(suite, tests=len(item.expectations), failures=failures, errors=0, spent=spent)
+    return suite
+
+
+def _counts(suite: ET.Element, *, tests: int, failures: int, errors: int, spent: float) -> None:
+    suite.set("tests", str(tests))
+    suite.set("failures", str(failures))
+    suite.set("errors", str(errors))
+    suite.set("skipped", "0")
+    suite.set("time", f"{spent:.3f}")
+
+
+def _failure_text(result: RunResult, key: str, shown: int = SHOWN) -> str:
     found = result.verdict.violations.get(key, [])
-    lines = [v.render() for v in told(key, found)]
+    lines = [v.render() for v in told(key, found, shown)]
     if not lines:
         lines = [f"{key}: {result.counts.get(key, 0)}"]
     gaps = assumption_gaps(result.scenario)

@@ -241,15 +241,15 @@ class _CrashSwitch:
         return call()
 
 
-def told(invariant: str, found: list[Violation]) -> list[Violation]:
-    """The violations told with their timelines: the first few; of lost orders, the first
-    few of each kind (silent, then visible)."""
+def told(invariant: str, found: list[Violation], shown: int = SHOWN) -> list[Violation]:
+    """The violations told with their timelines: the first ``shown``; of lost orders, the
+    first ``shown`` of each kind (silent, then visible)."""
     if invariant != "lost":
-        return found[:SHOWN]
+        return found[:shown]
     kinds: dict[str, list[Violation]] = {}
     for violation in found:
         of_kind = kinds.setdefault(violation.kind, [])
-        if len(of_kind) < SHOWN:
+        if len(of_kind) < shown:
             of_kind.append(violation)
     return [v for of_kind in kinds.values() for v in of_kind]
 
@@ -588,10 +588,11 @@ class _Run:
             if self.drain.used:
                 since.subtract(self.faults_at_stream_end)
                 made -= self.calls_at_stream_end
-            calls = f" and made {made} Houzz calls"
+            calls = f" and made {made} Houzz call{'' if made == 1 else 's'}"
             told = [FAULT_WORDS[k].format(n=n) for k, n in sorted(since.items()) if n > 0]
         interval = format_duration(self.scenario.policy.poll_interval)
-        words = f"CartRover completed {polls} polls{calls} in {what} (one is due every {interval})"
+        polled = f"{polls} poll{'' if polls == 1 else 's'}"
+        words = f"CartRover completed {polled}{calls} in {what} (one is due every {interval})"
         if told:
             words += "; Houzz: " + ", ".join(told)
         if self.crashes:

@@ -47,6 +47,7 @@ from pydantic import (
 from houzzflow.engine.assumptions import default_register, fact_fields
 from houzzflow.engine.connector import DEFAULT_EPOCH
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity
+from houzzflow.engine.file_kind import wrong_kind
 from houzzflow.engine.limits import (
     MAX_CALL_NUMBER,
     MAX_DELAY,
@@ -77,9 +78,11 @@ from houzzflow.engine.policy import (
 )
 from houzzflow.engine.validation import policy_from_doc
 from houzzflow.engine.yamlsource import (
+    NamedText,
     SourceDoc,
     apply_override,
     load_yaml_file,
+    load_yaml_source,
     load_yaml_text,
     validate_model,
 )
@@ -680,7 +683,7 @@ def _override_texts(overrides: Sequence[str] | Mapping[str, Any]) -> list[str]:
 
 
 def load_scenario(
-    source: str | Path | Mapping[str, Any],
+    source: str | Path | Mapping[str, Any] | NamedText,
     overrides: Sequence[str] | Mapping[str, Any] = (),
 ) -> Scenario:
     """Read, override and validate one scenario; InputError with every mistake found.
@@ -692,7 +695,10 @@ def load_scenario(
     if isinstance(source, Mapping):
         doc = load_yaml_text(yaml.safe_dump(dict(source), sort_keys=False), "<scenario>")
     else:
-        doc = load_yaml_file(source)
+        doc = load_yaml_source(source)
+    mistaken = wrong_kind(doc.data, "scenario", doc.file)
+    if mistaken is not None:
+        raise InputError([mistaken])
     overrides = _override_texts(overrides)
     pairs = [split_override(text) for text in overrides]
     raw_policy = doc.data.get("policy") if isinstance(doc.data, dict) else None
@@ -732,7 +738,9 @@ def load_scenario(
                     ]
                 ) from None
             for key, value in policy_pairs:
-                policy_doc = apply_override(policy_doc, key, value)
+                # Reported as the user wrote it: --set policy.order_status=..., not the key
+                # inside the policy file.
+                policy_doc = apply_override(policy_doc, key, value, shown=f"policy.{key}")
             policy_at = ()
             policy = policy_from_doc(policy_doc)
         elif isinstance(raw_policy, dict):

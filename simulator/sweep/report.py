@@ -11,6 +11,7 @@ import io
 import json
 from typing import Any
 
+from houzzflow.simulator.kernel.escape import json_text
 from houzzflow.simulator.sweep.stats import INTERVAL_NAMES, Distribution
 from houzzflow.simulator.sweep.sweep import HEADLINE, PointResult, Rate, Sweep
 
@@ -26,6 +27,21 @@ def render(sweep: Sweep, fmt: str) -> str:
     if fmt == "text":
         return sweep_text(sweep)
     raise ValueError(f"format={fmt!r}: expected one of {', '.join(FORMATS)}")
+
+
+def text_report(sweep: Sweep, *, quiet: bool = False, **_: Any) -> str:
+    """``houzzflow sweep``'s text (quiet: its first line, the scenario's name)."""
+    text = sweep_text(sweep)
+    return text.split("\n", 1)[0] + "\n" if quiet else text
+
+
+def json_report(sweep: Sweep, **_: Any) -> str:
+    """``--format json``, every character JSON parsers choke on escaped."""
+    return json_text(sweep_json(sweep), indent=1, sort_keys=True) + "\n"
+
+
+def csv_report(sweep: Sweep, **_: Any) -> str:
+    return sweep_csv(sweep)
 
 
 # -- text ------------------------------------------------------------------------------------
