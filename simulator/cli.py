@@ -856,12 +856,33 @@ def sweep(
     "--program", type=click.Choice(["seller", "vendor"]), default="seller", show_default=True
 )
 @click.option("--era", type=click.Choice(["legacy", "2021"]), default="2021", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), default=0, show_default=True)
+@click.option(
+    "--token-file",
+    metavar="FILE",
+    help="Read the X-HOUZZ-API-SSL-TOKEN the fake accepts from FILE's first line.",
+)
 @click.option(
     "--token",
     envvar="HOUZZFLOW_TOKEN",
-    default="houzzflow-token",
-    help="X-HOUZZ-API-SSL-TOKEN the fake accepts (or $HOUZZFLOW_TOKEN); never printed.",
+    default=None,
+    metavar="TOKEN",
+    help="The X-HOUZZ-API-SSL-TOKEN the fake accepts; prefer $HOUZZFLOW_TOKEN or --token-file "
+    "(a command line is visible to other users). Default: houzzflow-token, which the banner "
+    "names; a chosen token is never printed.",
+)
+@click.option(
+    "--admin-token-file",
+    metavar="FILE",
+    help="Require the admin token in FILE's first line on every admin request.",
+)
+@click.option(
+    "--admin-token",
+    envvar="HOUZZFLOW_ADMIN_TOKEN",
+    default=None,
+    metavar="TOKEN",
+    help="Require this token (header X-Houzzflow-Admin-Token) on every admin request; needed "
+    "to serve beyond loopback. Prefer $HOUZZFLOW_ADMIN_TOKEN or --admin-token-file.",
 )
 @click.option("--username", default="seller@example.com", show_default=True)
 @click.option("--app-name", default="houzzflow", show_default=True)
@@ -894,24 +915,52 @@ def serve(
     program: str,
     era: str,
     seed: int,
-    token: str,
+    token_file: str | None,
+    token: str | None,
+    admin_token_file: str | None,
+    admin_token: str | None,
     username: str,
     app_name: str,
     scenario: str | None,
     epoch: str | None,
     clock_mode: str,
 ) -> None:
-    """Serve a fake Houzz API over HTTP for connector tests (Ctrl-C stops it).
+    """Serve a fake Houzz API over HTTP for connector tests (Ctrl-C or SIGTERM stops it).
 
     The Houzz seller API's wire format: GET /api?format=xml|json&method=getOrders,
     POST /api?method=updateOrder with an UpdateOrderRequest body, updateInventory; plus
     an admin API under /_houzzflow/ (orders, clock, faults, journal, reset, health, the
     connector's warehouse and its verdict; GET /_houzzflow/ lists every route).
+    It takes JSON bodies (Content-Type: application/json) from this machine only.
+
+    Clients send the token the fake accepts: $HOUZZFLOW_TOKEN, or --token-file's, or else
+    the default houzzflow-token; the banner says which, never the value.
     """
     import sys
 
+    from houzzflow.simulator.http import credentials
+    from houzzflow.simulator.http.config import DEFAULT_TOKEN
     from houzzflow.simulator.http.server import run_server
     from houzzflow.simulator.kernel.pace import parse_clock, parse_epoch
+
+    secrets = []
+    try:
+        for option, given, file, env, default in (
+            ("--token", token, token_file, "HOUZZFLOW_TOKEN", DEFAULT_TOKEN),
+            ("--admin-token", admin_token, admin_token_file, "HOUZZFLOW_ADMIN_TOKEN", ""),
+        ):
+            source = ctx.get_parameter_source(option.lstrip("-").replace("-", "_"))
+            from_env = source is click.core.ParameterSource.ENVIRONMENT
+            secret = credentials.choose(
+                option=option, given=given, from_env=from_env, file=file, env=env, default=default
+            )
+            if secret.on_command_line:
+                click.echo(credentials.command_line_warning(option, env), err=True)
+            secrets.append(secret)
+    except credentials.CredentialError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(2)
+    api, admin = secrets
 
     try:
         clock_speed = parse_clock(clock_mode)
@@ -930,11 +979,14 @@ def serve(
             program=program,  # type: ignore[arg-type]
             era=era,  # type: ignore[arg-type]
             seed=seed,
-            token=token,
+            token=api.value,
+            token_source=api.source,
+            admin_token=admin.value,
             username=username,
             app_name=app_name,
             scenario=scenario,
             out=sys.stdout,
+            err=sys.stderr,
             epoch=zero,
             clock_speed=clock_speed,
         )
