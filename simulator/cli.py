@@ -853,10 +853,28 @@ def sweep(
     help="0 picks a free port and prints it.",
 )
 @click.option(
-    "--program", type=click.Choice(["seller", "vendor"]), default="seller", show_default=True
+    "--program",
+    type=click.Choice(["seller", "vendor"]),
+    default="seller",
+    show_default=True,
+    help="The Houzz account program the fake plays: seller (orders start New) or vendor "
+    "(orders start Charged).",
 )
-@click.option("--era", type=click.Choice(["legacy", "2021"]), default="2021", show_default=True)
-@click.option("--seed", type=click.IntRange(0, SEED_MAX), default=0, show_default=True)
+@click.option(
+    "--era",
+    type=click.Choice(["legacy", "2021"]),
+    default="2021",
+    show_default=True,
+    help="legacy: before 2021-09-01 (CartRover charges Seller orders); 2021: Houzz charges "
+    "Seller orders itself.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, SEED_MAX),
+    default=0,
+    show_default=True,
+    help=f"Seed of the fake's random draws (order ids, faults), 0 to {SEED_MAX:,}.",
+)
 @click.option(
     "--token-file",
     metavar="FILE",
@@ -884,8 +902,18 @@ def sweep(
     help="Require this token (header X-Houzzflow-Admin-Token) on every admin request; needed "
     "to serve beyond loopback. Prefer $HOUZZFLOW_ADMIN_TOKEN or --admin-token-file.",
 )
-@click.option("--username", default="seller@example.com", show_default=True)
-@click.option("--app-name", default="houzzflow", show_default=True)
+@click.option(
+    "--username",
+    default="seller@example.com",
+    show_default=True,
+    help="The X-HOUZZ-API-USER-NAME every /api request must carry.",
+)
+@click.option(
+    "--app-name",
+    default="houzzflow",
+    show_default=True,
+    help="The X-HOUZZ-API-APP-NAME every /api request must carry.",
+)
 @click.option(
     "--scenario",
     metavar="FILE",
@@ -1020,13 +1048,10 @@ def serve(
     show_default=True,
     help="Seconds one run of the connector may take (at most 600).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one table, world x invariant; json for programs.",
+@_report_options(
+    "conformance",
+    what="text: one table, world x invariant; json for programs; junit for CI dashboards "
+    "(a testcase per world and invariant).",
 )
 @click.pass_context
 def conformance(
@@ -1037,6 +1062,8 @@ def conformance(
     only: tuple[str, ...],
     timeout: float,
     output_format: str,
+    output: str | None,
+    quiet: bool,
 ) -> None:
     """Drive a connector through a battery of worlds and judge each one.
 
@@ -1082,13 +1109,9 @@ def conformance(
     except ValueError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
-    with _progress_bar("worlds") as progress:
+    with _progress_bar("worlds", quiet=quiet) as progress:
         result = run_conformance(chosen, runner, progress)
-    if output_format == "json":
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
-    else:
-        click.echo(result.render(), nl=False)
-    ctx.exit(result.exit_code)
+    _emit(ctx, "conformance", result, output_format, output, quiet, result.exit_code)
 
 
 @contextlib.contextmanager

@@ -47,6 +47,11 @@ REPORT_FORMATS: dict[str, dict[str, str]] = {
         "json": "houzzflow.simulator.sweep.report:json_report",
         "csv": "houzzflow.simulator.sweep.report:csv_report",
     },
+    "conformance": {
+        "text": "houzzflow.simulator.conformance:text_report",
+        "json": "houzzflow.simulator.conformance:json_report",
+        "junit": "houzzflow.simulator.conformance:junit_report",
+    },
     "matrix": {
         "text": "houzzflow.simulator.proof.matrix:text_report",
         "markdown": "houzzflow.simulator.proof.matrix:markdown_report",

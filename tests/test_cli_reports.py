@@ -223,8 +223,6 @@ def test_the_proof_bounds_are_the_same_on_every_command_that_proves() -> None:
 
 def test_every_option_has_help_and_every_command_a_whole_summary() -> None:
     for name, command in main.commands.items():
-        if name == "serve":  # its options belong to the HTTP server's own issue
-            continue
         for param in command.params:
             if isinstance(param, click.Option):
                 assert param.help, f"houzzflow {name} {param.opts[0]} has no help"
