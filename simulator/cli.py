@@ -183,7 +183,8 @@ def _report_options(command: str, *, what: str) -> Callable[[F], F]:
             "-q",
             "--quiet",
             is_flag=True,
-            help="One line per item and the summary; no progress line.",
+            help="One line per item (and why a file could not be used) and the summary; no "
+            "progress line.",
         )(function)
         function = click.option(
             "-o",

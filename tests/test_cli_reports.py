@@ -405,13 +405,24 @@ def test_a_set_into_a_named_policy_file_is_reported_as_written() -> None:
 
 
 def test_quiet_runs_print_one_line_per_file_and_the_summary(tmp_path: Path) -> None:
+    """Quiet keeps one line per file, but never hides why a file could not be used."""
     given = files(tmp_path, "run")
     result = houzzflow("run", "-q", given["good"], given["bad"])
     assert result.stdout.splitlines() == [
         "PASS  small-vendor",
         f"ERROR {given['bad']} - cannot be used",
+        f"  {given['bad']}:3:1: error YAML001 invalid YAML: expected ',' or ']', but got "
+        "'<stream end>' (while parsing a flow sequence on line 2)",
         "",
         "1 of 2 scenarios passed; 1 file could not be used",
+    ]
+    (tmp_path / "p").mkdir()
+    policies = files(tmp_path / "p", "validate")
+    result = houzzflow("validate", "-q", policies["good"], policies["bad"])
+    assert result.stdout.splitlines()[1:3] == [
+        f"✘ {policies['bad']}: invalid (schema)",
+        f"  {policies['bad']}:3:1: error YAML001 invalid YAML: expected ',' or ']', but got "
+        "'<stream end>' (while parsing a flow sequence on line 2)",
     ]
 
 

@@ -146,8 +146,13 @@ def text_report(
     blocks = [
         _unreadable_text(r) if isinstance(r, Unreadable) else _text_one(r, shown) for r in results
     ]
-    if quiet:
-        blocks = [block.split("\n", 1)[0] for block in blocks]
+    if quiet:  # the first line, and why a file could not be used (errors are never quiet)
+        blocks = [
+            "\n".join([block.split("\n", 1)[0], *_error_lines(r)])
+            if isinstance(r, Unreadable)
+            else block.split("\n", 1)[0]
+            for block, r in zip(blocks, results, strict=True)
+        ]
     passed = sum(r.ok for r in results)
     summary = f"{passed} of {plural(len(results), 'scenario')} passed"
     bad = sum(isinstance(r, Unreadable) for r in results)
@@ -155,6 +160,11 @@ def text_report(
         summary += f"; {plural(bad, 'file')} could not be used"
     joint = "\n" if quiet else "\n\n"
     return joint.join(blocks) + f"\n\n{summary}\n"
+
+
+def _error_lines(item: Unreadable) -> list[str]:
+    """Each error's ``file:line:col: severity CODE message`` line, without its fix."""
+    return ["  " + d.head for d in item.diagnostics if d.severity is Severity.ERROR]
 
 
 def _unreadable_text(item: Unreadable) -> str:
