@@ -108,6 +108,33 @@ def render_mermaid(policy: Policy | None = None, *, machine: MachineDef | None =
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """Houzz's lifecycle for one program and era, as plain data for a drawing: the states in
+    declaration order with their labels, where orders start, and the edges with their
+    actions (``simulator.html.lifecycle`` draws it as SVG)."""
+
+    states: tuple[str, ...]
+    labels: dict[str, str]
+    initial: tuple[str, ...]
+    edges: tuple[tuple[str, str, str], ...]  # (source, dest, action)
+    terminal: frozenset[str]
+
+
+def houzz_graph(account: str, era: str, *, machine: MachineDef | None = None) -> Graph:
+    """Houzz's order lifecycle as the reference machine declares it for one program and era."""
+    m = machine or default_machine()
+    drawn = _from_reference(m.houzz, [(account, era)], "Houzz order status")
+    edges = tuple(dict.fromkeys((e.source, e.dest, e.action) for e in drawn.edges))
+    return Graph(
+        drawn.states,
+        {name: m.houzz.states[name].label for name in drawn.states},
+        tuple(drawn.initial),
+        edges,
+        frozenset(n for n in drawn.states if m.houzz.states[n].terminal),
+    )
+
+
 def _from_reference(life: LifecycleDef, variants: Sequence[Variant], title: str) -> _Drawn:
     found: dict[tuple[str, str, str, str], set[Variant]] = {}
     initial: dict[str, list[str]] = {}

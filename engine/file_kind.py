@@ -44,5 +44,6 @@ def wrong_kind(data: Any, expected: Kind, file: str) -> Diagnostic | None:
         Severity.ERROR,
         f"this is a {found} file, not a {expected} file",
         Location(file, 1, 1),
-        f"use `{COMMANDS[found]} {file}`",
+        # standard input is given on the command line as "-", not by its display name
+        f"use `{COMMANDS[found]} {'-' if file == '<stdin>' else file}`",
     )

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from houzzflow.engine.assumptions import About, default_register, fact_fields
+from houzzflow.engine.limits import MAX_DURATION, MAX_DURATION_DIGITS
 from houzzflow.engine.machine import Era, Program
 
 OrderStatus = Literal["new", "in_production", "new_or_in_production", "charged"]
@@ -74,12 +75,21 @@ def parse_duration(value: object) -> int:
     if isinstance(value, int):
         seconds = value
     else:
-        match = _DURATION.match(str(value))
+        text = str(value)
+        match = _DURATION.match(text) if len(text) <= 40 else None
         if not match:
-            raise ValueError(f"expected a duration like 30s, 15m, 4h or 2d, not {value!r}")
-        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+            shown = repr(value) if len(text) <= 40 else f"a text of {len(text):,} characters"
+            raise ValueError(f"expected a duration like 30s, 15m, 4h or 2d, not {shown}")
+        digits = match.group(1).lstrip("0") or "0"
+        if len(digits) > MAX_DURATION_DIGITS:
+            raise ValueError(f"{match.group(1)[:12]}... is longer than any duration allowed")
+        seconds = int(digits) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
         raise ValueError("a duration must be positive")
+    if seconds > MAX_DURATION:
+        # Every field has its own, smaller limit; this one keeps the arithmetic sane.
+        shown = format_duration(seconds) if seconds < 10**15 else "it"
+        raise ValueError(f"{shown} is longer than the 3650d limit")
     return seconds
 
 
@@ -146,6 +156,21 @@ MAX_POLL_INTERVAL = 30 * 86400
 MAX_SHIPS_WITHIN = 60 * 86400
 
 
+def duration_schema(limit: int, *, zero: bool = False) -> WithJsonSchema:
+    """The JSON Schema of a duration of at most ``limit`` seconds (0 allowed when ``zero``)."""
+    low = {"minimum": 0} if zero else {"exclusiveMinimum": 0}
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*[0-9]+\s*[smhd]\s*$"},
+                {"type": "integer", **low, "maximum": limit},
+            ],
+            "description": f"a duration of at most {format_duration(limit)}",
+            "examples": ["30s", "15m", "4h", "2d"],
+        }
+    )
+
+
 def at_most(limit: int) -> AfterValidator:
     def check(seconds: int) -> int:
         if seconds > limit:
@@ -160,7 +185,9 @@ def at_most(limit: int) -> AfterValidator:
 class WarehouseFacts(_Strict):
     """What the merchant knows of the warehouse (WMS) the orders go to."""
 
-    ships_within: Annotated[Duration, at_most(MAX_SHIPS_WITHIN)] = Field(
+    ships_within: Annotated[
+        Duration, at_most(MAX_SHIPS_WITHIN), duration_schema(MAX_SHIPS_WITHIN)
+    ] = Field(
         default=3 * 86400,
         description="the longest the warehouse takes to ship an order it received (at most 60d)",
     )
@@ -197,9 +224,9 @@ class PolicyFile(_Strict):
     mark_processed: bool | None = Field(default=None, description="CartRover calls Process")
     mark_charged: bool | None = Field(default=None, description="CartRover calls Charge")
     cancel_download: bool = Field(default=True, description="Order Cancel Download")
-    poll_interval: Annotated[Duration, at_most(MAX_POLL_INTERVAL)] = Field(
-        default=900, description="30s, 15m, 4h, 2d (at most 30d)"
-    )
+    poll_interval: Annotated[
+        Duration, at_most(MAX_POLL_INTERVAL), duration_schema(MAX_POLL_INTERVAL)
+    ] = Field(default=900, description="30s, 15m, 4h, 2d (at most 30d)")
     earliest_order_date: dt.date | None = None
     credentials: Credentials | None = None
     assume: Assumptions = Assumptions()

@@ -39,6 +39,9 @@ Path = tuple[Any, ...]
 _Pos = tuple[int, int, int, int]
 
 _SECRET = re.compile("token|password|secret|credential", re.IGNORECASE)
+# A line that sets a secret (``token: ...``, ``{token: ...}``), and a quoted bit of a message.
+_SECRET_KEY = re.compile(r"(token|password|secret|credential)[\w-]*['\"]?\s*:", re.IGNORECASE)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
@@ -176,6 +179,11 @@ def _syntax_diagnostic(exc: MarkedYAMLError, file: str, lines: list[str]) -> Dia
         message = f"invalid YAML: {exc.problem or exc.context or 'cannot parse'}"
         if exc.problem and exc.context and exc.context_mark:
             message += f" ({exc.context} on line {exc.context_mark.line + 1})"
+        if _SECRET_KEY.search(text):
+            # PyYAML quotes what it could not read: an unquoted token starting with * or !
+            # would be printed as an alias or tag name.
+            message = _QUOTED.sub("(a secret, not shown)", message)
+            fix = "put the secret in quotes: token: '...'"
     return Diagnostic("YAML001", Severity.ERROR, message, Location(file, line, col), fix)
 
 

@@ -23,11 +23,14 @@ if TYPE_CHECKING:
     from houzzflow.simulator.api import matrix, run, sweep, validate
     from houzzflow.simulator.harness import HouzzHarness
     from houzzflow.simulator.http.server import ServerConfig, serve
+    from houzzflow.simulator.judge.verdict import ConnectorVerdict
+    from houzzflow.simulator.judge.warehouse import WarehouseConfig
     from houzzflow.simulator.proof.matrix import Matrix
     from houzzflow.simulator.runs.runner import RunResult
     from houzzflow.simulator.sweep.sweep import Sweep
 
 __all__ = [
+    "ConnectorVerdict",
     "Diagnostic",
     "HouzzHarness",
     "InputError",
@@ -36,6 +39,7 @@ __all__ = [
     "ServerConfig",
     "Sweep",
     "ValidationReport",
+    "WarehouseConfig",
     "__version__",
     "matrix",
     "run",
@@ -55,6 +59,8 @@ _HOME = {
     "RunResult": "houzzflow.simulator.runs.runner",
     "ServerConfig": "houzzflow.simulator.http.server",
     "Sweep": "houzzflow.simulator.sweep.sweep",
+    "ConnectorVerdict": "houzzflow.simulator.judge.verdict",
+    "WarehouseConfig": "houzzflow.simulator.judge.warehouse",
     "serve": "houzzflow.simulator.http.server",
     "matrix": "houzzflow.simulator.api",
     "run": "houzzflow.simulator.api",

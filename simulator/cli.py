@@ -184,7 +184,8 @@ def _report_options(command: str, *, what: str) -> Callable[[F], F]:
             "-q",
             "--quiet",
             is_flag=True,
-            help="One line per item and the summary; no progress line.",
+            help="One line per item (and why a file could not be used) and the summary; no "
+            "progress line.",
         )(function)
         function = click.option(
             "-o",
@@ -263,7 +264,8 @@ def run(
         # The world is dropped by exiting, never collected (see ``entry``); with several
         # files the collector stays on, so one world's garbage does not outlive the next run.
         gc.disable()
-    items = run_items(sources, list(overrides), progress, seconds)
+    pictures = output_format == "html"
+    items = run_items(sources, list(overrides), progress, seconds, pictures=pictures)
     options: dict[str, Any] = {}
     if max_violations is not None:
         options["shown"] = max_violations
@@ -388,6 +390,7 @@ def validate(
     )
     saved: dict[str, str] = {}
     seconds: list[float] = []
+    proofs: list[Any] = []
     if no_proof:
         reports = [_timed(seconds, validate_paths, [s], proof=False)[0] for s in sources]
     else:
@@ -396,6 +399,7 @@ def validate(
                 _timed(seconds, proven_paths, [s], bounds, progress=progress)[0] for s in sources
             ]
         reports = [report for report, _ in proven]
+        proofs = [proof for _, proof in proven]
         if save_dir is not None:
             try:
                 saved = save_counterexamples(proven, save_dir)
@@ -403,7 +407,16 @@ def validate(
                 _fail_output(ctx, save_dir, exc.strerror or str(exc), exit_code(reports))
     status = exit_code(reports)
     _emit(
-        ctx, "validate", reports, output_format, output, quiet, status, saved=saved, seconds=seconds
+        ctx,
+        "validate",
+        reports,
+        output_format,
+        output,
+        quiet,
+        status,
+        saved=saved,
+        seconds=seconds,
+        proofs=proofs,
     )
 
 
@@ -473,11 +486,14 @@ def _emit(
     output: str | None,
     quiet: bool,
     status: int,
+    *,
+    terminal_text: bool = True,
     **options: Any,
 ) -> None:
     """Write a command's report and exit with ``status``: the ``--format`` report to
-    ``-o FILE`` or standard output; with ``-o``, the text report to the terminal too. A
-    report that cannot be written is one line on stderr and exit 2 (or the check's own
+    ``-o FILE`` or standard output; with ``-o``, the text report to the terminal too (or,
+    where the result has no text report, ``terminal_text=False``, which file was written).
+    A report that cannot be written is one line on stderr and exit 2 (or the check's own
     non-zero status)."""
     import sys
 
@@ -491,8 +507,10 @@ def _emit(
     try:
         if output is not None:
             write_report(render(result, quiet=quiet, **options), output)
-            if fmt != "text" and not quiet:
+            if fmt != "text" and not quiet and terminal_text:
                 _show_text(renderer(command, "text")(result, ascii_only=ascii_only, **options))
+            elif fmt != "text" and not quiet:
+                _show_text(f"wrote {output}\n")
         elif fmt == "text":
             _show_text(render(result, quiet=quiet, ascii_only=ascii_only, **options))
         else:
@@ -745,14 +763,22 @@ def matrix(
 
     worlds = [w for w in WORLDS if account in (None, w[0]) and era in (None, w[1])]
     bounds = Bounds(orders=orders, faults=faults)
+    # html: the settings explorer, on the wider atlas (simulator.proof.atlas).
+    compute: Callable[..., Any] = run_matrix
+    if output_format == "html":
+        from houzzflow.simulator.proof.atlas import run_atlas
+
+        compute = run_atlas
     try:
         with _progress_bar("exploring worlds", quiet=quiet) as progress:
-            cells = run_matrix(
+            cells = compute(
                 bounds, worlds=worlds, jobs=jobs, progress=progress, scheduler=scheduler
             )
     except ExecutorError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
+    if output_format == "html":  # the atlas holds no rules-versus-proof check to fail
+        _emit(ctx, "matrix", cells, output_format, output, quiet, 0, terminal_text=False)
     status = 0 if all(c.agrees for c in cells) else 1
     _emit(ctx, "matrix", cells, output_format, output, quiet, status)
 
@@ -869,18 +895,67 @@ def sweep(
     help="0 picks a free port and prints it.",
 )
 @click.option(
-    "--program", type=click.Choice(["seller", "vendor"]), default="seller", show_default=True
+    "--program",
+    type=click.Choice(["seller", "vendor"]),
+    default="seller",
+    show_default=True,
+    help="The Houzz account program the fake plays: seller (orders start New) or vendor "
+    "(orders start Charged).",
 )
-@click.option("--era", type=click.Choice(["legacy", "2021"]), default="2021", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--era",
+    type=click.Choice(["legacy", "2021"]),
+    default="2021",
+    show_default=True,
+    help="legacy: before 2021-09-01 (CartRover charges Seller orders); 2021: Houzz charges "
+    "Seller orders itself.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, SEED_MAX),
+    default=0,
+    show_default=True,
+    help=f"Seed of the fake's random draws (order ids, faults), 0 to {SEED_MAX:,}.",
+)
+@click.option(
+    "--token-file",
+    metavar="FILE",
+    help="Read the X-HOUZZ-API-SSL-TOKEN the fake accepts from FILE's first line.",
+)
 @click.option(
     "--token",
     envvar="HOUZZFLOW_TOKEN",
-    default="houzzflow-token",
-    help="X-HOUZZ-API-SSL-TOKEN the fake accepts (or $HOUZZFLOW_TOKEN); never printed.",
+    default=None,
+    metavar="TOKEN",
+    help="The X-HOUZZ-API-SSL-TOKEN the fake accepts; prefer $HOUZZFLOW_TOKEN or --token-file "
+    "(a command line is visible to other users). Default: houzzflow-token, which the banner "
+    "names; a chosen token is never printed.",
 )
-@click.option("--username", default="seller@example.com", show_default=True)
-@click.option("--app-name", default="houzzflow", show_default=True)
+@click.option(
+    "--admin-token-file",
+    metavar="FILE",
+    help="Require the admin token in FILE's first line on every admin request.",
+)
+@click.option(
+    "--admin-token",
+    envvar="HOUZZFLOW_ADMIN_TOKEN",
+    default=None,
+    metavar="TOKEN",
+    help="Require this token (header X-Houzzflow-Admin-Token) on every admin request; needed "
+    "to serve beyond loopback. Prefer $HOUZZFLOW_ADMIN_TOKEN or --admin-token-file.",
+)
+@click.option(
+    "--username",
+    default="seller@example.com",
+    show_default=True,
+    help="The X-HOUZZ-API-USER-NAME every /api request must carry.",
+)
+@click.option(
+    "--app-name",
+    default="houzzflow",
+    show_default=True,
+    help="The X-HOUZZ-API-APP-NAME every /api request must carry.",
+)
 @click.option(
     "--scenario",
     metavar="FILE",
@@ -910,24 +985,52 @@ def serve(
     program: str,
     era: str,
     seed: int,
-    token: str,
+    token_file: str | None,
+    token: str | None,
+    admin_token_file: str | None,
+    admin_token: str | None,
     username: str,
     app_name: str,
     scenario: str | None,
     epoch: str | None,
     clock_mode: str,
 ) -> None:
-    """Serve a fake Houzz API over HTTP for connector tests (Ctrl-C stops it).
+    """Serve a fake Houzz API over HTTP for connector tests (Ctrl-C or SIGTERM stops it).
 
     The Houzz seller API's wire format: GET /api?format=xml|json&method=getOrders,
     POST /api?method=updateOrder with an UpdateOrderRequest body, updateInventory; plus
     an admin API under /_houzzflow/ (orders, clock, faults, journal, reset, health, the
     connector's warehouse and its verdict; GET /_houzzflow/ lists every route).
+    It takes JSON bodies (Content-Type: application/json) from this machine only.
+
+    Clients send the token the fake accepts: $HOUZZFLOW_TOKEN, or --token-file's, or else
+    the default houzzflow-token; the banner says which, never the value.
     """
     import sys
 
+    from houzzflow.simulator.http import credentials
+    from houzzflow.simulator.http.config import DEFAULT_TOKEN
     from houzzflow.simulator.http.server import run_server
     from houzzflow.simulator.kernel.pace import parse_clock, parse_epoch
+
+    secrets = []
+    try:
+        for option, given, file, env, default in (
+            ("--token", token, token_file, "HOUZZFLOW_TOKEN", DEFAULT_TOKEN),
+            ("--admin-token", admin_token, admin_token_file, "HOUZZFLOW_ADMIN_TOKEN", ""),
+        ):
+            source = ctx.get_parameter_source(option.lstrip("-").replace("-", "_"))
+            from_env = source is click.core.ParameterSource.ENVIRONMENT
+            secret = credentials.choose(
+                option=option, given=given, from_env=from_env, file=file, env=env, default=default
+            )
+            if secret.on_command_line:
+                click.echo(credentials.command_line_warning(option, env), err=True)
+            secrets.append(secret)
+    except credentials.CredentialError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(2)
+    api, admin = secrets
 
     try:
         clock_speed = parse_clock(clock_mode)
@@ -946,11 +1049,14 @@ def serve(
             program=program,  # type: ignore[arg-type]
             era=era,  # type: ignore[arg-type]
             seed=seed,
-            token=token,
+            token=api.value,
+            token_source=api.source,
+            admin_token=admin.value,
             username=username,
             app_name=app_name,
             scenario=scenario,
             out=sys.stdout,
+            err=sys.stderr,
             epoch=zero,
             clock_speed=clock_speed,
         )
@@ -984,13 +1090,10 @@ def serve(
     show_default=True,
     help="Seconds one run of the connector may take (at most 600).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one table, world x invariant; json for programs.",
+@_report_options(
+    "conformance",
+    what="text: one table, world x invariant; json for programs; junit for CI dashboards "
+    "(a testcase per world and invariant).",
 )
 @click.pass_context
 def conformance(
@@ -1001,6 +1104,8 @@ def conformance(
     only: tuple[str, ...],
     timeout: float,
     output_format: str,
+    output: str | None,
+    quiet: bool,
 ) -> None:
     """Drive a connector through a battery of worlds and judge each one.
 
@@ -1046,13 +1151,9 @@ def conformance(
     except ValueError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
-    with _progress_bar("worlds") as progress:
+    with _progress_bar("worlds", quiet=quiet) as progress:
         result = run_conformance(chosen, runner, progress)
-    if output_format == "json":
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
-    else:
-        click.echo(result.render(), nl=False)
-    ctx.exit(result.exit_code)
+    _emit(ctx, "conformance", result, output_format, output, quiet, result.exit_code)
 
 
 @contextlib.contextmanager

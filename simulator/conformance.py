@@ -28,6 +28,7 @@ import subprocess
 import tempfile
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ from houzzflow.simulator.http.server import RunningServer, serve
 from houzzflow.simulator.judge.battery import World, stage, world_config
 from houzzflow.simulator.judge.etiquette import ETIQUETTE
 from houzzflow.simulator.judge.verdict import ConnectorVerdict
+from houzzflow.simulator.kernel.escape import json_text, xml_safe
 from houzzflow.simulator.runs.invariants import INVARIANTS
 
 MAX_TIMEOUT = 600.0  # seconds one run of the connector may take, at most
@@ -228,6 +230,59 @@ class Conformance:
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "worlds": [result.to_json() for result in self.results]}
+
+
+# -- reports (houzzflow.simulator.output's table: --format, -o, -q) ---------------------------
+
+
+def text_report(result: Conformance, *, quiet: bool = False, **_: Any) -> str:
+    """The table and each failing world's verdict (quiet: the last line only)."""
+    text = result.render()
+    return text.splitlines()[-1] + "\n" if quiet else text
+
+
+def json_report(result: Conformance, **_: Any) -> str:
+    """``ok`` and each world's verdict, as the served ``/_houzzflow/verdict`` gives it."""
+    return json_text(result.to_json(), indent=None) + "\n"
+
+
+def junit_report(result: Conformance, **_: Any) -> str:
+    """One testsuite per world, one testcase per invariant and etiquette rule (and one for
+    the connector's runs), so a CI dashboard shows what broke where."""
+    suites = ET.Element("testsuites", {"name": "houzzflow conformance"})
+    tests = failures = 0
+    for world in result.results:
+        suite = ET.SubElement(suites, "testsuite", {"name": world.world.name})
+        broken = 0
+        for key in (*COLUMNS, "runs"):
+            case = ET.SubElement(
+                suite, "testcase", {"classname": f"conformance.{world.world.name}", "name": key}
+            )
+            found = _failures_of(world, key)
+            if found:
+                broken += 1
+                failure = ET.SubElement(
+                    case, "failure", {"message": f"{SHORT_NAMES.get(key, key)}: {found[0]}"}
+                )
+                failure.text = "\n".join(found)
+        suite.set("tests", str(len(COLUMNS) + 1))
+        suite.set("failures", str(broken))
+        tests += len(COLUMNS) + 1
+        failures += broken
+    suites.set("tests", str(tests))
+    suites.set("failures", str(failures))
+    ET.indent(suites)
+    body = xml_safe(ET.tostring(suites, encoding="unicode"))
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
+
+
+def _failures_of(world: WorldResult, key: str) -> list[str]:
+    """What broke ``key`` (an invariant, an etiquette rule, or ``runs``) in one world."""
+    if key == "runs":
+        return [f"the connector's run at {at} {error}" for at, error in world.failures]
+    verdict = world.verdict
+    found = [*verdict.violations.get(key, ()), *verdict.etiquette.get(key, ())]
+    return [f"order {v.order_id}: {v.message}" if v.order_id else v.message for v in found]
 
 
 def _broken_only(rows: list[str]) -> list[str]:

@@ -25,6 +25,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, NamedTuple, get_args
 
+from houzzflow.engine.limits import (
+    MAX_CALL_NUMBER,
+    MAX_FAULT_MESSAGE,
+    MAX_FAULT_RULES,
+    MAX_RETRY_AFTER,
+    whole,
+)
 from houzzflow.engine.machine import Era, Facts, Program
 from houzzflow.engine.ports import Ack, AckError, Page, ReplyLost, TransientError
 from houzzflow.simulator.houzz.state import BadRequest, FakeHouzz, HouzzOrder, WindowField
@@ -90,20 +97,20 @@ class FaultRule:
             raise ValueError("page_drift shifts getOrders pages: use operation getOrders")
         if self.call is not None and self.probability is not None:
             raise ValueError("give call or probability, not both")
-        if self.call is not None and not _whole(self.call, 1):
-            raise ValueError("call counts matching calls from 1")
+        if self.call is not None and not whole(self.call, MAX_CALL_NUMBER, 1):
+            raise ValueError(f"call counts matching calls from 1 to {MAX_CALL_NUMBER:,}")
         if self.probability is not None and not (
             isinstance(self.probability, int | float) and 0.0 <= self.probability <= 1.0
         ):
             raise ValueError("probability must be between 0 and 1")
-        if self.times is not None and not _whole(self.times, 1):
-            raise ValueError("times must be 1 or more")
-        if not _whole(self.retry_after, 0):
-            raise ValueError("retry_after must be 0 or more seconds")
+        if self.times is not None and not whole(self.times, MAX_CALL_NUMBER, 1):
+            raise ValueError(f"times must be from 1 to {MAX_CALL_NUMBER:,}")
+        if not whole(self.retry_after, MAX_RETRY_AFTER):
+            raise ValueError(f"retry_after must be from 0 to {MAX_RETRY_AFTER} seconds")
         if not (_whole(self.status, 500) and self.status <= 599):
             raise ValueError("status must be an HTTP 5xx status (500-599)")
-        if not isinstance(self.message, str):
-            raise ValueError("message must be text")
+        if not isinstance(self.message, str) or len(self.message) > MAX_FAULT_MESSAGE:
+            raise ValueError(f"message must be text of at most {MAX_FAULT_MESSAGE} characters")
 
     @classmethod
     def from_json(cls, data: object) -> FaultRule:
@@ -612,10 +619,15 @@ class HouzzHarness:
     ) -> FaultRule:
         """Add a ``FaultRule`` (see its docstring) and return it."""
         rule = FaultRule(kind, operation, call, probability, times, retry_after, status, message)
-        self._world.injector.add(rule)
+        self.add_faults([rule])
         return rule
 
     def add_faults(self, rules: Iterable[FaultRule]) -> None:
+        """Add every rule, or none when they would make more than ``MAX_FAULT_RULES``
+        (each API call is checked against every rule)."""
+        rules = list(rules)
+        if len(self._world.injector.rules) + len(rules) > MAX_FAULT_RULES:
+            raise ValueError(f"at most {MAX_FAULT_RULES:,} fault rules at once; clear some first")
         for rule in rules:
             self._world.injector.add(rule)
 

@@ -6,8 +6,8 @@ Every command's ``--format`` and ``-o/--output`` go through this module:
   ``module:function`` so that ``houzzflow --help`` imports nothing heavy). A new format is
   one entry; the CLI builds its ``--format`` choices from this table. A renderer takes the
   command's result (run: its items; validate: its reports; matrix: its cells; sweep: the
-  sweep) and keyword options it may ignore (``quiet``, ``shown``, ``saved``, ``seconds``,
-  ``ascii_only``), and returns the whole text.
+  sweep; matrix html: the atlas) and keyword options it may ignore (``quiet``, ``shown``,
+  ``saved``, ``seconds``, ``proofs``, ``ascii_only``), and returns the whole text.
 - ``write_report`` writes a file through a temporary name and a rename, so an interrupted
   run, a full disk or a missing directory leaves no half-written report; a failure is an
   ``OutputError`` with one line to print, never a traceback.
@@ -34,22 +34,31 @@ REPORT_FORMATS: dict[str, dict[str, str]] = {
         "text": "houzzflow.simulator.runs.report:text_report",
         "json": "houzzflow.simulator.runs.report:json_report",
         "junit": "houzzflow.simulator.runs.report:junit_report",
+        "html": "houzzflow.simulator.html.reports:run_report",
     },
     "validate": {
         "text": "houzzflow.simulator.validate_report:text_report",
         "json": "houzzflow.simulator.validate_report:json_report",
         "junit": "houzzflow.simulator.validate_report:junit_report",
+        "html": "houzzflow.simulator.html.reports:validate_report",
     },
     "sweep": {
         "text": "houzzflow.simulator.sweep.report:text_report",
         "json": "houzzflow.simulator.sweep.report:json_report",
         "csv": "houzzflow.simulator.sweep.report:csv_report",
     },
+    "conformance": {
+        "text": "houzzflow.simulator.conformance:text_report",
+        "json": "houzzflow.simulator.conformance:json_report",
+        "junit": "houzzflow.simulator.conformance:junit_report",
+    },
     "matrix": {
         "text": "houzzflow.simulator.proof.matrix:text_report",
         "markdown": "houzzflow.simulator.proof.matrix:markdown_report",
         "csv": "houzzflow.simulator.proof.matrix:csv_report",
         "json": "houzzflow.simulator.proof.matrix:json_report",
+        # the settings explorer page, drawn from the wider atlas (proof.atlas), not the cells
+        "html": "houzzflow.simulator.html.explorer:explorer_report",
     },
 }
 

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from houzzflow.engine.diagnostics import Severity
 from houzzflow.simulator.kernel.escape import json_text, xml_safe
 
 if TYPE_CHECKING:
@@ -59,7 +60,9 @@ def text_report(
         ok = report.verdict == "proven"
         mark = ("OK" if ok else "FAIL") if ascii_only else MARKS[ok]
         out.append(f"{mark} {report.file}: {report.verdict} ({report.tier})")
-        if quiet:
+        if quiet:  # the verdict line, and why a file is invalid (errors are never quiet)
+            if report.verdict == "invalid":
+                out += ["  " + d.head for d in report.diagnostics if d.severity is Severity.ERROR]
             continue
         for diagnostic in report.diagnostics:
             out += diagnostic_lines(diagnostic, indent="  ")

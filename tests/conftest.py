@@ -30,3 +30,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(
         key=lambda item: 0 if item.nodeid.startswith("tests/test_failure_database.py") else 1
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how to run the browser tests when they were skipped (pytest hides skip reasons)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons = {
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in skipped
+        if report.nodeid.startswith("tests/test_browser.py") and isinstance(report.longrepr, tuple)
+    }
+    for reason in sorted(reasons):
+        terminalreporter.write_line(f"browser tests skipped: {reason}", yellow=True)

@@ -37,6 +37,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "houzzflow.simulator.conformance",
         ),
     ),
+    # Pictures of runs and proofs (HTML pages): above every library result they draw.
+    ("reports", ("houzzflow.simulator.html",)),
     (
         "verdicts",
         (

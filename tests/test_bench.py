@@ -188,3 +188,19 @@ def test_a_baseline_that_ignores_cancellations_is_caught(
     differs = disagreement(expected, model.run(no_cancels))
     assert "cancelled at the warehouse" in differs
     assert "skipped" in differs
+
+
+def test_the_served_fake_load_test_runs_and_checks_houzz_side_consistency(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench import serve_load
+
+    status = serve_load.main(["--clients", "3", "--requests", "40", "--idle", "6"])
+    result = json.loads(capsys.readouterr().out)
+    checked = result["consistency"]
+    assert status == 0, result
+    assert result["requests"] >= 3 * 40 and result["errors"] == {}
+    assert checked["orders_placed"] == checked["orders_on_houzz"] > 0
+    assert checked["lost"] == checked["duplicated"] == checked["illegal"] == []
+    # Every update a client saw succeed is one transition; the rest are lost replies.
+    assert checked["transitions"] == checked["client_successes"] + checked["lost_replies"]

@@ -113,6 +113,11 @@ def test_every_command_and_format_judges_each_file_on_its_own(
         assert all(case.get("time") is not None for case in root.iter("testcase"))
         failed = [case for case in root.iter("testcase") if case.find("error") is not None]
         assert len(failed) == 2 and all(case.get("line") for case in failed)
+    elif fmt == "html":
+        assert out.startswith("<!DOCTYPE html>") and out.count('<section class="') == 3
+        for code in ("YAML001", "KIND001"):
+            assert f"<code>{code}</code>" in out
+        assert f"{given['bad']}:3:1" in out and f"{given['wrong']}:1:1" in out
     else:
         lines = [line for line in out.splitlines() if " error " in line]
         assert lines and all(DIAGNOSTIC_LINE.match(line) for line in lines), lines
@@ -218,8 +223,6 @@ def test_the_proof_bounds_are_the_same_on_every_command_that_proves() -> None:
 
 def test_every_option_has_help_and_every_command_a_whole_summary() -> None:
     for name, command in main.commands.items():
-        if name == "serve":  # its options belong to the HTTP server's own issue
-            continue
         for param in command.params:
             if isinstance(param, click.Option):
                 assert param.help, f"houzzflow {name} {param.opts[0]} has no help"
@@ -242,6 +245,8 @@ def test_stdin_and_directories(tmp_path: Path) -> None:
     result = houzzflow("validate", "--format", "json", "-", input=policy)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["file"] == "<stdin>"
+    scenario = houzzflow("validate", "-", input=GOOD_SCENARIO.encode())
+    assert scenario.exit_code == 2 and "fix: use `houzzflow run -`" in scenario.stdout
     folder = tmp_path / "carts"
     (folder / "deep").mkdir(parents=True)
     (folder / "a.yaml").write_bytes(policy)
@@ -400,13 +405,24 @@ def test_a_set_into_a_named_policy_file_is_reported_as_written() -> None:
 
 
 def test_quiet_runs_print_one_line_per_file_and_the_summary(tmp_path: Path) -> None:
+    """Quiet keeps one line per file, but never hides why a file could not be used."""
     given = files(tmp_path, "run")
     result = houzzflow("run", "-q", given["good"], given["bad"])
     assert result.stdout.splitlines() == [
         "PASS  small-vendor",
         f"ERROR {given['bad']} - cannot be used",
+        f"  {given['bad']}:3:1: error YAML001 invalid YAML: expected ',' or ']', but got "
+        "'<stream end>' (while parsing a flow sequence on line 2)",
         "",
         "1 of 2 scenarios passed; 1 file could not be used",
+    ]
+    (tmp_path / "p").mkdir()
+    policies = files(tmp_path / "p", "validate")
+    result = houzzflow("validate", "-q", policies["good"], policies["bad"])
+    assert result.stdout.splitlines()[1:3] == [
+        f"✘ {policies['bad']}: invalid (schema)",
+        f"  {policies['bad']}:3:1: error YAML001 invalid YAML: expected ',' or ']', but got "
+        "'<stream end>' (while parsing a flow sequence on line 2)",
     ]
 
 

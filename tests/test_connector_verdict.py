@@ -9,6 +9,7 @@ import json
 import sys
 import threading
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -258,6 +259,34 @@ def test_conformance_runs_a_connector_command_and_prints_the_table() -> None:
     assert broken.exit_code == 1
     document = json.loads(broken.output)
     assert document["worlds"][0]["verdict"]["broken"] == ["cancelled_shipped", "forbidden_write"]
+
+
+def test_conformance_writes_junit_to_a_file_and_the_table_to_the_terminal(tmp_path: Path) -> None:
+    """A CI job: one testcase per world and invariant, the broken one failed with its order."""
+    report = tmp_path / "conformance.xml"
+    command = f"{sys.executable} {EXAMPLE} ignores-cancellations"
+    result = CliRunner().invoke(
+        main,
+        [
+            *("conformance", "--connector-cmd", command, "--world", "customer-cancels"),
+            *("--format", "junit", "-o", str(report)),
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.output.splitlines()[1].startswith("customer-cancels  ")  # the text table
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None and suite.get("name") == "customer-cancels"
+    failed = {
+        case.get("name"): case.find("failure")
+        for case in suite.iter("testcase")
+        if case.find("failure") is not None
+    }
+    assert set(failed) == {"cancelled_shipped", "forbidden_write"}
+    assert "order " in (failed["cancelled_shipped"].get("message") or "")
+    quiet = CliRunner().invoke(
+        main, ["conformance", "--connector-cmd", command, "--world", "customer-cancels", "-q"]
+    )
+    assert quiet.output == "0 of 1 worlds passed\n"
 
 
 def test_a_connector_that_exits_non_zero_fails_its_world_without_showing_the_token() -> None:

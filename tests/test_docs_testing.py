@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from houzzflow.simulator.http import credentials
+from houzzflow.simulator.http.config import DEFAULT_TOKEN
 from houzzflow.simulator.http.server import ServerConfig, banner, serve
 
 pytest_plugins = ["pytester"]
@@ -131,6 +133,10 @@ SERVE_OPTIONS = {
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_http_session_runs_as_shown() -> None:
     steps = [step for body in http_session() for step in commands_and_outputs(body)]
+    exported: dict[str, str] = {}
+    while steps[0][0].startswith("export "):
+        name, _, value = steps.pop(0)[0].removeprefix("export ").partition("=")
+        exported[name] = value
     (serve_command, serve_output), *session = steps
     words = shlex.split(serve_command)
     assert words[:2] == ["houzzflow", "serve"]
@@ -138,12 +144,23 @@ def test_the_http_session_runs_as_shown() -> None:
     doc_port = int(options.pop("--port"))
     settings: dict[str, object] = {SERVE_OPTIONS[name]: value for name, value in options.items()}
     settings["seed"] = int(str(settings["seed"]))
+    token = credentials.choose(
+        option="--token",
+        given=exported.get("HOUZZFLOW_TOKEN"),
+        from_env=True,
+        file=None,
+        env="HOUZZFLOW_TOKEN",
+        default=DEFAULT_TOKEN,
+    )
+    settings["token"] = token.value
     with serve(ServerConfig(port=0, **settings)) as server:  # type: ignore[arg-type]
         here = f"127.0.0.1:{server.port}"
-        printed = "\n".join(banner(server, asked_port=doc_port))
+        printed = "\n".join(banner(server, asked_port=doc_port, token_source=token.source))
         assert printed == serve_output.replace(f"127.0.0.1:{doc_port}", here)
         assert session, "the docs show no curl commands"
         for command, output in session:
+            for name, value in exported.items():
+                command = command.replace(f"${name}", value)  # the shell would expand it
             words = [w.replace(f"127.0.0.1:{doc_port}", here) for w in shlex.split(command)]
             assert words[0] == "curl"
             done = subprocess.run(words, capture_output=True, text=True, timeout=30, check=False)

@@ -52,6 +52,7 @@ def test_data_and_type_markers_are_in_the_wheel(wheel_names: set[str]) -> None:
         "houzzflow/engine/py.typed",
         "houzzflow/simulator/py.typed",
         "houzzflow/engine/machine.yaml",
+        "houzzflow/simulator/html/explorer.js",  # the explorer page's script
         "houzzflow/__main__.py",
     } <= wheel_names
     entry_points = [n for n in wheel_names if n.endswith("entry_points.txt")]

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from houzzflow.engine.diagnostics import Diagnostic, InputError
+from houzzflow.engine.limits import MAX_DURATION
 from houzzflow.engine.policy import Policy, PolicyFile, format_duration, parse_duration, resolve
 from houzzflow.engine.validation import policy_from_doc
 from houzzflow.engine.yamlsource import load_yaml_text
@@ -105,8 +106,13 @@ def test_a_zero_duration_is_refused() -> None:
 @settings(deadline=None)
 @given(st.integers(min_value=1, max_value=10**6), st.sampled_from(["s", "m", "h", "d"]))
 def test_durations_read_and_print_back_the_same(number: int, unit: str) -> None:
+    expected = number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    if expected > MAX_DURATION:  # past the stated limit: refused, never a huge number
+        with pytest.raises(ValueError, match="longer than the 3650d limit"):
+            parse_duration(f"{number}{unit}")
+        return
     seconds = parse_duration(f"{number}{unit}")
-    assert seconds == number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    assert seconds == expected
     assert parse_duration(format_duration(seconds)) == seconds
 
 

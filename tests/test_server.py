@@ -83,7 +83,8 @@ class Client:
 
     def admin(self, method: str, path: str, data: object = None) -> tuple[int, dict[str, Any]]:
         body = b"" if data is None else json.dumps(data).encode()
-        reply = self.call(method, f"/_houzzflow/{path}", body, headers={})
+        headers = {"Content-Type": "application/json"} if body else {}
+        reply = self.call(method, f"/_houzzflow/{path}", body, headers=headers)
         return reply.status, json.loads(reply.body)
 
 
@@ -305,7 +306,8 @@ def test_admin_mistakes_are_400_with_the_reason(
 
 
 def test_malformed_admin_json_is_400(client: Client) -> None:
-    reply = client.call("POST", "/_houzzflow/orders", b"{count: 2}", headers={})
+    json_type = {"Content-Type": "application/json"}
+    reply = client.call("POST", "/_houzzflow/orders", b"{count: 2}", headers=json_type)
     assert reply.status == 400 and "malformed JSON" in json.loads(reply.body)["error"]
 
 

@@ -59,8 +59,8 @@ def test_poisson_rate_places_about_rate_times_span() -> None:
     h, clock = world()
     OrderStream(rate_per_hour=60).schedule(h, clock, random.Random(5), duration=10 * 3600)
     clock.run()
-    # 60 an hour over 60% of 10 hours: about 360.
-    assert 290 < len(h.orders) < 430
+    # 60 an hour for the whole 10 hours (a rate is not cut at place_within): about 600.
+    assert 510 < len(h.orders) < 690
 
 
 def test_a_burst_arrives_in_one_second() -> None:
@@ -345,3 +345,11 @@ def test_an_event_scheduled_late_for_a_busy_second_runs_after_those_scheduled_be
     clock.at(edge + 1, lambda: ran.append("after"))
     clock.run()
     assert ran == ["early", "first", "late", "after"]
+
+
+def test_place_within_a_duration_places_every_counted_order_in_that_time() -> None:
+    h, clock = world()
+    OrderStream(count=40, place_within=3600).schedule(h, clock, random.Random(2), duration=DAY)
+    clock.run()
+    created = [o.created for o in h.orders.values()]
+    assert len(created) == 40 and max(created) < 3600

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import cast
 
 from houzzflow.engine.assumptions import answers
+from houzzflow.engine.limits import MAX_DELAY, MAX_ITEMS
 from houzzflow.engine.machine import Era, Facts, Program, default_machine
 from houzzflow.engine.policy import PROGRAM_NAMES
 from houzzflow.engine.ports import Ack, AckError, Page
@@ -227,9 +228,13 @@ class FakeHouzz:
         when = now if created is None else created
         if when > now:
             raise ValueError(f"created ({when}) is in the future (now is {now})")
+        if when < now - MAX_DELAY:
+            raise ValueError(
+                f"created is more than {MAX_DELAY // 86400} days before now (the limit)"
+            )
         count = 1 if items is None else items
-        if count < 1:
-            raise ValueError("an order has at least one item")
+        if not 1 <= count <= MAX_ITEMS:
+            raise ValueError(f"an order has from 1 to {MAX_ITEMS} items, not {count}")
         order_id = new_order_id(self.rng, self.orders)
         self._rules.place(order_id, when, count)
         return order_id

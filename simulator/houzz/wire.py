@@ -128,10 +128,13 @@ def parse_houzz_time(
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValueError(f"{_shown(value)} is not a real date and time ({exc})") from None
-    if date_only and end_of_day:
-        moment += dt.timedelta(days=1, seconds=-1)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    try:
+        if date_only and end_of_day:
+            moment += dt.timedelta(days=1, seconds=-1)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    except OverflowError:  # 9999-12-31 23:59:59-01:00 is past the last representable moment
+        raise ValueError(f"{_shown(value)} is past the year 9999") from None
     return int((moment - epoch).total_seconds())
 
 
@@ -311,8 +314,10 @@ def _request_fields(body: bytes, root_name: str) -> dict[str, str]:
 def _json_fields(text: str, root_name: str) -> dict[str, str]:
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        message = f"malformed JSON: {getattr(exc, 'msg', 'nested too deeply')}"
+    except (ValueError, RecursionError) as exc:
+        # ValueError beyond JSONDecodeError: an integer of more than 4,300 digits.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long"
+        message = f"malformed JSON: {getattr(exc, 'msg', reason)}"
         raise WireError(ErrorCode.MALFORMED_REQUEST, message) from None
     if isinstance(data, dict) and isinstance(data.get(root_name), dict):
         data = data[root_name]

@@ -130,9 +130,9 @@ def add_faults(served: Served, request: ApiRequest, query: Mapping[str, str]) ->
         raise AdminError('rules must be a list of rule objects like {"kind": "ack_error"}')
     try:
         rules = [FaultRule.from_json(entry) for entry in given]
+        served.harness.add_faults(rules)
     except ValueError as exc:
         raise AdminError(str(exc)) from None
-    served.harness.add_faults(rules)
     return json_reply(_faults_document(served.harness), 201)
 
 
@@ -166,7 +166,7 @@ def act(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
 def journal(served: Served, request: ApiRequest, query: Mapping[str, str]) -> Reply:
     """Every Houzz API request served (?since=SEQ&method=...), the token redacted."""
     since = query.get("since", "0")
-    if not (since.isascii() and since.isdigit()):
+    if not (since.isascii() and since.isdigit() and len(since) <= 18):
         raise AdminError("since must be a journal sequence number (0 or more)")
     kept = served.api_journal
     entries = kept.entries(since=int(since), method=query.get("method", ""))
@@ -276,6 +276,8 @@ def json_body(request: ApiRequest) -> dict[str, Any]:
         raise AdminError(f"malformed JSON: {exc.msg} (line {exc.lineno})") from None
     except RecursionError:
         raise AdminError("malformed JSON: nested too deeply") from None
+    except ValueError:  # an integer of more than 4,300 digits
+        raise AdminError("malformed JSON: a number is too long") from None
     if not isinstance(data, dict):
         raise AdminError("the body must be a JSON object")
     return data

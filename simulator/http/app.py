@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from houzzflow.simulator.harness import HouzzHarness
 from houzzflow.simulator.houzz import wire
 from houzzflow.simulator.houzz.wire import ErrorCode, Format, Reply
+from houzzflow.simulator.http import admin_guard
 from houzzflow.simulator.http.admin_routes import AdminError
 from houzzflow.simulator.http.config import ServerConfig
 from houzzflow.simulator.http.journal import Journal
@@ -51,7 +52,8 @@ class ServedHouzz:
         # only when told to).
         self.pace = config.wall_pace()
         self.lock = threading.Lock()
-        self.api_journal = Journal(config.journal_limit, config.token, api_method_name)
+        secrets = (config.token, config.admin_token)
+        self.api_journal = Journal(config.journal_limit, secrets, api_method_name)
 
     @contextmanager
     def locked(self) -> Iterator[HouzzHarness]:
@@ -65,17 +67,30 @@ class ServedHouzz:
 
     def handle(self, request: ApiRequest) -> Reply:
         """The reply to one request (never raises: a bug answers 500 without a trace)."""
+        with self.lock:
+            return self._handle(request)
+
+    def handle_now(self, request: ApiRequest) -> Reply | None:
+        """The reply, or None at once when the lock is held (then call ``handle``)."""
+        if not self.lock.acquire(blocking=False):
+            return None
+        try:
+            return self._handle(request)
+        finally:
+            self.lock.release()
+
+    def _handle(self, request: ApiRequest) -> Reply:
+        """The reply, under the lock."""
         split = urlsplit(request.target)
         path = split.path.rstrip("/") or "/"
         query = dict(parse_qsl(split.query, keep_blank_values=True))
-        with self.lock:
-            self._keep_pace()
-            if path == API_PATH:
-                return self._api_journaled(request, query)
-            if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
-                return self._admin(request, path, query)
-            message = f"nothing is served at {path[:60]!r}; the Houzz API is at {API_PATH}"
-            return wire.render_error("", ErrorCode.UNKNOWN_METHOD, message, Format.XML, status=404)
+        self._keep_pace()
+        if path == API_PATH:
+            return self._api_journaled(request, query)
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            return self._admin(request, path, query)
+        message = f"nothing is served at {path[:60]!r}; the Houzz API is at {API_PATH}"
+        return wire.render_error("", ErrorCode.UNKNOWN_METHOD, message, Format.XML, status=404)
 
     def _keep_pace(self) -> None:
         """Run the world up to the wall clock's moment, in wall-clock mode."""
@@ -128,6 +143,10 @@ class ServedHouzz:
     # --- the admin API -----------------------------------------------------------------
 
     def _admin(self, request: ApiRequest, path: str, query: dict[str, str]) -> Reply:
+        refused = admin_guard.refusal(request, self.config)
+        if refused is not None:
+            status, reason = refused
+            return json_reply({"error": reason}, status)
         if request.declared_length > self.config.max_body:
             limit = self.config.max_body
             return json_reply(

@@ -46,6 +46,8 @@ class ServerConfig:
     facts: Facts = ()  # Houzz's answers to the register's open questions
     max_body: int = MAX_BODY
     journal_limit: int = JOURNAL_LIMIT
+    # Required by the admin API when set (and to serve beyond loopback); see admin_guard.
+    admin_token: str = field(default="", repr=False)
     warehouse: WarehouseConfig | None = None  # how the fake plays the connector's warehouse
     # Wall-clock mode: simulated seconds per real second (None: simulated time moves only
     # when told to); ``wall`` is the real clock (injected by tests).

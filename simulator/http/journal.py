@@ -1,15 +1,20 @@
-"""The journal: every Houzz API request served, with its answer, the token redacted.
+"""The journal: every Houzz API request served, with its answer, the tokens redacted.
 
+Redaction covers every field of an entry (any header, the path, the query, the body, the
+order ids, the answer) and the spellings a token takes on the way (percent-encoded, XML- or
+JSON-escaped), and happens before a long text is cut, so no prefix of a token survives.
 Bounded: past its limit the oldest entries are dropped and counted. It holds no lock of its
 own; ``ServedHouzz`` calls it under the lock that guards the harness.
 """
 
 from __future__ import annotations
 
+import html
+import json
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from houzzflow.simulator.houzz import wire
 from houzzflow.simulator.http.messages import ApiRequest
@@ -27,9 +32,25 @@ class Journal:
     (through the admin routes).
     """
 
-    def __init__(self, limit: int, token: str, method_name: Callable[[str], str]) -> None:
+    def __init__(
+        self, limit: int, tokens: str | Iterable[str], method_name: Callable[[str], str]
+    ) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=max(1, limit))
-        self._token = token
+        given = [tokens] if isinstance(tokens, str) else list(tokens)
+        spellings = {
+            spelled
+            for token in given
+            if token
+            for spelled in (
+                token,
+                quote(token, safe=""),
+                quote_plus(token),
+                html.escape(token),
+                json.dumps(token)[1:-1],
+            )
+        }
+        # Longest first: a spelling that contains another is replaced whole.
+        self._secrets = sorted(spellings, key=len, reverse=True)
         self._method_name = method_name
         self.last = 0  # the newest entry's sequence number
         self.dropped = 0
@@ -49,33 +70,36 @@ class Journal:
         self.last += 1
         reply = outcome.reply
         headers = {
-            name: _REDACTED if name.lower() == wire.TOKEN_HEADER.lower() else value
+            self._redact(name): (
+                _REDACTED if name.lower() == wire.TOKEN_HEADER.lower() else self._redact(value)
+            )
             for name, value in request.headers.items()
             if name.lower().startswith("x-houzz-") or name.lower() == "content-type"
         }
         params = {
-            key: _REDACTED if "token" in key.lower() else self._redact(value)
+            self._redact(key): _REDACTED if "token" in key.lower() else self._redact(value)
             for key, value in query.items()
         }
         body = request.body.decode("utf-8", "replace")
+        answer = reply.body.decode("utf-8", "replace")
         entry: dict[str, Any] = {
             "seq": self.last,
             "time": time,
             "at": at,
             "http_method": request.method,
-            "path": urlsplit(request.target).path,
+            "path": self._redact(urlsplit(request.target).path),
             "query": params,
             "method": self._spelled(params.get("method", "")),
             "headers": headers,
-            "body": self._redact(body[:_KEPT_TEXT]),
+            "body": self._redact(body)[:_KEPT_TEXT],
             "status": reply.status,
             "ack": outcome.ack,
             "error_code": outcome.code,
             "error": self._redact(outcome.message),
-            "order_ids": list(outcome.order_ids),
+            "order_ids": [self._redact(order_id) for order_id in outcome.order_ids],
             "faults": faults,
             "dropped": reply.drop,
-            "response": self._redact(reply.body[:_KEPT_TEXT].decode("utf-8", "replace")),
+            "response": self._redact(answer)[:_KEPT_TEXT],
         }
         self._entries.append(entry)
 
@@ -97,4 +121,7 @@ class Journal:
         return self._method_name(method) or method
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, _REDACTED) if self._token else text
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, _REDACTED)
+        return text

@@ -2,24 +2,30 @@
 
 Three layers, each thin: ``ServedHouzz.handle`` (``app.py``) turns one request (plain data)
 into one reply under a single lock, routing by ``urls.py`` to the endpoints of
-``wire_routes.py`` and ``admin_routes.py``; ``HouzzHTTPServer`` (the stdlib's
-``ThreadingHTTPServer``: no dependency, one thread per client) moves bytes; ``serve`` /
-``run_server`` start it for tests and for the CLI.
+``wire_routes.py`` and ``admin_routes.py``; ``asgi.py`` is the Starlette application that
+moves requests and replies between ASGI and ``handle``; ``HouzzHTTPServer`` (uvicorn, on its
+own thread, with the limits below) moves bytes; ``serve`` / ``run_server`` start it for tests
+and for the CLI. Starlette and uvicorn are imported only when a server starts, so the rest of
+the CLI does not pay for them.
 
 Routes (``urls.py``): ``/api?format=xml|json&method=getOrders|updateOrder|updateInventory``
 speaks Houzz's seller API, authenticated by the three ``X-HOUZZ-API-*`` headers; the admin
-API under ``/_houzzflow/`` (JSON, no authentication: it binds to 127.0.0.1 by default)
-arranges and inspects the world. Every ``/api`` request is kept in a journal with its
-answer, the token replaced by ``***``. The token is never printed, logged or answered.
+API under ``/_houzzflow/`` (JSON only, from this machine's own pages, with an optional admin
+token: ``admin_guard.py``) arranges and inspects the world; beyond loopback it is refused
+without an admin token. Every ``/api`` request is kept in a journal with its answer, every
+token replaced by ``***``. A chosen token is never printed, logged or answered.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
 import signal
+import socket
 import threading
 from contextlib import AbstractContextManager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any, TextIO
 
@@ -28,7 +34,7 @@ from houzzflow.engine.ports import Ack
 from houzzflow.simulator.harness import FaultRule, HistoryEntry, HouzzHarness
 from houzzflow.simulator.houzz import wire
 from houzzflow.simulator.houzz.state import HouzzOrder
-from houzzflow.simulator.houzz.wire import ErrorCode, Format, Reply
+from houzzflow.simulator.http.admin_guard import beyond_loopback_refusal
 from houzzflow.simulator.http.app import ServedHouzz
 from houzzflow.simulator.http.config import ServerConfig
 from houzzflow.simulator.http.messages import ApiRequest
@@ -45,116 +51,191 @@ __all__ = [
     "serve",
 ]
 
-_DRAIN_LIMIT = 8 << 20  # bytes of a refused body read (and dropped) before closing
-_DRAIN_TIMEOUT = 2.0  # seconds a client may pause while a refused body is drained
-
-
 # --- HTTP ----------------------------------------------------------------------------------
 
+BACKLOG = 2048  # connections the kernel queues before accept (capped by net.core.somaxconn)
+MAX_CONNECTIONS = 4096  # open connections and requests in flight; past it new requests get 503
+HEAD_TIMEOUT = 10.0  # seconds a connection may take to send a request's headers
+KEEP_ALIVE = 5  # seconds an idle keep-alive connection stays open
+MAX_HEAD = 64 << 10  # bytes of request line and headers
+GRACE = 5  # seconds stop() lets requests in flight finish
 
-class HouzzHTTPServer(ThreadingHTTPServer):
-    """The stdlib's threading HTTP server, carrying the ``ServedHouzz`` it serves."""
 
-    daemon_threads = True  # a client that hangs never blocks shutdown
-    allow_reuse_address = True
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host`` (a name, IPv4 or IPv6 address) and ``port``."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(BACKLOG)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class HouzzHTTPServer:
+    """The fake served by uvicorn (h11) on its own thread and event loop, from a bound socket.
+
+    uvicorn brings keep-alive timeouts, a bound on concurrent connections (``limit_concurrency``)
+    and graceful shutdown; the protocol below adds what it lacks: a deadline for a request's
+    headers (a client that never finishes them is closed) and a way to close a connection
+    without answering.
+    """
 
     def __init__(self, address: tuple[str, int], served: ServedHouzz) -> None:
+        import uvicorn
+
+        from houzzflow.simulator.http.asgi import build_app
+
+        # uvicorn logs a client's malformed request to stderr; the journal is the record, and
+        # a served fake must not fill a developer's terminal because a client misbehaves.
+        logging.getLogger("uvicorn").addHandler(logging.NullHandler())
+        logging.getLogger("uvicorn").propagate = False
         self.served = served
-        super().__init__(address, _Exchange)
+        self.socket = _bind(*address)
+        self.server_address = self.socket.getsockname()[:2]
+        config = uvicorn.Config(
+            build_app(served),
+            http=_protocol_class(),
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            date_header=False,
+            backlog=BACKLOG,
+            limit_concurrency=MAX_CONNECTIONS,
+            timeout_keep_alive=KEEP_ALIVE,
+            timeout_graceful_shutdown=GRACE,
+            h11_max_incomplete_event_size=MAX_HEAD,
+        )
+        self._uvicorn = uvicorn.Server(config)
+        self._started = threading.Event()
+        self._failed: BaseException | None = None
 
-
-class _Exchange(BaseHTTPRequestHandler):
-    """Reads one request, asks ``ServedHouzz`` for the reply, writes it."""
-
-    server: HouzzHTTPServer
-    protocol_version = "HTTP/1.1"
-    server_version = "houzzflow"
-    timeout = 30  # seconds a silent client may hold its connection
-
-    def do_GET(self) -> None:
-        self._exchange()
-
-    def do_POST(self) -> None:
-        self._exchange()
-
-    def do_DELETE(self) -> None:
-        self._exchange()
-
-    def do_PUT(self) -> None:
-        self._exchange()
-
-    def do_PATCH(self) -> None:
-        self._exchange()
-
-    def handle_expect_100(self) -> bool:
-        declared = self._declared_length()
-        if declared is not None and declared > self.server.served.config.max_body:
-            # Refuse before the client sends the body ("Expect: 100-continue", as curl does).
-            self._exchange(drain=False)
-            return False
-        return super().handle_expect_100()
-
-    def _declared_length(self) -> int | None:
-        """The body's Content-Length; None when chunked or not a number."""
-        if self.headers.get("Transfer-Encoding"):
-            return None
-        raw = (self.headers.get("Content-Length") or "0").strip()
-        return int(raw) if raw.isascii() and raw.isdigit() else None
-
-    def _exchange(self, drain: bool = True) -> None:
-        served = self.server.served
-        limit = served.config.max_body
-        declared = self._declared_length()
-        if declared is None:
-            # A chunked body cannot be size-checked before it is read; Houzz clients send lengths.
-            self.close_connection = True
-            message = "send the body with a numeric Content-Length (chunked bodies are refused)"
-            code = ErrorCode.MALFORMED_REQUEST
-            self._write(wire.render_error("", code, message, Format.XML, status=411))
-            return
-        body = self.rfile.read(declared) if declared <= limit else b""
-        headers = {name: value for name, value in self.headers.items()}
-        reply = served.handle(ApiRequest(self.command, self.path, headers, body, declared))
-        if declared > limit:
-            self.close_connection = True  # the unread body would be taken for the next request
-        if reply.drop:
-            self.close_connection = True  # the reply is lost: close without a word
-            return
-        self._write(reply)
-        if declared > limit and drain:
-            self._drain(declared)
-
-    def _drain(self, declared: int) -> None:
-        """Read and drop a refused body, up to a bound: closing a socket with unread data
-        resets it, and the client could lose the answer it was about to read."""
-        self.connection.settimeout(_DRAIN_TIMEOUT)
-        left = min(declared, _DRAIN_LIMIT)
+    def serve_forever(self) -> None:
         try:
-            while left > 0:
-                chunk = self.rfile.read(min(left, 1 << 16))
-                if not chunk:
-                    return
-                left -= len(chunk)
-        except OSError:
-            return
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to the thread that waits for the start
+            self._failed = exc
+        finally:
+            self._started.set()
 
-    def _write(self, reply: Reply) -> None:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
+    async def _serve(self) -> None:
+        asyncio.get_running_loop().set_exception_handler(_quiet_about_clients)
+        server = self._uvicorn
+        server.config.load()
+        server.lifespan = server.config.lifespan_class(server.config)
+        await server.startup(sockets=[self.socket])
+        self._started.set()
+        if not server.should_exit:
+            await server.main_loop()
+        await server.shutdown(sockets=[self.socket])
 
-    def version_string(self) -> str:
-        return self.server_version  # no Python version: nothing a client should rely on
+    def wait_started(self) -> None:
+        self._started.wait()
+        if self._failed is not None:
+            raise OSError(f"the server did not start: {self._failed}") from self._failed
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: the journal is the record, and a log line could carry a secret."""
+    def shutdown(self) -> None:
+        self._uvicorn.should_exit = True
+
+    def server_close(self) -> None:
+        self.socket.close()
+
+
+def _quiet_about_clients(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Out of file descriptors, asyncio pauses accepting for a second and says so with a
+    traceback each time; a client's socket error is the client's. Neither is worth a
+    traceback on the developer's terminal: anything else still goes to asyncio's handler."""
+    if isinstance(context.get("exception"), OSError):
+        return
+    loop.default_exception_handler(context)
+
+
+def raise_open_file_limit() -> None:
+    """Let ``houzzflow serve`` hold ``MAX_CONNECTIONS`` and more: raise the soft limit on
+    open files to the hard one (a CLI process only; a library never changes its host's)."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def _protocol_class() -> type[Any]:
+    """uvicorn's h11 protocol with a header deadline, a drop extension and quiet errors."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    from houzzflow.simulator.http.asgi import DROP_EXTENSION, RAW_HEADERS_EXTENSION
+
+    class Protocol(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+        _head_cycle: object = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._raw_headers: list[tuple[bytes, bytes]] = []
+            self.conn.next_event = self._next_event  # type: ignore[method-assign]
+            self._arm_head_timer()
+
+        def _next_event(self) -> Any:
+            # ASGI lowercases header names; the journal shows them as the client sent them.
+            event = h11.Connection.next_event(self.conn)
+            if isinstance(event, h11.Request):
+                self._raw_headers = list(event.headers.raw_items())
+            return event
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._cancel_head_timer()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            try:
+                super().data_received(data)
+            except (ValueError, h11.ProtocolError):
+                # h11 reads a Content-Length of thousands of digits with int(), which refuses.
+                self.send_400_response("Invalid HTTP request received.")
+                return
+            if self.cycle is not self._head_cycle:
+                self._cancel_head_timer()  # a request has begun: its headers are in
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            scope: dict[str, Any] | None = self.scope  # type: ignore[assignment]
+            if scope is not None and DROP_EXTENSION not in scope.get("extensions", {}):
+                extensions = scope.setdefault("extensions", {})
+                extensions[DROP_EXTENSION] = self.transport.abort
+                extensions[RAW_HEADERS_EXTENSION] = self._raw_headers
+
+        def on_response_complete(self) -> None:
+            self._arm_head_timer()  # before: a pipelined request may begin inside
+            super().on_response_complete()
+
+        def _arm_head_timer(self) -> None:
+            self._cancel_head_timer()
+            self._head_cycle = self.cycle
+            self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timeout)
+
+        def _cancel_head_timer(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_timeout(self) -> None:
+            self._head_timer = None
+            if self.cycle is self._head_cycle and not self.transport.is_closing():
+                self.transport.close()
+
+    return Protocol
 
 
 class RunningServer:
@@ -174,9 +255,14 @@ class RunningServer:
         self.api_url = f"{self.url}{API_PATH}"
         self.admin_url = f"{self.url}{ADMIN_PREFIX}"
         self._thread = threading.Thread(
-            target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=http.serve_forever, name="houzzflow-serve", daemon=True
         )
         self._thread.start()
+        try:
+            http.wait_started()
+        except OSError:
+            http.server_close()
+            raise
 
     def __repr__(self) -> str:
         return f"RunningServer(url={self.url!r})"
@@ -267,10 +353,14 @@ class RunningServer:
 def serve(config: ServerConfig | None = None, harness: HouzzHarness | None = None) -> RunningServer:
     """Start serving a fake Houzz on a background thread; ``port`` 0 picks a free port.
 
-    Raises ``OSError`` when the address cannot be bound. Stop it with ``.stop()`` (or use it
+    Raises ``OSError`` when the address cannot be bound, ``ValueError`` when ``config.host``
+    is beyond loopback without an ``admin_token``. Stop it with ``.stop()`` (or use it
     as a context manager).
     """
     config = config or ServerConfig()
+    refused = beyond_loopback_refusal(config)
+    if refused:
+        raise ValueError(refused)
     served = ServedHouzz(config, harness)
     http = HouzzHTTPServer((config.host, config.port), served)
     return RunningServer(http, served)
@@ -291,10 +381,17 @@ def run_server(
     app_name: str,
     scenario: str | None,
     out: TextIO,
+    token_source: str = "the token you chose",
+    admin_token: str = "",
+    err: TextIO | None = None,
     epoch: dt.datetime | None = None,
     clock_speed: float | None = None,
 ) -> int:
-    """``houzzflow serve``: serve until SIGINT or SIGTERM; the exit status (0, or 2)."""
+    """``houzzflow serve``: serve until SIGINT or SIGTERM; the exit status (0, or 2).
+
+    ``token_source`` says where the token came from (printed; never the token). Errors go
+    to ``err`` (default ``out``)."""
+    err = err or out
     from houzzflow.engine.diagnostics import InputError
     from houzzflow.simulator.runs.world_of import scenario_harness
 
@@ -307,22 +404,30 @@ def run_server(
         token=token,
         username=username,
         app_name=app_name,
+        admin_token=admin_token,
         # In wall-clock mode simulated second 0 is when serving starts, unless told otherwise.
         epoch=epoch or (_wall_now() if clock_speed is not None else wire.DEFAULT_EPOCH),
         clock_speed=clock_speed,
     )
+    refused = beyond_loopback_refusal(config)
+    if refused:
+        print(f"error: {refused}", file=err)
+        return 2
     harness: HouzzHarness | None = None
     if scenario:
         try:
             harness = scenario_harness(scenario, config.harness_config())
         except InputError as exc:
             for diagnostic in exc.diagnostics:
-                print(diagnostic.render(), file=out)
+                print(diagnostic.render(), file=err)
             return 2
+    raise_open_file_limit()
     try:
         running = serve(config, harness)
     except OSError as exc:
-        print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=out)
+        shown = f"[{host}]" if ":" in host else host
+        reason = exc.strerror or exc
+        print(f"error: cannot listen on {shown}:{port}: {reason}", file=err)
         return 2
     stop = threading.Event()
 
@@ -331,7 +436,7 @@ def run_server(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for line in banner(running, asked_port=port):
+        for line in banner(running, asked_port=port, token_source=token_source):
             print(line, file=out)
         out.flush()
         stop.wait()  # a signal handler sets it; lock waits are interrupted by signals
@@ -349,8 +454,10 @@ def _wall_now() -> dt.datetime:
     return parse_epoch("now")
 
 
-def banner(running: RunningServer, *, asked_port: int) -> list[str]:
-    """What ``houzzflow serve`` prints when it starts (never the token)."""
+def banner(
+    running: RunningServer, *, asked_port: int, token_source: str = "the token you chose"
+) -> list[str]:
+    """What ``houzzflow serve`` prints when it starts (never a chosen token: its source)."""
     h = running.served.harness
     config = running.served.config
     lines = [f"fake Houzz ({h.program}, {h.era} era, seed {h.config.seed}) at {running.api_url}"]
@@ -359,12 +466,16 @@ def banner(running: RunningServer, *, asked_port: int) -> list[str]:
     lines += [
         f"admin API: {running.admin_url}/health, /orders, /clock/advance, /faults, /journal",
         f"credentials: username {config.username!r}, app name {config.app_name!r}, "
-        "and the token you chose (never shown)",
+        + (
+            token_source
+            if token_source.startswith("the default")
+            else f"{token_source} (never shown)"
+        ),
     ]
     if running.served.pace is not None or running.served.harness.epoch != wire.DEFAULT_EPOCH:
         lines.append(_clock_line(running))
-    if config.host not in ("127.0.0.1", "localhost", "::1"):
-        lines.append("warning: the admin API has no authentication; prefer --host 127.0.0.1")
+    if config.admin_token:
+        lines.append("admin API: needs the admin token (X-Houzzflow-Admin-Token)")
     lines.append("press Ctrl-C to stop")
     return lines
 

@@ -13,7 +13,7 @@ import io
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from houzzflow.engine.policy import ORDER_STATUSES, PROGRAM_NAMES, STATUS_NAMES, Policy
 from houzzflow.engine.rules import find
@@ -31,6 +31,7 @@ WORLDS = tuple(
     )
 )
 
+T = TypeVar("T")
 Setting = tuple[str, str, bool, bool]
 World = tuple[str, str, str, str, str]
 
@@ -128,12 +129,24 @@ def run_matrix(
 ) -> list[Cell]:
     """All cells, in (world, setting) order; ``jobs`` processes (default: every core), or
     the Dask ``scheduler`` at that address (houzzflow.simulator.executors)."""
-    bounds = bounds or Bounds()
+    return per_world(_column, bounds or Bounds(), worlds, jobs, progress, scheduler)
+
+
+def per_world(
+    column: Callable[[tuple[World, Bounds]], list[T]],
+    bounds: Bounds,
+    worlds: Iterable[World],
+    jobs: int | None,
+    progress: Callable[[int, int], None] | None,
+    scheduler: str | None,
+) -> list[T]:
+    """``column`` of each world (a picklable function: the unit of parallel work), run where
+    ``jobs`` / ``scheduler`` say, joined in the worlds' order."""
     todo = [(w, bounds) for w in worlds]
-    columns: dict[int, list[Cell]] = {}
+    columns: dict[int, list[T]] = {}
     with executor_for(jobs=jobs, scheduler=scheduler, tasks=len(todo)) as executor:
-        for index, column in executor.imap_unordered(_column, enumerate(todo)):
-            columns[index] = column
+        for index, found in executor.imap_unordered(column, enumerate(todo)):
+            columns[index] = found
             if progress:
                 progress(len(columns), len(todo))
     return [cell for index in range(len(todo)) for cell in columns[index]]

@@ -63,10 +63,13 @@ def run_items(
     overrides: Sequence[str],
     progress: bool = False,
     seconds: list[float] | None = None,
+    *,
+    pictures: bool = False,
 ) -> list[Item]:
     """Each file's run, in the order given, or its diagnostics when it cannot be used.
 
-    ``seconds``, when given, receives each item's wall-clock time (for JUnit's ``time``).
+    ``seconds``, when given, receives each item's wall-clock time (for JUnit's ``time``);
+    ``pictures`` keeps what the HTML page draws (``run_scenario(..., pictures=True)``).
     """
     items: list[Item] = []
     for path in paths:
@@ -77,7 +80,7 @@ def run_items(
             name = path.name if isinstance(path, NamedText) else str(path)
             items.append(Unreadable(name, tuple(exc.diagnostics)))
         else:
-            items.append(_run(scenario, progress))
+            items.append(_run(scenario, progress, pictures))
         if seconds is not None:
             seconds.append(time.perf_counter() - started)
     return items
@@ -107,9 +110,9 @@ def run_files(
     return render(items), exit_status(items)
 
 
-def _run(scenario: Any, progress: bool) -> RunResult:
+def _run(scenario: Any, progress: bool, pictures: bool = False) -> RunResult:
     if not progress:
-        return run_scenario(scenario)
+        return run_scenario(scenario, pictures=pictures)
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
 
@@ -123,7 +126,7 @@ def _run(scenario: Any, progress: bool) -> RunResult:
             clock = f"simulated {clock_text(now)}{draining}"
             bar.update(task, completed=now, total=end, clock=clock)
 
-        return run_scenario(scenario, progress=tell)
+        return run_scenario(scenario, progress=tell, pictures=pictures)
 
 
 def plural(n: int, word: str, many: str = "") -> str:
@@ -143,8 +146,13 @@ def text_report(
     blocks = [
         _unreadable_text(r) if isinstance(r, Unreadable) else _text_one(r, shown) for r in results
     ]
-    if quiet:
-        blocks = [block.split("\n", 1)[0] for block in blocks]
+    if quiet:  # the first line, and why a file could not be used (errors are never quiet)
+        blocks = [
+            "\n".join([block.split("\n", 1)[0], *_error_lines(r)])
+            if isinstance(r, Unreadable)
+            else block.split("\n", 1)[0]
+            for block, r in zip(blocks, results, strict=True)
+        ]
     passed = sum(r.ok for r in results)
     summary = f"{passed} of {plural(len(results), 'scenario')} passed"
     bad = sum(isinstance(r, Unreadable) for r in results)
@@ -152,6 +160,11 @@ def text_report(
         summary += f"; {plural(bad, 'file')} could not be used"
     joint = "\n" if quiet else "\n\n"
     return joint.join(blocks) + f"\n\n{summary}\n"
+
+
+def _error_lines(item: Unreadable) -> list[str]:
+    """Each error's ``file:line:col: severity CODE message`` line, without its fix."""
+    return ["  " + d.head for d in item.diagnostics if d.severity is Severity.ERROR]
 
 
 def _unreadable_text(item: Unreadable) -> str:

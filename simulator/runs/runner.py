@@ -29,7 +29,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from houzzflow.engine.connector import (
     HOUZZ_WRITES,
@@ -187,6 +187,11 @@ class RunResult:
     houzz: FakeHouzz | None = field(default=None, repr=False)
     warehouse: Warehouse | None = field(default=None, repr=False)
     connector: ConnectorState | None = field(default=None, repr=False)
+    # With ``run_scenario(..., pictures=True)`` (the HTML report): ``Sample``s over the run,
+    # every complete poll's time, and the timelines of a few orders that went well.
+    series: list[Sample] = field(default_factory=list)
+    poll_times: list[int] = field(default_factory=list)
+    healthy: dict[str, list[Happening]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -211,6 +216,21 @@ class RunResult:
         from houzzflow.simulator.runs.report import result_json  # report builds on this module
 
         return result_json(self)
+
+
+class Sample(NamedTuple):
+    """The run at one moment: orders placed so far, those not yet in a terminal Houzz status
+    (in flight: not shipped, not cancelled), and CartRover's backlog: orders it has yet to
+    load, or is still working on (a pipeline step due or being retried)."""
+
+    time: int
+    placed: int
+    in_flight: int
+    backlog: int
+
+
+SAMPLES = 150  # samples over the order stream (the drain goes on at the same pace)
+HEALTHY = 3  # orders that went well, told with their timelines in a picture of the run
 
 
 class _CrashSwitch:
@@ -281,7 +301,12 @@ class _Run:
     resolver: Resolver | None
 
     def __init__(
-        self, scenario: Scenario, timeline: Timeline | None, clock: Clock | None = None
+        self,
+        scenario: Scenario,
+        timeline: Timeline | None,
+        clock: Clock | None = None,
+        *,
+        sampled: bool = False,
     ) -> None:
         spec = scenario.spec
         world = spec.world
@@ -304,6 +329,9 @@ class _Run:
             own_clocks=not scripted,
         )
         self._begin_notes()
+        self.series: list[Sample] = []
+        if sampled:
+            self._begin_samples()
         self.player: ScriptPlayer | None = None
         if scripted:
             self._scripted(scenario, rng)
@@ -384,6 +412,24 @@ class _Run:
         self.faults_at_stream_end: Counter[str] = Counter()
         self.calls_at_stream_end = 0
         self.drain = Drain(self.scenario.drain, 0, 0, "off")
+
+    def _begin_samples(self) -> None:
+        """Sample the run at a steady pace, for a picture of it; reading only, so the run
+        goes exactly as it would unsampled."""
+        terminal = self.houzz.table.terminal
+        done: set[str] = set()
+        self.houzz.subscribe(lambda order, _action: done.add(order.order_id), statuses=terminal)
+        step = max(60, self.scenario.duration // SAMPLES)
+
+        def sample() -> None:
+            placed = len(self.houzz.orders)
+            state = self.state()
+            now = self.clock.now
+            backlog = placed - len(state.ledger) + len(state.work)
+            self.series.append(Sample(now, placed, placed - len(done), backlog))
+            self.clock.at(now + step, sample, label="sample")
+
+        self.clock.at(0, sample, label="sample")
 
     def _cancelled(self, order: HouzzOrder, action: str) -> None:
         self.cancel_moments[order.order_id] = next(self.moments)
@@ -634,9 +680,16 @@ class _Run:
 
 
 def run_scenario(
-    scenario: Scenario, progress: Progress | None = None, *, clock: Clock | None = None
+    scenario: Scenario,
+    progress: Progress | None = None,
+    *,
+    clock: Clock | None = None,
+    pictures: bool = False,
 ) -> RunResult:
     """Simulate ``scenario`` and judge it: invariants, counts and expectations.
+
+    ``pictures``: also keep what a picture of the run needs (``RunResult.series``,
+    ``poll_times`` and ``healthy``); the run itself goes the same.
 
     ``clock``: the run's clock, new and untouched (a fresh ``Clock`` when None); a subclass
     may watch the world through the labels of what it schedules (see ``Clock``). When an
@@ -650,14 +703,16 @@ def run_scenario(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _judged_run(scenario, progress, clock)
+        return _judged_run(scenario, progress, clock, pictures)
     finally:
         if collecting:
             gc.enable()
 
 
-def _judged_run(scenario: Scenario, progress: Progress | None, clock: Clock | None) -> RunResult:
-    run = _Run(scenario, timeline=None, clock=clock)
+def _judged_run(
+    scenario: Scenario, progress: Progress | None, clock: Clock | None, pictures: bool = False
+) -> RunResult:
+    run = _Run(scenario, timeline=None, clock=clock, sampled=pictures)
     run.run(progress)
     observed = run.observations()
     observed.health = run.health()
@@ -665,13 +720,20 @@ def _judged_run(scenario: Scenario, progress: Progress | None, clock: Clock | No
     verdict.in_flight = run.drain.in_flight
     state = run.state()
     timelines: dict[str, list[Happening]] = {}
+    healthy_lines: dict[str, list[Happening]] = {}
     shown = [v.order_id for key in INVARIANTS for v in told(key, verdict.violations[key])]
-    if shown:
+    healthy: list[str] = []
+    if pictures:
+        wrong = {v.order_id for found in verdict.violations.values() for v in found}
+        confirmed = (oid for oid, st in state.ledger.items() if st == "Confirmed")
+        healthy = list(itertools.islice((o for o in confirmed if o not in wrong), HEALTHY))
+    if shown or healthy:
         # The same seed again, this time telling the story of the orders that went wrong.
-        replay = _Run(scenario, timeline=Timeline(watch=frozenset(shown)))
+        replay = _Run(scenario, timeline=Timeline(watch=frozenset(shown + healthy)))
         replay.run(None)
         assert replay.timeline is not None
         timelines = {oid: replay.timeline.of(oid) for oid in shown}
+        healthy_lines = {oid: replay.timeline.of(oid) for oid in healthy}
         verdict.violations = {
             key: [replace(v, timeline=tuple(timelines.get(v.order_id, ()))) for v in found]
             for key, found in verdict.violations.items()
@@ -704,6 +766,9 @@ def _judged_run(scenario: Scenario, progress: Progress | None, clock: Clock | No
         houzz=run.houzz,
         warehouse=run.warehouse,
         connector=state,
+        series=run.series,
+        poll_times=list(run.poll_times) if pictures else [],
+        healthy=healthy_lines,
     )
 
 

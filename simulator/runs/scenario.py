@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,23 @@ from houzzflow.engine.assumptions import default_register, fact_fields
 from houzzflow.engine.connector import DEFAULT_EPOCH
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Location, Severity
 from houzzflow.engine.file_kind import wrong_kind
+from houzzflow.engine.limits import (
+    MAX_CALL_NUMBER,
+    MAX_DELAY,
+    MAX_ITEMS,
+    MAX_LISTED_CALLS,
+    MAX_ORDERS,
+    MAX_PACKAGES,
+    MAX_PAGE_SIZE,
+    MAX_POLLS,
+    MAX_RATE_PER_HOUR,
+    MAX_RETRY_AFTER,
+    MAX_RUN,
+    Amount,
+    Count,
+    Probability,
+    Seed,
+)
 from houzzflow.engine.machine import Era, Facts, Program
 from houzzflow.engine.policy import (
     Duration,
@@ -54,6 +72,7 @@ from houzzflow.engine.policy import (
     Policy,
     PolicyFile,
     at_most,
+    duration_schema,
     format_duration,
     parse_duration,
 )
@@ -70,10 +89,14 @@ from houzzflow.engine.yamlsource import (
 
 
 def _seconds(value: object) -> int:
-    """A duration that may also be zero (the low end of a range)."""
+    """A duration that may also be zero (the low end of a range), at most ``MAX_DELAY``."""
     if value == 0 and not isinstance(value, bool):
         return 0
-    return parse_duration(value)
+    seconds = parse_duration(value)
+    if seconds > MAX_DELAY:
+        limit = format_duration(MAX_DELAY)
+        raise ValueError(f"{format_duration(seconds)} is longer than the {limit} limit")
+    return seconds
 
 
 def _range(value: object) -> object:
@@ -94,9 +117,10 @@ def _int_range(value: object) -> object:
 _SECONDS_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "string", "pattern": r"^\s*0*[1-9][0-9]*\s*[smhd]\s*$"},
-        {"type": "integer", "minimum": 0},
+        {"type": "integer", "minimum": 0, "maximum": MAX_DELAY},
     ],
     "examples": ["30s", "15m", "4h", "2d"],
+    "description": f"a duration of at most {MAX_DELAY // 86400}d",
 }
 
 
@@ -111,12 +135,55 @@ SecondsRange = Annotated[
     BeforeValidator(_range),
     WithJsonSchema({**_pair_schema(_SECONDS_SCHEMA), "examples": ["5m", ["1h", "1d"]]}),
 ]
-CountRange = Annotated[
-    tuple[int, int],
-    BeforeValidator(_int_range),
-    WithJsonSchema({**_pair_schema({"type": "integer"}), "examples": [1, [1, 3]]}),
+
+
+def _range_schema(limit: int) -> dict[str, Any]:
+    one = {"type": "integer", "minimum": 0, "maximum": limit}
+    return {**_pair_schema(one), "examples": [1, [1, 3]]}
+
+
+# One count or a range ``[low, high]`` of counts, each a whole number up to its limit.
+_Items = Annotated[int, Count(MAX_ITEMS)]
+ItemsRange = Annotated[
+    tuple[_Items, _Items], BeforeValidator(_int_range), WithJsonSchema(_range_schema(MAX_ITEMS))
 ]
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+_Packages = Annotated[int, Count(MAX_PACKAGES)]
+PackagesRange = Annotated[
+    tuple[_Packages, _Packages],
+    BeforeValidator(_int_range),
+    WithJsonSchema(_range_schema(MAX_PACKAGES)),
+]
+Rate = Probability
+
+
+def _fraction_or_duration(value: object) -> object:
+    """``place_within``: a share of the run (``0.6``) or a duration (``12h``)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a share of the run (0.6) or a duration (12h)")
+    if isinstance(value, str):
+        return _seconds(value)
+    if isinstance(value, int):
+        if value == 1:
+            return 1.0  # the whole run
+        raise ValueError("write a share of the run (0.6) or a duration with its unit (12h)")
+    return value
+
+
+PlaceWithin = Annotated[
+    float | int,
+    BeforeValidator(_fraction_or_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                _SECONDS_SCHEMA["anyOf"][0],
+            ],
+            "description": "the share of the run (0.6) or the time from the start (12h) in "
+            "which `count` orders are placed",
+            "examples": [0.6, "12h"],
+        }
+    ),
+]
 
 
 def _ordered(low_high: tuple[int, int], what: str) -> tuple[int, int]:
@@ -157,23 +224,29 @@ else:
 
 class BurstSpec(_Strict):
     at: Seconds = 0
-    count: int = Field(ge=0)
+    count: Annotated[int, Count(MAX_ORDERS)]
 
 
 class OrdersSpec(_Strict):
     """The customers: how many orders, when, and what they do afterwards."""
 
-    count: int | None = Field(default=None, ge=0)
-    rate_per_hour: float | None = Field(default=None, ge=0.0)
+    count: Annotated[int, Count(MAX_ORDERS)] | None = None
+    # Poisson arrivals for the whole of ``duration`` (not only within ``place_within``).
+    rate_per_hour: Annotated[float, Amount(MAX_RATE_PER_HOUR)] | None = None
     burst: BurstSpec | None = None
-    items: CountRange = (1, 3)
+    items: ItemsRange = (1, 3)
     cancel_probability: Rate = 0.0
     fix_payment_probability: Rate = 1.0
     fix_payment_delay: SecondsRange = (3600, 86400)
-    place_within: float = Field(default=0.6, gt=0.0, le=1.0)
+    # ``count`` orders arrive within this share of the run, or this long from its start.
+    place_within: PlaceWithin = 0.6
 
     @model_validator(mode="after")
     def _check(self) -> OrdersSpec:
+        if isinstance(self.place_within, float) and not 0.0 < self.place_within <= 1.0:
+            raise ValueError("place_within: a share of the run is more than 0 and at most 1")
+        if isinstance(self.place_within, int) and self.place_within <= 0:
+            raise ValueError("place_within: a duration is positive")
         if self.items[0] < 1:
             raise ValueError("items: an order has at least one item")
         _ordered(self.items, "items")
@@ -184,8 +257,9 @@ class OrdersSpec(_Strict):
 class BacklogSpec(_Strict):
     """Orders already on Houzz when CartRover is switched on (created in the past)."""
 
-    count: int = Field(ge=0)
-    within: Duration = 30 * 86400  # created at random moments this long before the start
+    count: Annotated[int, Count(MAX_ORDERS)]
+    # created at random moments this long before the start
+    within: Annotated[Duration, at_most(MAX_DELAY), duration_schema(MAX_DELAY)] = 30 * 86400
 
 
 HabitMode = Literal["never", "always", "sometimes"]
@@ -233,7 +307,7 @@ class StaffSpec(_Strict):
 
 class BackendSpec(_Strict):
     ship_delay: SecondsRange = (3600, 2 * 86400)
-    packages: CountRange = (1, 1)
+    packages: PackagesRange = (1, 1)
     refuse_cancel_after_ship: bool = True
 
     @model_validator(mode="after")
@@ -247,13 +321,17 @@ class BackendSpec(_Strict):
 
 class FaultsSpec(_Strict):
     error_rate: Rate = 0.0
-    fail_calls: tuple[Annotated[int, Field(ge=1)], ...] = ()
+    fail_calls: Annotated[
+        tuple[Annotated[int, Count(MAX_CALL_NUMBER, 1)], ...], Field(max_length=MAX_LISTED_CALLS)
+    ] = ()
     timeout_after_write_rate: Rate = 0.0
     rate_limit_rate: Rate = 0.0
-    retry_after: Seconds = 60
+    retry_after: Annotated[
+        Seconds, at_most(MAX_RETRY_AFTER), duration_schema(MAX_RETRY_AFTER, zero=True)
+    ] = 60
     page_drift_rate: Rate = 0.0
-    crash_every_polls: int | None = Field(default=None, ge=1)
-    seed: int = 0
+    crash_every_polls: Annotated[int, Count(MAX_CALL_NUMBER, 1)] | None = None
+    seed: Seed = 0
 
 
 # What each actor may do in a scripted world (a replayed counterexample).
@@ -270,7 +348,7 @@ class ScriptFault(_Strict):
     """A one-shot fault on CartRover's next write of this kind for this order, or the
     customer's card declined at CartRover's next Charge of it (``declined``)."""
 
-    order: int = Field(ge=1)
+    order: Annotated[int, Count(MAX_ORDERS, 1)]
     write: Literal["Process", "Charge", "Send", "Ship"]
     kind: Literal["transient", "lost", "declined"]
 
@@ -287,7 +365,7 @@ class ScriptStep(_Strict):
     at: Seconds
     actor: Literal["customer", "staff", "houzz", "backend", "connector"]
     action: str
-    order: int | None = Field(default=None, ge=1)
+    order: Annotated[int, Count(MAX_ORDERS, 1)] | None = None
     fault: ScriptFault | None = None
 
     @model_validator(mode="after")
@@ -356,7 +434,7 @@ MAX_DRAIN = 60 * 86400
 class ConnectorSpec(_Strict):
     """How the simulated CartRover pages and overlaps its polls."""
 
-    page_size: int = Field(default=1000, ge=1)
+    page_size: Annotated[int, Count(MAX_PAGE_SIZE, 1)] = 1000
     overlap: Seconds | None = None  # default: one poll interval
 
 
@@ -447,8 +525,8 @@ class ScenarioFile(_Strict):
 
     name: str = Field(min_length=1)
     description: str = ""
-    seed: int = 0
-    duration: Duration
+    seed: Seed = 0
+    duration: Annotated[Duration, at_most(MAX_RUN), duration_schema(MAX_RUN)]
     # Editors check an inline policy as a policy file; a string is a policy file's path.
     policy: Annotated[
         dict[str, Any] | str, BeforeValidator(_as_written, json_schema_input_type=PolicyFile | str)
@@ -463,7 +541,7 @@ class ScenarioFile(_Strict):
     connector: ConnectorSpec = ConnectorSpec()
     # After ``duration`` no order is placed, but the world goes on until every order has
     # settled, for at most this long (0: judge the run as the order stream leaves it).
-    drain: Annotated[Seconds, at_most(MAX_DRAIN)] = Field(
+    drain: Annotated[Seconds, at_most(MAX_DRAIN), duration_schema(MAX_DRAIN, zero=True)] = Field(
         default=DEFAULT_DRAIN,
         description=f"how long the world may go on after the order stream, until every order "
         f"has settled (at most {format_duration(MAX_DRAIN)})",
@@ -671,6 +749,9 @@ def load_scenario(
         diagnostics += exc.diagnostics
     if diagnostics or spec is None or policy is None:
         raise InputError(_unique(diagnostics))
+    over = over_budget(spec, policy.poll_interval, doc)
+    if over:
+        raise InputError(over)
     expect = spec.expect
     if expect is None:
         expectations = tuple(
@@ -703,6 +784,50 @@ def load_scenario(
         policy_at=policy_at,
         overrides=tuple(overrides),
     )
+
+
+def declared_orders(spec: ScenarioFile) -> int:
+    """The orders a run of ``spec`` places, as declared (a rate counts at its mean)."""
+    o = spec.world.orders
+    total = (o.count or 0) + (o.burst.count if o.burst else 0)
+    total += spec.world.backlog.count if spec.world.backlog else 0
+    if o.rate_per_hour:
+        total += math.ceil(o.rate_per_hour * spec.duration / 3600)
+    return total
+
+
+def over_budget(spec: ScenarioFile, poll_interval: int, doc: SourceDoc) -> list[Diagnostic]:
+    """LIMIT001 when the work a scenario declares passes a stated budget, said before the run
+    starts: more orders than ``MAX_ORDERS`` in all, more polls than ``MAX_POLLS``, or
+    ``count`` orders placed in a window longer than the run."""
+    found = []
+    orders = declared_orders(spec)
+    if orders > MAX_ORDERS and not spec.world.script:
+        message = (
+            f"the run would place about {orders:,} orders (count, rate_per_hour over the "
+            f"duration, burst and backlog together); the limit is {MAX_ORDERS:,}"
+        )
+        fix = "lower world.orders.count or rate_per_hour, or shorten duration"
+        where = doc.locate(("world", "orders"), key=True)
+        found.append(Diagnostic("LIMIT001", Severity.ERROR, message, where, fix))
+    polls = (spec.duration + spec.drain) // poll_interval
+    if polls > MAX_POLLS:
+        message = (
+            f"the run would poll about {polls:,} times (duration and drain over the policy's "
+            f"poll_interval); the limit is {MAX_POLLS:,}"
+        )
+        where = doc.locate(("duration",), key=True)
+        found.append(Diagnostic("LIMIT001", Severity.ERROR, message, where, "shorten duration"))
+    within = spec.world.orders.place_within
+    if isinstance(within, int) and within > spec.duration:
+        message = (
+            f"place_within {format_duration(within)} is longer than the run's duration "
+            f"({format_duration(spec.duration)})"
+        )
+        where = doc.locate(("world", "orders", "place_within"))
+        fix = "use a share of the run (0.6) or a shorter duration"
+        found.append(Diagnostic("LIMIT001", Severity.ERROR, message, where, fix))
+    return found
 
 
 def _reproduces(spec: ScenarioFile, key: str, expected: object) -> bool:

@@ -1,9 +1,10 @@
 """Customers: the stream of orders placed on Houzz, their cancellations and payment fixes.
 
 An ``OrderStream`` is the scenario's ``world.orders``: a number of orders spread over the
-run, a Poisson rate, a burst, or any mix of them. Orders arrive within the first part of
-the run (``place_within``, 60% by default) so that each has time to be charged, sent and
-shipped before the run ends. All choices come from the run's seeded random generator.
+run, a Poisson rate, a burst, or any mix of them. The ``count`` orders arrive within the
+first part of the run (``place_within``: 60% by default, or a duration) so that each has time
+to be charged, sent and shipped before the run ends; a rate holds for the whole run, as its
+name says. All choices come from the run's seeded random generator.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ class OrderStream:
     customer cancels, at a uniformly random moment inside the cancel window.
     ``fix_payment_probability`` and ``fix_payment_delay`` (seconds, a range): whether and
     when a customer fixes a payment that failed (the order is FailedToCharge).
-    ``place_within``: the share of the run's duration in which orders arrive.
+    ``place_within``: the share of the run's duration (a float, at most 1) or the seconds
+    from its start (an int) in which the ``count`` orders arrive. Poisson arrivals at
+    ``rate_per_hour`` go on for the whole duration.
     """
 
     count: int | None = None
@@ -54,7 +57,7 @@ class OrderStream:
     cancel_probability: float = 0.0
     fix_payment_probability: float = 1.0
     fix_payment_delay: tuple[int, int] = (3600, 86400)
-    place_within: float = 0.6
+    place_within: float | int = 0.6
 
     def __post_init__(self) -> None:
         if self.count is not None and self.count < 0:
@@ -68,12 +71,17 @@ class OrderStream:
                 raise ValueError(f"{name} must be between 0 and 1")
         if not 0 <= self.fix_payment_delay[0] <= self.fix_payment_delay[1]:
             raise ValueError("fix_payment_delay must be a range (low, high) with 0 <= low <= high")
-        if not 0.0 < self.place_within <= 1.0:
+        if isinstance(self.place_within, int) and not isinstance(self.place_within, bool):
+            if self.place_within <= 0:
+                raise ValueError("place_within must be a positive number of seconds")
+        elif not 0.0 < self.place_within <= 1.0:
             raise ValueError("place_within must be more than 0 and at most 1")
 
     def arrival_times(self, rng: random.Random, start: int, duration: int) -> list[int]:
         """When each order is placed (seconds, sorted), drawn from ``rng``."""
-        span = max(1, int(duration * self.place_within))
+        within = self.place_within
+        seconds = within if isinstance(within, int) else int(duration * within)
+        span = max(1, min(duration, seconds))
         times: list[int] = []
         if self.count:
             draw = rng.random
@@ -83,7 +91,7 @@ class OrderStream:
             moment = float(start)
             while True:
                 moment += rng.expovariate(per_second)
-                if moment >= start + span:
+                if moment >= start + max(1, duration):
                     break
                 times.append(int(moment))
         if self.burst is not None:
