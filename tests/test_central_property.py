@@ -22,7 +22,7 @@ from houzzflow.simulator.proof.counterexample import scenario_of
 from houzzflow.simulator.proof.explorer import Bounds
 from houzzflow.simulator.proof.verdict import prove
 from houzzflow.simulator.runs.runner import run_scenario
-from houzzflow.simulator.runs.scenario import load_scenario
+from houzzflow.simulator.runs.scenario import MAX_DRAIN, load_scenario
 from houzzflow.simulator.strategies import policy_files, resolved, scenario_text, scenarios
 
 
@@ -68,14 +68,18 @@ def test_a_validated_policy_survives_the_slowest_world_its_assumptions_allow(
         if entry.explored:
             answers[entry.about][name] = p.pinned.get(name, entry.default)
     slowest = format_duration(p.ships_within)
+    # Every order must be able to settle: shipped after the slowest delay, then collected at
+    # a poll. A drain is at most MAX_DRAIN; what it cannot hold, the run's duration holds.
+    needed = 3 * p.poll_interval + p.ships_within + 86400
+    drain = min(MAX_DRAIN, needed)
     scenario = {
         "name": "slowest",
-        "duration": format_duration(p.poll_interval + 3600),
-        "drain": format_duration(min(60 * 86400, 3 * p.poll_interval + p.ships_within + 86400)),
+        "duration": format_duration(p.poll_interval + 3600 + needed - drain),
+        "drain": format_duration(drain),
         "policy": policy,
         "world": {
             # placed just after the first poll, so each waits a whole interval to be seen
-            "orders": {"count": 3, "place_within": 0.01},
+            "orders": {"count": 3, "place_within": format_duration(p.poll_interval // 100 + 36)},
             "staff": {
                 "process": {"mode": p.staff_process, "delay": ["1m", "5m"]},
                 "charge": {"mode": p.staff_charge, "delay": ["1m", "5m"]},
