@@ -189,7 +189,7 @@ def judge_connector(
     obs = _observations(fake, warehouse, made, scheduled or {})
     verdict = check(obs)
     stuck = verdict.violations.pop(IN_FLIGHT_KEY, [])
-    violations = {key: found for key, found in verdict.violations.items()}
+    violations = dict(verdict.violations)
     violations[IN_FLIGHT_KEY] = stuck if options.final else []
     etiquette = check_etiquette(made, fake.table, now=now, poll_interval=options.poll_interval)
     told = {v.order_id for found in violations.values() for v in found[:STORIES]}
@@ -199,9 +199,9 @@ def judge_connector(
         now=now,
         at=at,
         orders=len(fake.orders),
-        violations={key: [_worded(v) for v in found] for key, found in violations.items()},
+        violations=violations,
         etiquette=etiquette,
-        in_flight=[_worded(v) for v in stuck],
+        in_flight=stuck,
         fates=verdict.fates,
         final=options.final,
         timelines=timelines,
@@ -278,6 +278,7 @@ def _observations(
         received_at=stock.received_at,
         cancelled_at_warehouse=stock.cancelled,
         pending=pending,
+        connector="the connector",
     )
 
 
@@ -291,15 +292,6 @@ def _pending(
         return "" if held else houzz_clock_pending(order, fake.clock.now, fake, *clocks)
 
     return pending
-
-
-def _worded(violation: Violation) -> Violation:
-    """The invariants speak of CartRover; here the connector under test is judged."""
-    return dataclasses.replace(violation, message=_connector_words(violation.message))
-
-
-def _connector_words(text: str) -> str:
-    return text.replace("CartRover's", "the connector's").replace("CartRover", "the connector")
 
 
 def _timeline_of(timeline: Timeline, calls: list[ApiCall], order_id: str) -> list[Happening]:

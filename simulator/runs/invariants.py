@@ -155,6 +155,9 @@ class Observations:
     pending: Callable[[HouzzOrder, bool], str] = _nothing
     down: bool = False  # CartRover is down (crashed, not yet restarted)
     health: str = ""  # how CartRover's polls went lately, in words (why orders are stuck)
+    # Who loads the orders, as the messages name it: the harness judges a connector under
+    # test with the same invariants ("the connector").
+    connector: str = "CartRover"
 
 
 @dataclass(slots=True)
@@ -303,9 +306,9 @@ def check(obs: Observations) -> Verdict:
         elif oid in skipped:
             outcomes[f"skipped: {skipped[oid]}"] += 1
         elif unseen:
-            outcomes["placed, not yet seen by CartRover"] += 1
+            outcomes[f"placed, not yet seen by {obs.connector}"] += 1
         else:
-            outcomes["never seen by CartRover"] += 1
+            outcomes[f"never seen by {obs.connector}"] += 1
         if times > 1:
             dup.append(Violation("duplicated", oid, f"the warehouse received it {times} times"))
         if oid in unpaid_at_send:
@@ -424,7 +427,7 @@ def _cancelled_shipped(
     return Violation(
         "cancelled_shipped",
         oid,
-        f"cancelled in Houzz at {clock_text(cancelled_at)}; CartRover polled at "
+        f"cancelled in Houzz at {clock_text(cancelled_at)}; {obs.connector} polled at "
         f"{clock_text(polls[after])}, yet the warehouse shipped it at "
         f"{clock_text(shipped_at)}{setting}",
     )
@@ -434,26 +437,26 @@ def _unseen(obs: Observations, order: HouzzOrder) -> str:
     if not obs.connected:
         return (
             "never loaded and not in the skipped log: Houzz answers this connection type "
-            "with no orders at all, so CartRover never saw it"
+            f"with no orders at all, so {obs.connector} never saw it"
         )
-    return "never loaded and not in the skipped log: no poll of CartRover's ever listed it"
+    return f"never loaded and not in the skipped log: no poll of {obs.connector}'s ever listed it"
 
 
 def _why_lost(obs: Observations, order: HouzzOrder, known: str | None) -> str:
     here = obs.table.labels.get(order.status, order.status)
     if known is not None:
-        return f"never reached the warehouse: CartRover has it as {known}"
+        return f"never reached the warehouse: {obs.connector} has it as {known}"
     reason = obs.state.skipped.get(order.order_id)
     if reason is not None:
         return (
-            f"never reached the warehouse: CartRover skipped it ({reason}) and it stays "
+            f"never reached the warehouse: {obs.connector} skipped it ({reason}) and it stays "
             f"{here} in Houzz"
         )
     if not obs.connected:
         return (
             "never reached the warehouse: Houzz answers this connection type with no orders at all"
         )
-    return f"never reached the warehouse: CartRover never listed it (it is {here} in Houzz)"
+    return f"never reached the warehouse: {obs.connector} never listed it (it is {here} in Houzz)"
 
 
 def _why_unconfirmed(obs: Observations, order: HouzzOrder, numbers: set[str]) -> str:
@@ -461,7 +464,7 @@ def _why_unconfirmed(obs: Observations, order: HouzzOrder, numbers: set[str]) ->
     here = obs.table.labels.get(order.status, order.status)
     all_numbers = ", ".join(sorted(numbers))
     held = obs.state.held.get(oid)
-    tail = f"; CartRover holds it in Error ({held})" if held else ""
+    tail = f"; {obs.connector} holds it in Error ({held})" if held else ""
     if order.status != SHIPPED:
         return f"the warehouse shipped it ({all_numbers}) but it is {here} in Houzz{tail}"
     posted = ", ".join(order.tracking_numbers) or "none"
@@ -478,17 +481,17 @@ def _why_stuck(obs: Observations, judge: Judge, oid: str, order: HouzzOrder) -> 
         what = STAGE_WORDS.get(entry[ST], entry[ST])
         if entry[WAIT]:
             kind = (
-                f"in CartRover's pipeline to {what}, put off to its next complete poll by a "
+                f"in {obs.connector}'s pipeline to {what}, put off to its next complete poll by a "
                 "failed or rate-limited Houzz call"
             )
             return kind, kind + health
         if entry[DUE] > obs.now:
-            kind = f"in CartRover's pipeline, retrying to {what}"
+            kind = f"in {obs.connector}'s pipeline, retrying to {what}"
             return kind, f"{kind} ({entry[TRIES]} tries so far){health}"
-        kind = f"in CartRover's pipeline, about to {what}"
+        kind = f"in {obs.connector}'s pipeline, about to {what}"
         return kind, kind
     if obs.down:
-        kind = "CartRover is down: it crashed and has not restarted yet"
+        kind = f"{obs.connector} is down: it crashed and has not restarted yet"
         return kind, kind
     if oid in obs.received:
         at = obs.received_at.get(oid)
@@ -499,16 +502,16 @@ def _why_stuck(obs: Observations, judge: Judge, oid: str, order: HouzzOrder) -> 
         if oid not in obs.shipped:
             kind = "at the warehouse, not shipped yet"
             return kind, kind + when
-        kind = "shipped; CartRover has not collected the shipment yet"
+        kind = f"shipped; {obs.connector} has not collected the shipment yet"
         return kind, kind + health
     pending = obs.pending(order, oid in obs.state.held)
     if pending:
         reason = obs.state.skipped.get(oid)
-        return pending, f"CartRover skipped it ({reason}); {pending}" if reason else pending
+        return pending, f"{obs.connector} skipped it ({reason}); {pending}" if reason else pending
     if oid not in obs.state.skipped and obs.state.ledger.get(oid) is None:
-        kind = "never listed by a complete poll of CartRover's"
+        kind = f"never listed by a complete poll of {obs.connector}'s"
         return kind, f"{kind} (placed {clock_text(order.created)}, {here} in Houzz){health}"
-    kind = "changed after CartRover's last complete poll"
+    kind = f"changed after {obs.connector}'s last complete poll"
     last = judge.last_poll
     since = f", which ran {clock_text(last)}" if last is not None else ""
     return kind, f"{kind}{since} (now {here} in Houzz){health}"
