@@ -23,10 +23,11 @@ import errno
 import importlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
+
+from houzzflow.simulator.kernel.files import write_whole
 
 # command -> format -> "module:function" rendering that command's result in that format.
 REPORT_FORMATS: dict[str, dict[str, str]] = {
@@ -97,18 +98,9 @@ def write_report(text: str, path: str | os.PathLike[str]) -> None:
     directory = target.parent
     if not directory.is_dir():
         raise OutputError(where, f"no directory {os.fspath(directory)!r}")
-    tmp = ""
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        write_whole(target, text)
     except OSError as exc:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
         raise OutputError(where, exc.strerror or str(exc)) from None
 
 

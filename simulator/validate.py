@@ -158,11 +158,9 @@ def save_counterexamples(
     interrupted run leaves no half-written scenario behind; a directory that cannot be
     written raises OSError. Names are unique within one call.
     """
-    import contextlib
-    import os
     import re
-    import tempfile
 
+    from houzzflow.simulator.kernel.files import write_whole
     from houzzflow.simulator.proof.counterexample import scenario_of, scenario_yaml
 
     out = Path(directory)
@@ -184,14 +182,6 @@ def save_counterexamples(
         text = scenario_yaml(scenario, proof.story(), proof.rests())
         out.mkdir(parents=True, exist_ok=True)
         target = out / f"{name}.yaml"
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=".yaml")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, target)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_whole(target, text)
         saved[report.file] = str(target)
     return saved

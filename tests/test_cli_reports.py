@@ -280,6 +280,22 @@ def test_output_file_gets_the_format_and_the_terminal_the_text(tmp_path: Path) -
     assert json.loads(report.read_text("utf-8"))["verdict"] == "proven"
 
 
+def test_reports_and_counterexamples_are_readable_as_plain_files_are(tmp_path: Path) -> None:
+    """Written through a private temporary file, but shared like any file the user writes
+    (an HTML page attached to a ticket, a report a CI server serves): the umask decides."""
+    previous = os.umask(0o022)
+    try:
+        report = tmp_path / "report.json"
+        houzzflow("validate", "--format", "json", "-o", report, GOOD_POLICY)
+        houzzflow("validate", "--save-counterexample", tmp_path / "cx", LOSS_POLICY)
+    finally:
+        os.umask(previous)
+    (saved,) = (tmp_path / "cx").iterdir()
+    for written in (report, saved):
+        assert written.stat().st_mode & 0o777 == 0o644, written
+    assert not [p for p in tmp_path.rglob(".*") if p.is_file()]  # no temporary file left
+
+
 def test_an_output_that_cannot_be_written_is_one_line_and_nothing_half_written(
     tmp_path: Path,
 ) -> None:
