@@ -59,6 +59,33 @@ class Clock:
         else:
             later.append((when, priority, self._sequence, callback))
 
+    def ticket(self) -> int:
+        """A place in the scheduling order, the one ``at`` would give an event now: for a
+        caller that keeps its own calendar and arms one event for many (``at_ticket``)."""
+        self._sequence += 1
+        return self._sequence
+
+    def at_ticket(self, when: int, ticket: int, callback: Callback) -> None:
+        """Run ``callback`` at ``when`` (never in the past), priority 0, in the place in the
+        scheduling order that ``ticket`` (from ``ticket()``) holds."""
+        if when < self.now:
+            when = self.now
+        if when < self._horizon:
+            heapq.heappush(self._queue, (when, 0, ticket, callback))
+            return
+        stretch = when // SPAN
+        later = self._later.get(stretch)
+        if later is None:
+            self._later[stretch] = [(when, 0, ticket, callback)]
+        else:
+            later.append((when, 0, ticket, callback))
+
+    def waits_before(self, ticket: int) -> bool:
+        """Whether an event due now, scheduled at priority 0 with ``ticket``, would wait for
+        another event still queued: one due earlier, or now and ahead of it in order."""
+        queue = self._queue
+        return bool(queue) and queue[0][:3] < (self.now, 0, ticket)
+
     def after(self, delay: int, callback: Callback, priority: int = 0) -> None:
         self.at(self.now + delay, callback, priority)
 
