@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
+from typing import cast
 
 from houzzflow.engine.ports import Ack, Package, Shipment
 from houzzflow.simulator.kernel.clock import Clock
@@ -122,12 +123,12 @@ class Warehouse:
         self._records = self.shipped._records
         self.cancelled: set[str] = set()
         self._unreported: list[Shipment] = []
-        # The shipping calendar: second -> (clock tickets, order ids) of the orders due to
-        # ship then, in the order their shipments were scheduled; one clock event a busy
-        # second, not one an order (at a million orders, ten share a second). A clock that
-        # watches its events (a subclass overriding ``at``: see kernel.clock) gets one
-        # labelled event an order instead, as before.
-        self._calendar: dict[int, tuple[list[int], list[str]]] = {}
+        # The shipping calendar: second -> the orders due to ship then, in the order their
+        # shipments were scheduled, as one flat list (clock ticket, order id, ticket, id...);
+        # one clock event a busy second, not one an order (at a million orders, ten share a
+        # second). A clock that watches its events (a subclass overriding ``at``: see
+        # kernel.clock) gets one labelled event an order instead, as before.
+        self._calendar: dict[int, list[int | str]] = {}
         self._watched = type(clock).at is not Clock.at
 
     def send_order(self, order_id: str) -> Ack:
@@ -185,26 +186,26 @@ class Warehouse:
         ticket = clock.ticket()
         due = self._calendar.get(when)
         if due is None:
-            self._calendar[when] = ([ticket], [order_id])
+            self._calendar[when] = [ticket, order_id]
             clock.at_ticket(when, ticket, self._ship_due)
         else:
-            due[0].append(ticket)
-            due[1].append(order_id)
+            due += (ticket, order_id)
 
     def _ship_due(self) -> None:
         """Ship the orders due now, each in the place its own clock event would have had:
         when another event is due between two of them, the rest wait behind it."""
         clock = self.clock
         now = clock.now
-        tickets, order_ids = self._calendar.pop(now)
+        due = self._calendar.pop(now)
         ship = self._ship
-        ship(order_ids[0])
-        for i in range(1, len(order_ids)):
-            if clock.waits_before(tickets[i]):
-                self._calendar[now] = (tickets[i:], order_ids[i:])
-                clock.at_ticket(now, tickets[i], self._ship_due)
+        ship(cast(str, due[1]))
+        for i in range(2, len(due), 2):
+            ticket = cast(int, due[i])
+            if clock.waits_before(ticket):
+                self._calendar[now] = due[i:]
+                clock.at_ticket(now, ticket, self._ship_due)
                 return
-            ship(order_ids[i])
+            ship(cast(str, due[i + 1]))
 
     def _ship(self, order_id: str) -> bool:
         """Ship the order now; False when it was cancelled or has already shipped."""
