@@ -17,6 +17,13 @@ overrides ``at`` to watch the world without guessing events from their callbacks
 (``bench/plan.py`` records a run's inputs this way). The world's labels: ``ARRIVAL`` and
 ``CUSTOMER_CANCEL`` (world.customers), ``SHIPMENT`` (world.backend) and ``CONNECTOR_TICK``
 (runs.runner); other events are unlabelled ("").
+
+Calendars: a component with many events may keep them in its own calendar and arm one
+event for several (the warehouse: one per busy second). ``ticket`` gives each of its
+entries the place in the scheduling order that ``at`` would have given it, ``at_ticket``
+arms an event in such a place, and ``waits_before`` tells whether another queued event
+comes first, so the run is exactly the one with an event per entry. Such a component
+gives a clock that overrides ``at`` (a watching subclass) one labelled event per entry.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ order sent twice is visible (``received``); the warehouse ships each order once,
 random delay, in one or more packages, each with its own UPS-style tracking number. A
 cancel is accepted until the order ships and refused afterwards (or, with
 ``refuse_cancel_after_ship=False``, acknowledged although the parcel has left).
+
+Shipments wait in a calendar by second, one clock event per busy second, each order shipped
+in the place its own clock event would have had (see kernel.clock, "Calendars").
 """
 
 from __future__ import annotations
