@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -273,6 +274,66 @@ def test_the_warehouse_remembers_each_shipment_as_it_reported_it() -> None:
     assert len(reported) == 60 and len(w.shipped) == 60
     assert dict(w.shipped) == reported
     assert w.shipped.get("never-sent") is None and "never-sent" not in w.shipped
+
+
+class _WatchingClock(Clock):
+    """A clock that watches its events (overrides ``at``): the warehouse then gives it one
+    event per shipment, as it did before its shipping calendar."""
+
+    def at(
+        self,
+        when: int,
+        callback: Callable[[], object],
+        priority: int = 0,
+        label: str = "",
+        order_id: str = "",
+    ) -> None:
+        super().at(when, callback, priority, label, order_id)
+
+
+@settings(max_examples=100)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 40),  # when the event runs
+            st.integers(-1, 1),  # its priority
+            st.integers(0, 3),  # orders it sends to the warehouse
+            st.booleans(),  # whether it also schedules a follow-up event for its own second
+        ),
+        max_size=40,
+    ),
+    st.integers(0, 2),  # the warehouse's longest delay: a few seconds, so ships share seconds
+)
+def test_the_shipping_calendar_ships_each_order_where_its_own_event_would_have(
+    plan: list[tuple[int, int, int, bool]], delay: int
+) -> None:
+    def runs(clock: Clock) -> list[str]:
+        log: list[str] = []
+
+        class Logged(Warehouse):
+            def _ship(self, order_id: str) -> bool:
+                log.append(f"ship {order_id} at {clock.now}")
+                return Warehouse._ship(self, order_id)
+
+        w = Logged(clock=clock, rng=random.Random(3), ship_delay=(0, delay))
+        sent = iter(range(1000))
+
+        def event(name: str, sends: int, follow: bool) -> Callable[[], None]:
+            def run() -> None:
+                log.append(f"{name} at {clock.now}")
+                for _ in range(sends):
+                    w.send_order(f"order-{next(sent)}")
+                if follow:
+                    clock.at(clock.now, event(name + "'", 1, False))
+
+            return run
+
+        for n, (when, priority, sends, follow) in enumerate(plan):
+            clock.at(when, event(f"event-{n}", sends, follow), priority)
+        clock.run()
+        return log
+
+    assert runs(Clock()) == runs(_WatchingClock())
 
 
 # --- the clock ------------------------------------------------------------------------------

@@ -17,6 +17,13 @@ overrides ``at`` to watch the world without guessing events from their callbacks
 (``bench/plan.py`` records a run's inputs this way). The world's labels: ``ARRIVAL`` and
 ``CUSTOMER_CANCEL`` (world.customers), ``SHIPMENT`` (world.backend) and ``CONNECTOR_TICK``
 (runs.runner); other events are unlabelled ("").
+
+Calendars: a component with many events may keep them in its own calendar and arm one
+event for several (the warehouse: one per busy second). ``ticket`` gives each of its
+entries the place in the scheduling order that ``at`` would have given it, ``at_ticket``
+arms an event in such a place, and ``waits_before`` tells whether another queued event
+comes first, so the run is exactly the one with an event per entry. Such a component
+gives a clock that overrides ``at`` (a watching subclass) one labelled event per entry.
 """
 
 from __future__ import annotations
@@ -58,6 +65,33 @@ class Clock:
             self._later[stretch] = [(when, priority, self._sequence, callback)]
         else:
             later.append((when, priority, self._sequence, callback))
+
+    def ticket(self) -> int:
+        """A place in the scheduling order, the one ``at`` would give an event now: for a
+        caller that keeps its own calendar and arms one event for many (``at_ticket``)."""
+        self._sequence += 1
+        return self._sequence
+
+    def at_ticket(self, when: int, ticket: int, callback: Callback) -> None:
+        """Run ``callback`` at ``when`` (never in the past), priority 0, in the place in the
+        scheduling order that ``ticket`` (from ``ticket()``) holds."""
+        if when < self.now:
+            when = self.now
+        if when < self._horizon:
+            heapq.heappush(self._queue, (when, 0, ticket, callback))
+            return
+        stretch = when // SPAN
+        later = self._later.get(stretch)
+        if later is None:
+            self._later[stretch] = [(when, 0, ticket, callback)]
+        else:
+            later.append((when, 0, ticket, callback))
+
+    def waits_before(self, ticket: int) -> bool:
+        """Whether an event due now, scheduled at priority 0 with ``ticket``, would wait for
+        another event still queued: one due earlier, or now and ahead of it in order."""
+        queue = self._queue
+        return bool(queue) and queue[0][:3] < (self.now, 0, ticket)
 
     def after(self, delay: int, callback: Callback, priority: int = 0) -> None:
         self.at(self.now + delay, callback, priority)

@@ -5,6 +5,9 @@ order sent twice is visible (``received``); the warehouse ships each order once,
 random delay, in one or more packages, each with its own UPS-style tracking number. A
 cancel is accepted until the order ships and refused afterwards (or, with
 ``refuse_cancel_after_ship=False``, acknowledged although the parcel has left).
+
+Shipments wait in a calendar by second, one clock event per busy second, each order shipped
+in the place its own clock event would have had (see kernel.clock, "Calendars").
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
+from typing import cast
 
 from houzzflow.engine.ports import Ack, Package, Shipment
 from houzzflow.simulator.kernel.clock import Clock
@@ -122,6 +126,13 @@ class Warehouse:
         self._records = self.shipped._records
         self.cancelled: set[str] = set()
         self._unreported: list[Shipment] = []
+        # The shipping calendar: second -> the orders due to ship then, in the order their
+        # shipments were scheduled, as one flat list (clock ticket, order id, ticket, id...);
+        # one clock event a busy second, not one an order (at a million orders, ten share a
+        # second). A clock that watches its events (a subclass overriding ``at``: see
+        # kernel.clock) gets one labelled event an order instead, as before.
+        self._calendar: dict[int, list[int | str]] = {}
+        self._watched = type(clock).at is not Clock.at
 
     def send_order(self, order_id: str) -> Ack:
         """Receive an order; the first receipt schedules its shipment, a repeat is counted."""
@@ -133,8 +144,7 @@ class Warehouse:
             if self.auto_ship:
                 low, high = self.ship_delay
                 delay = low + int(self.rng.random() * (high - low + 1))
-                ship = partial(self._ship, order_id)
-                self.clock.at(now + delay, ship, label=SHIPMENT, order_id=order_id)
+                self._schedule(now + delay, order_id)
         if self.timeline is not None:
             detail = f"received again: {times} receipts of this order" if times > 1 else ""
             self.timeline.add(Happening(now, order_id, "backend", "Receive", detail))
@@ -169,6 +179,36 @@ class Warehouse:
     def ship(self, order_id: str) -> None:
         """Ship a received order now (unless it was cancelled or already shipped)."""
         self._ship(order_id)
+
+    def _schedule(self, when: int, order_id: str) -> None:
+        """Ship the order at ``when`` (a second from now on), in scheduling order."""
+        clock = self.clock
+        if self._watched:
+            clock.at(when, partial(self._ship, order_id), label=SHIPMENT, order_id=order_id)
+            return
+        ticket = clock.ticket()
+        due = self._calendar.get(when)
+        if due is None:
+            self._calendar[when] = [ticket, order_id]
+            clock.at_ticket(when, ticket, self._ship_due)
+        else:
+            due += (ticket, order_id)
+
+    def _ship_due(self) -> None:
+        """Ship the orders due now, each in the place its own clock event would have had:
+        when another event is due between two of them, the rest wait behind it."""
+        clock = self.clock
+        now = clock.now
+        due = self._calendar.pop(now)
+        ship = self._ship
+        ship(cast(str, due[1]))
+        for i in range(2, len(due), 2):
+            ticket = cast(int, due[i])
+            if clock.waits_before(ticket):
+                self._calendar[now] = due[i:]
+                clock.at_ticket(now, ticket, self._ship_due)
+                return
+            ship(cast(str, due[i + 1]))
 
     def _ship(self, order_id: str) -> bool:
         """Ship the order now; False when it was cancelled or has already shipped."""
