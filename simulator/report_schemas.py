@@ -256,14 +256,114 @@ SWEEP_REPORT: dict[str, Any] = {
     },
 }
 
+_ORDER_ID = {"type": "string", "description": "the order's id ('' for none)"}
+CONNECTOR_VERDICT: dict[str, Any] = {
+    "description": "a connector's verdict: `GET /_houzzflow/verdict`, `HouzzHarness.verdict()`"
+    ".to_json(), and each world of `houzzflow conformance --format json`",
+    "type": "object",
+    "required": ["ok", "final", "now", "time", "orders", "broken", "invariants", "etiquette"],
+    "additionalProperties": False,
+    "properties": {
+        "ok": {"type": "boolean"},
+        "final": {"type": "boolean", "description": "orders still in flight count as stuck"},
+        "now": {"type": "integer", "minimum": 0, "description": "simulated seconds"},
+        "time": {"type": "string", "description": "the simulated time as Houzz writes it"},
+        "orders": _COUNT,
+        "broken": {"type": "array", "items": {"type": "string"}},
+        "invariants": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["name", "violations"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "violations": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["order_id", "message", "kind", "timeline"],
+                            "properties": {
+                                "order_id": _ORDER_ID,
+                                "message": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "timeline": _TIMELINE,
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "etiquette": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["name", "breaches"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "breaches": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["time", "message", "order_id", "timeline"],
+                            "properties": {
+                                "time": {"type": "integer"},
+                                "message": {"type": "string"},
+                                "order_id": _ORDER_ID,
+                                "timeline": _TIMELINE,
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "in_flight": {
+            "type": "array",
+            "items": {"type": "object", "required": ["order_id", "why", "kind"]},
+        },
+        "fates": {"type": "object", "additionalProperties": _COUNT},
+    },
+}
+
+CONFORMANCE_REPORT: dict[str, Any] = {
+    "description": "`houzzflow conformance --format json`: one item per world",
+    "type": "object",
+    "required": ["ok", "worlds"],
+    "additionalProperties": False,
+    "properties": {
+        "ok": {"type": "boolean"},
+        "worlds": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["world", "about", "ok", "runs", "failed_runs", "faults", "verdict"],
+                "additionalProperties": False,
+                "properties": {
+                    "world": {"type": "string"},
+                    "about": {"type": "string"},
+                    "ok": {"type": "boolean"},
+                    "runs": _COUNT,
+                    "failed_runs": {
+                        "type": "array",
+                        "items": {"type": "object", "required": ["at", "error"]},
+                    },
+                    "faults": {"type": "object", "additionalProperties": _COUNT},
+                    "verdict": {"$ref": "#/$defs/connectorVerdict"},
+                },
+            },
+        },
+    },
+}
+
 REPORTS: dict[str, dict[str, Any]] = {
     "validate-report": VALIDATE_REPORT,
     "run-report": RUN_REPORT,
     "matrix-report": MATRIX_REPORT,
     "sweep-report": SWEEP_REPORT,
+    "verdict-report": CONNECTOR_VERDICT,
+    "conformance-report": CONFORMANCE_REPORT,
 }
 
 
 def report_schema(name: str) -> dict[str, Any]:
     """A report's schema, with the shared definitions it refers to."""
-    return {**REPORTS[name], "$defs": DEFS}
+    return {**REPORTS[name], "$defs": {**DEFS, "connectorVerdict": CONNECTOR_VERDICT}}

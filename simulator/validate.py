@@ -36,6 +36,8 @@ REPORT_SCHEMAS: dict[str, str] = {
     "run-report": "houzzflow.simulator.report_schemas:RUN_REPORT",
     "matrix-report": "houzzflow.simulator.report_schemas:MATRIX_REPORT",
     "sweep-report": "houzzflow.simulator.report_schemas:SWEEP_REPORT",
+    "verdict-report": "houzzflow.simulator.report_schemas:CONNECTOR_VERDICT",
+    "conformance-report": "houzzflow.simulator.report_schemas:CONFORMANCE_REPORT",
 }
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

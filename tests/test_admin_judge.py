@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from houzzflow.simulator.cli import main
 from houzzflow.simulator.http.server import RunningServer, ServerConfig, serve
 from houzzflow.simulator.kernel.pace import WallPace, parse_clock, parse_epoch
+from houzzflow.simulator.validate import json_schema
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -78,6 +80,7 @@ def test_the_warehouse_takes_orders_ships_them_and_the_verdict_judges(
     assert admin(running, "/warehouse/shipments?since=1")[1]["shipments"] == []
     # The second order was never sent, and nobody listed it: it is not lost yet (no poll).
     assert verdict["ok"] is True and verdict["now"] == 86400
+    jsonschema.validate(verdict, json_schema("verdict-report"))
     assert {entry["order_id"] for entry in verdict["in_flight"]} == {first, second}
     cancel = admin(running, "/warehouse/cancel", {"order_id": first})[1]
     assert cancel["ok"] is False and "already shipped" in cancel["reason"]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import example_connector as example
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -24,6 +25,7 @@ from houzzflow.simulator.conformance import Session, run_conformance, run_world
 from houzzflow.simulator.harness import HouzzHarness
 from houzzflow.simulator.http.server import RunningServer
 from houzzflow.simulator.judge.battery import World, load_battery
+from houzzflow.simulator.validate import json_schema
 
 EXAMPLE = Path(__file__).with_name("example_connector.py")
 WORLDS = {world.name: world for world in load_battery()}
@@ -258,7 +260,10 @@ def test_conformance_runs_a_connector_command_and_prints_the_table() -> None:
     )
     assert broken.exit_code == 1
     document = json.loads(broken.output)
+    jsonschema.validate(document, json_schema("conformance-report"))
     assert document["worlds"][0]["verdict"]["broken"] == ["cancelled_shipped", "forbidden_write"]
+    shipped = document["worlds"][0]["verdict"]["invariants"]["cancelled_shipped"]["violations"]
+    assert shipped and all(v["timeline"] for v in shipped)  # each with its order's story
 
 
 def test_conformance_writes_junit_to_a_file_and_the_table_to_the_terminal(tmp_path: Path) -> None:
