@@ -669,6 +669,9 @@ def init(
         click.echo(str(exc), err=True)
         ctx.exit(2)
     click.echo(f"wrote {file}: check it with houzzflow {'validate' if kind == 'policy' else 'run'}")
+    schema = os.path.join(os.path.dirname(file), f"{kind}.schema.json")
+    if not os.path.exists(schema):  # its first line names this file for editors
+        click.echo(f"for your editor's checks: houzzflow schema {kind} > {schema}")
 
 
 @main.command()
