@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from houzzflow.engine.diagnostics import Severity
 from houzzflow.simulator.kernel.escape import json_text, xml_safe
+from houzzflow.simulator.kernel.words import plural
 
 if TYPE_CHECKING:
     from houzzflow.engine.diagnostics import Diagnostic
@@ -38,10 +39,6 @@ def json_report(
     saved = saved or {}
     lines = [json_text(report_json(r, saved.get(r.file)), indent=None) for r in reports]
     return "".join(line + "\n" for line in lines)
-
-
-def count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def text_report(
@@ -85,9 +82,9 @@ def proof_lines(proof: dict[str, Any], scenario: str | None) -> list[str]:
     from houzzflow.simulator.proof.verdict import KINDS, needs_text, rests_on
 
     bounds = proof["bounds"]
-    within = f"{count(bounds['orders'], 'order')}, up to {count(bounds['faults'], 'API fault')}"
+    within = f"{plural(bounds['orders'], 'order')}, up to {plural(bounds['faults'], 'API fault')}"
     if proof.get("declines_explored"):
-        within += f", up to {count(bounds['declines'], 'declined card')}"
+        within += f", up to {plural(bounds['declines'], 'declined card')}"
     within += ", authorization lapses" if bounds["lapse"] else ""
     contradicts = proof.get("contradicts")
     if contradicts:

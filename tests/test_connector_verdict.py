@@ -186,7 +186,7 @@ def test_calls_during_a_retry_after_wait_are_a_breach_and_waiting_it_out_is_not(
     h.advance(119)
     h.get_orders("All", 0, h.now, 0, 50)
     (breach,) = h.verdict().etiquette["retry_after"]
-    assert "1 call(s) during a 120 s Retry-After wait" in breach.message
+    assert "1 call during a 120 s Retry-After wait" in breach.message
     assert "119 s into it" in breach.message
 
     patient = HouzzHarness(seed=7)

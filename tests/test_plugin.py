@@ -362,7 +362,7 @@ def test_houzz_verdict_fails_a_test_with_the_connectors_verdict(pytester: pytest
     result.stdout.fnmatch_lines(
         [
             "*FAIL  connector verdict at 2026-01-01 00:00:00*",
-            "*✘ exactly once: 1 order(s)",
+            "*✘ exactly once: 1 order",
             "*the warehouse received it 2 times",
         ]
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from houzzflow.engine.table import Rejection, Table
 from houzzflow.simulator.judge.calls import FAULT, OK, REFUSED, ApiCall
 from houzzflow.simulator.kernel.timeline import clock_text
+from houzzflow.simulator.kernel.words import plural
 
 ETIQUETTE: dict[str, str] = {
     "retry_after": "waits out Retry-After",
@@ -83,8 +84,8 @@ def _too_soon(first: ApiCall, asked: int, until: int, during: int) -> Breach:
     return Breach(
         "retry_after",
         first.time,
-        f"{during} call(s) during a {wait} s Retry-After wait that began {clock_text(asked)}: "
-        f"the first ({first.method}) {first.time - asked} s into it",
+        f"{plural(during, 'call')} during a {wait} s Retry-After wait that began "
+        f"{clock_text(asked)}: the first ({first.method}) {first.time - asked} s into it",
         first.order_id,
     )
 

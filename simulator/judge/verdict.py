@@ -30,6 +30,7 @@ from houzzflow.simulator.judge.calls import OK, REFUSED, ApiCall
 from houzzflow.simulator.judge.etiquette import ETIQUETTE, Breach, check_etiquette
 from houzzflow.simulator.judge.warehouse import ConnectorWarehouse
 from houzzflow.simulator.kernel.timeline import Happening, Timeline, describe, happening_json
+from houzzflow.simulator.kernel.words import plural
 from houzzflow.simulator.runs.invariants import (
     INVARIANTS,
     Observations,
@@ -80,7 +81,7 @@ class ConnectorVerdict:
         head = "PASS" if self.ok else "FAIL"
         lines = [
             f"{head}  connector verdict at {self.at} (simulated second {self.now}): "
-            f"{self.orders} order(s), {len(self.in_flight)} in flight",
+            f"{plural(self.orders, 'order')}, {len(self.in_flight)} in flight",
             "",
             "  Invariants",
         ]
@@ -91,7 +92,7 @@ class ConnectorVerdict:
             if not found:
                 lines.append(f"    ✔ {name}")
                 continue
-            lines.append(f"    ✘ {name}: {len(found)} order(s)")
+            lines.append(f"    ✘ {name}: {plural(len(found), 'order')}")
             for violation in found[:SHOWN]:
                 lines.extend(self._told(violation))
             if len(found) > SHOWN:
@@ -102,7 +103,7 @@ class ConnectorVerdict:
             if not breaches:
                 lines.append(f"    ✔ {name}")
                 continue
-            lines.append(f"    ✘ {name}: {len(breaches)} time(s)")
+            lines.append(f"    ✘ {name}: {plural(len(breaches), 'time')}")
             for breach in breaches[:SHOWN]:
                 lines.append(f"      {breach.render()}")
                 if breach.order_id:
@@ -110,7 +111,7 @@ class ConnectorVerdict:
             if len(breaches) > SHOWN:
                 lines.append(f"      ... and {len(breaches) - SHOWN} more")
         if self.in_flight and not self.final:
-            lines += ["", f"  In flight: {len(self.in_flight)} order(s)"]
+            lines += ["", f"  In flight: {plural(len(self.in_flight), 'order')}"]
             for violation in self.in_flight[:SHOWN]:
                 lines.append(f"    order {violation.order_id}: {violation.message}")
             if len(self.in_flight) > SHOWN:

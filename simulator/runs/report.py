@@ -23,6 +23,7 @@ from houzzflow.engine.validation import rules_report
 from houzzflow.engine.yamlsource import NamedText
 from houzzflow.simulator.kernel.escape import json_text, xml_safe
 from houzzflow.simulator.kernel.timeline import clock_text, describe, happening_json
+from houzzflow.simulator.kernel.words import plural
 from houzzflow.simulator.runs.gaps import Gap, assumption_gaps
 from houzzflow.simulator.runs.invariants import INVARIANTS, SILENT, VISIBLE, Violation
 from houzzflow.simulator.runs.runner import SHOWN, RunResult, run_scenario, span_text, told
@@ -127,11 +128,6 @@ def _run(scenario: Any, progress: bool, pictures: bool = False) -> RunResult:
             bar.update(task, completed=now, total=end, clock=clock)
 
         return run_scenario(scenario, progress=tell, pictures=pictures)
-
-
-def plural(n: int, word: str, many: str = "") -> str:
-    """``1 order``, ``2 orders`` (``many`` for an irregular plural)."""
-    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 # -- text ------------------------------------------------------------------------------------
