@@ -234,7 +234,8 @@ def validate_report(
 ) -> str:
     """``validate --format html`` (houzzflow.simulator.output's renderer): ``proofs`` in the
     order of ``reports`` (none with --no-proof)."""
-    return validate_html(list(zip(reports, [*proofs, *[None] * len(reports)], strict=False)))
+    found = list(proofs)
+    return validate_html([(r, found[i] if i < len(found) else None) for i, r in enumerate(reports)])
 
 
 def _validate_section(report: ValidationReport, proof: Proof | None) -> str:

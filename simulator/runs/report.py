@@ -1,10 +1,12 @@
 """Reports of scenario runs: plain text for people, JSON for programs, JUnit XML for CI.
 
-``run_files`` is the library behind ``houzzflow run FILE...``: it judges every file on its
-own. A file that cannot be used (a YAML mistake, a policy file given for a scenario) is a
-failed item in every format, with its diagnostics, and the other files still run; the exit
-status is the worst: 0 when every expectation holds, 1 when one does not, 2 when a file
-cannot be used.
+``run_items`` is the library behind ``houzzflow run FILE...`` (the command renders its items
+through ``houzzflow.simulator.output``'s format table, where the HTML page joins these three);
+``run_files`` is the same in one call, for the text, JSON and JUnit reports. Every file is
+judged on its own. A file that cannot be used (a YAML mistake, a policy file given for a
+scenario) is a failed item in every format, with its diagnostics, and the other files still
+run; the exit status is the worst: 0 when every expectation holds, 1 when one does not, 2
+when a file cannot be used.
 """
 
 from __future__ import annotations
