@@ -1,15 +1,16 @@
 """Writing a file whole or not at all: a temporary file beside it, then a rename.
 
 Reports and saved counterexamples go through here, so an interrupted run, a full disk or a
-missing directory never leaves half a file. The file gets the permissions a plain ``open``
-would give it (the umask's), not the private ones of a temporary file.
+missing directory never leaves half a file. The temporary file is created as a plain ``open``
+would create the file (mode 0o666 less the umask), so the report is as readable to others as
+any file the user writes, not private like ``tempfile.mkstemp``'s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -17,22 +18,15 @@ def write_whole(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename; OSError if
     it cannot be written, with nothing left behind."""
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def _umask() -> int:
-    # The umask can only be read by setting it; set it straight back.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
