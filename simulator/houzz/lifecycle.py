@@ -12,7 +12,6 @@ past it is refused with the table's reason, or, where the world's Houzz answers 
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable
 
 from houzzflow.engine.machine import Timing
@@ -35,6 +34,7 @@ from houzzflow.simulator.houzz.names import (
 )
 from houzzflow.simulator.houzz.orders import HouzzOrder, history_code
 from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.streams import Keyed, unit
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 
 Subscriber = Callable[[HouzzOrder, str], None]
@@ -85,7 +85,9 @@ class Lifecycle:
     ``timing`` gives the buyer's cancel window and the authorization's length;
     ``charge_failure_rate`` is the share of charges that fail (the 2021 auto-charge, and in
     the legacy era a Charge, which is then refused as declined). With ``own_clocks=False``
-    Houzz makes no move by itself. Every change is entered in ``index``, added to
+    Houzz makes no move by itself. Whether a charge fails is a keyed draw (``charges``, see
+    ``kernel.streams``) about the order and its history's length, so it does not depend on
+    which other orders were charged before it. Every change is entered in ``index``, added to
     ``timeline`` when there is one, and told to the subscribers of its resulting status.
     ``restart`` starts over with a new store and index, dropping every pending deadline.
     """
@@ -96,7 +98,7 @@ class Lifecycle:
         timing: Timing,
         *,
         clock: Clock,
-        rng: random.Random,
+        charges: Keyed,
         timeline: Timeline | None,
         charge_failure_rate: float,
         own_clocks: bool,
@@ -105,7 +107,7 @@ class Lifecycle:
     ) -> None:
         self.table = table
         self.clock = clock
-        self.rng = rng
+        self.charges = charges
         self.timeline = timeline
         self.charge_failure_rate = charge_failure_rate
         self.cancel_window = timing.cancel_window
@@ -188,11 +190,17 @@ class Lifecycle:
             return  # cancelled within the window
         action = AUTO_CHARGE
         rate = self.charge_failure_rate
-        if rate and self.rng.random() < rate:
+        if rate and self._charge_fails(order, rate):
             action = CHARGE_FAILS
         step = self._step((NEW, action, "houzz"))
         if not isinstance(step, Rejection):
             self._change(order, step, action, "houzz", due)
+
+    def _charge_fails(self, order: HouzzOrder, rate: float) -> bool:
+        """Whether this charge of the order fails: its draw is keyed by the order and the
+        length of its history (each attempt follows a different history)."""
+        key = self.charges.key(order.order_id)
+        return unit(key, len(order.history_codes)) < rate
 
     def _lapse_due(self, order: HouzzOrder, stamp: int, due: int) -> None:
         if not _still_charged(order, stamp):
@@ -235,7 +243,11 @@ class Lifecycle:
                 return Ack(False, learnt.reason)
             step = learnt
         now = self.clock.now
-        if self._declines and action == CHARGE and self.rng.random() < self.charge_failure_rate:
+        if (
+            self._declines
+            and action == CHARGE
+            and self._charge_fails(order, self.charge_failure_rate)
+        ):
             declined = self._step((order.status, CHARGE_DECLINED, "houzz"))
             if not isinstance(declined, Rejection):
                 self._change(order, declined, CHARGE_DECLINED, "houzz", now, "card declined")

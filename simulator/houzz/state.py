@@ -50,6 +50,7 @@ from houzzflow.simulator.houzz.orders import HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.faults import FaultInjector, FaultPlan
 from houzzflow.simulator.kernel.ids import new_order_id
+from houzzflow.simulator.kernel.streams import Streams
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 
 # What the rest of houzzflow takes from here (the names live beside it).
@@ -95,10 +96,11 @@ class FakeHouzz:
     updateOrder), never to ``act``/``place_order``. With ``own_clocks=False`` Houzz makes no
     move by itself (no auto-charge, no lapse): a scripted world performs them with ``act``.
 
-    Time comes from ``clock``; every random choice (order ids, charge failures) from ``rng``
-    (``random.Random(0)`` by default). Every status change updates ``modified``, appends to
-    the order's ``history``, adds a ``Happening`` to ``timeline`` when one is given, and
-    calls each subscriber with (order, action).
+    Time comes from ``clock``; order ids from ``rng`` (``random.Random(0)`` by default), in
+    the order orders are placed; whether a charge fails from the ``charges`` stream of
+    ``streams`` (by default the streams following ``rng``), keyed by the order. Every status
+    change updates ``modified``, appends to the order's ``history``, adds a ``Happening`` to
+    ``timeline`` when one is given, and calls each subscriber with (order, action).
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class FakeHouzz:
         era: Era = "2021",
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        streams: Streams | None = None,
         timeline: Timeline | None = None,
         window_field: WindowField | None = None,
         connection: Program | None = None,
@@ -144,6 +147,7 @@ class FakeHouzz:
         )
         self.clock = clock if clock is not None else Clock()
         self.rng = rng if rng is not None else random.Random(0)
+        self.streams = streams if streams is not None else Streams.following(self.rng)
         self.timeline = timeline
         self.fault_plan = faults
         self.table = houzz_table(program, era, facts=self.facts)
@@ -155,7 +159,7 @@ class FakeHouzz:
             self.table,
             machine.timing,
             clock=self.clock,
-            rng=self.rng,
+            charges=self.streams.keyed("charges"),
             timeline=timeline,
             charge_failure_rate=charge_failure_rate,
             own_clocks=own_clocks,

@@ -3,7 +3,11 @@
 A scenario declares a ``FaultPlan``; the fake Houzz asks its ``FaultInjector`` on every API
 call whether to fail it. Faults draw from their own seeded random streams (one per kind), so
 adding a fault never changes the order stream, and adding one kind never changes which calls
-another kind hits.
+another kind hits. A call about an order (updateOrder) draws keyed by the order and how many
+calls about it came before (``kernel.streams``): the order in which CartRover works through
+different orders does not move which of their calls fail. getOrders calls, which only
+CartRover's poller makes and in its own order, draw from one sequential stream per kind.
+``fail_calls`` counts every call, so it names calls by their place in the whole sequence.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 
 from houzzflow.engine.ports import ReplyLost, TransientError
 from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.streams import Keyed, derive, unit
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 
 # Fault kinds, as counted in ``FaultInjector.injected`` and named in the timeline.
@@ -105,18 +110,29 @@ class FaultInjector:
         self._fail_calls = frozenset(plan.fail_calls)
         # One stream per kind: enabling one kind leaves the others' choices unchanged.
         self._rngs = {kind: random.Random(f"houzzflow-fault-{kind}-{plan.seed}") for kind in KINDS}
+        self._keyed = {kind: Keyed(derive(plan.seed, f"fault {kind}")) for kind in KINDS}
+        self._order_calls: dict[str, int] = {}  # order id -> calls about it so far
+
+    def _hits(self, kind: str, rate: float, order_id: str) -> bool:
+        """Whether a fault of ``kind`` hits this call (about ``order_id``, or a listing)."""
+        if not order_id:
+            return self._rngs[kind].random() < rate
+        return unit(self._keyed[kind].key(order_id), self._order_calls.get(order_id, 0)) < rate
 
     def before_call(self, method: str, order_id: str = "") -> None:
         """Count one API call; raise ``TransientError`` if it fails before any effect."""
         self.calls += 1
+        if order_id:
+            calls = self._order_calls
+            calls[order_id] = calls.get(order_id, 0) + 1
         plan = self.plan
         if self.calls in self._fail_calls:
             self.record(FAIL_CALL, order_id, f"{method}: API call {self.calls} failed (HTTP 503)")
             raise TransientError(f"{method} failed: Houzz answered HTTP 503 Service Unavailable")
-        if plan.error_rate and self._rngs[ERROR].random() < plan.error_rate:
+        if plan.error_rate and self._hits(ERROR, plan.error_rate, order_id):
             self.record(ERROR, order_id, f"{method}: HTTP 503 before any effect")
             raise TransientError(f"{method} failed: Houzz answered HTTP 503 Service Unavailable")
-        if plan.rate_limit_rate and self._rngs[RATE_LIMIT].random() < plan.rate_limit_rate:
+        if plan.rate_limit_rate and self._hits(RATE_LIMIT, plan.rate_limit_rate, order_id):
             wait = plan.retry_after
             self.record(RATE_LIMIT, order_id, f"{method}: HTTP 429, retry after {wait} s")
             raise TransientError(f"{method} rate limited: HTTP 429, retry after {wait} s", wait)
@@ -128,7 +144,7 @@ class FaultInjector:
         the write took effect, so a connector has to find out.
         """
         rate = self.plan.timeout_after_write_rate
-        if rate and self._rngs[REPLY_LOST].random() < rate:
+        if rate and self._hits(REPLY_LOST, rate, order_id):
             effect = "took effect" if took_effect else "was refused"
             self.record(REPLY_LOST, order_id, f"updateOrder {action} {effect}; the reply was lost")
             raise ReplyLost(f"updateOrder {action} timed out; the write may have taken effect")

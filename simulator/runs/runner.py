@@ -1,13 +1,14 @@
 """Running a scenario: the world on one clock, CartRover polling it, then the invariants.
 
-``run_scenario`` builds the simulated clock and one ``random.Random(seed)``, the fake Houzz,
-the customers, staff and warehouse, and the connector (the engine) with the scenario's
-policy; it ticks the connector whenever it asks to, crashes and restarts it from its saved
-state when the scenario says so, runs to ``duration``, then *drains*: no new orders, but
-the world goes on (customers, staff, Houzz's clocks, CartRover's polls, the warehouse, a
-person resolving held orders) until every order has settled or nothing more can happen,
-for at most the scenario's ``drain``; then it checks the invariants and the scenario's
-expectations. Same scenario, same seed: the same result, to the byte.
+``run_scenario`` builds the simulated clock and the random streams of the seed (one per
+component: ``kernel.streams``), the fake Houzz, the customers, staff and warehouse, and the
+connector (the engine) with the scenario's policy; it ticks the connector whenever it asks
+to, crashes and restarts it from its saved state when the scenario says so, runs to
+``duration``, then *drains*: no new orders, but the world goes on (customers, staff, Houzz's
+clocks, CartRover's polls, the warehouse, a person resolving held orders) until every order
+has settled or nothing more can happen, for at most the scenario's ``drain``; then it checks
+the invariants and the scenario's expectations. Same scenario, same seed: the same result,
+to the byte.
 
 The drain counts what has settled incrementally: one pass at the end of the order stream
 keeps the orders not yet settled (and counts those in flight), and each check after that
@@ -47,6 +48,7 @@ from houzzflow.simulator.houzz.names import AUTHORIZATION_LAPSE, AUTO_CHARGE, NE
 from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz, HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.faults import ERROR, FAIL_CALL, PAGE_DRIFT, RATE_LIMIT, REPLY_LOST
+from houzzflow.simulator.kernel.streams import Streams
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 from houzzflow.simulator.runs import world_of
 from houzzflow.simulator.runs.guarded import GuardedBackend, GuardedHouzz
@@ -314,13 +316,15 @@ class _Run:
         self.scenario = scenario
         self.timeline = timeline
         self.clock = clock = Clock() if clock is None else clock
-        rng = random.Random(spec.seed)
+        # One stream per component, none shared (see kernel.streams).
+        streams = Streams(spec.seed)
         scripted = bool(world.script)
         self.houzz = houzz = FakeHouzz(
             program=scenario.program,
             era=scenario.era,
             clock=clock,
-            rng=rng,
+            rng=streams.sequence("order ids"),
+            streams=streams,
             timeline=timeline,
             facts=world.facts(),
             connection=policy.connection_type,
@@ -334,22 +338,27 @@ class _Run:
             self._begin_samples()
         self.player: ScriptPlayer | None = None
         if scripted:
-            self._scripted(scenario, rng)
+            self._scripted(scenario, streams)
             return
-        self.staff_at_work = world_of.staff(world.staff, policy).attach(houzz, clock, rng)
+        staff = world_of.staff(world.staff, policy)
+        self.staff_at_work = staff.attach(houzz, clock, houzz.rng, draws=streams.keyed("staff"))
         o = world.orders
-        self.customers = world_of.order_stream(o).schedule(houzz, clock, rng, spec.duration)
+        self.customers = world_of.order_stream(o).schedule(
+            houzz, clock, houzz.rng, spec.duration, streams=streams
+        )
         origin = 0
         if world.backlog is not None and world.backlog.count:
             within = world.backlog.within
             origin = -within
-            place_backlog(houzz, rng, count=world.backlog.count, within=within, items=o.items[0])
+            count, backlog = world.backlog.count, streams.sequence("backlog")
+            place_backlog(houzz, backlog, count=count, within=within, items=o.items[0])
         b = world.backend
         self.warehouse = ObservedWarehouse(
             houzz,
             self.moments,
             clock=clock,
-            rng=rng,
+            rng=houzz.rng,
+            draws=streams.keyed("warehouse"),
             timeline=timeline,
             ship_delay=b.ship_delay,
             packages=b.packages,
@@ -448,7 +457,7 @@ class _Run:
                 if alert.kind == ALERT_HELD:
                     resolver.held(alert.order_id)
 
-    def _scripted(self, scenario: Scenario, rng: random.Random) -> None:
+    def _scripted(self, scenario: Scenario, streams: Streams) -> None:
         """A scripted world: only the script's events happen (a replayed counterexample)."""
         spec = scenario.spec
         b = spec.world.backend
@@ -456,7 +465,8 @@ class _Run:
             self.houzz,
             self.moments,
             clock=self.clock,
-            rng=rng,
+            rng=self.houzz.rng,
+            draws=streams.keyed("warehouse"),
             timeline=self.timeline,
             packages=b.packages,
             refuse_cancel_after_ship=b.refuse_cancel_after_ship,

@@ -19,6 +19,7 @@ from typing import cast
 
 from houzzflow.engine.ports import Ack, Package, Shipment
 from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.streams import Keyed, Streams, bits, unit
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 
 # The label of an order's shipment on the clock, with its order id (see
@@ -31,6 +32,9 @@ _METHOD_CODES = tuple(chr(48 + i) for i in range(_METHODS))  # one character eac
 _TRACKING = "1Z%016X"  # UPS-style: 1Z and 16 hex digits (%-formatting is the fastest here)
 _ONE_PACKAGE = tuple(";" + code for code in _METHOD_CODES)  # a one-package record's ending
 _OK = Ack(True)
+# The slots of an order's keyed draws: its delay, its package count, then two a package
+# (tracking number, shipping method). An order is received once and ships once.
+_DELAY, _COUNT, _PACKAGE = 0, 1, 2
 
 # Package and Shipment are frozen dataclasses, whose generated __init__ makes one
 # object.__setattr__ call per field; every order ships once, so they are filled through
@@ -94,14 +98,18 @@ class ShipmentLog(Mapping[str, Shipment]):
 
 
 class Warehouse:
-    """A warehouse on the simulated clock; draws delays, package counts and tracking
-    numbers from ``rng``. ``ship_delay`` and ``packages`` are inclusive ranges."""
+    """A warehouse on the simulated clock. ``ship_delay`` and ``packages`` are inclusive
+    ranges. Its draws (an order's delay, package count, tracking numbers and shipping
+    methods) are keyed by the order (``kernel.streams``): ``draws``, or the ``warehouse``
+    stream of ``Streams.following(rng)``. So an order's shipment does not depend on the
+    order in which CartRover sends orders or on which other orders it sends."""
 
     def __init__(
         self,
         *,
         clock: Clock,
         rng: random.Random,
+        draws: Keyed | None = None,
         timeline: Timeline | None = None,
         ship_delay: tuple[int, int] = (3600, 2 * 86400),
         packages: tuple[int, int] = (1, 1),
@@ -114,6 +122,7 @@ class Warehouse:
             raise ValueError("packages must be a range (low, high) with 1 <= low <= high")
         self.clock = clock
         self.rng = rng
+        self.draws = draws if draws is not None else Streams.following(rng).keyed("warehouse")
         self.timeline = timeline
         self.ship_delay = ship_delay
         self.packages = packages
@@ -143,7 +152,8 @@ class Warehouse:
             self.received_at[order_id] = now
             if self.auto_ship:
                 low, high = self.ship_delay
-                delay = low + int(self.rng.random() * (high - low + 1))
+                key = self.draws.key(order_id)
+                delay = low + int(unit(key, _DELAY) * (high - low + 1))
                 self._schedule(now + delay, order_id)
         if self.timeline is not None:
             detail = f"received again: {times} receipts of this order" if times > 1 else ""
@@ -215,22 +225,20 @@ class Warehouse:
         records = self._records
         if order_id in records or order_id in self.cancelled:
             return False
-        rng = self.rng
-        draw = rng.random
-        bits = rng.getrandbits
+        key = self.draws.key(order_id)
         low, high = self.packages
-        count = low + int(draw() * (high - low + 1))
+        count = low + int(unit(key, _COUNT) * (high - low + 1))
         if count == 1:  # the draws below, unrolled for the common case
-            number = _TRACKING % bits(64)
-            method = int(draw() * _METHODS)
+            number = _TRACKING % bits(key, _PACKAGE)
+            method = int(unit(key, _PACKAGE + 1) * _METHODS)
             packages: tuple[Package, ...] = (_package(number, SHIPPING_METHODS[method]),)
             records[order_id] = number + _ONE_PACKAGE[method]
         else:
             numbers = []
             methods = []
-            for _ in range(count):
-                numbers.append(_TRACKING % bits(64))
-                methods.append(int(draw() * _METHODS))
+            for slot in range(_PACKAGE, _PACKAGE + 2 * count, 2):
+                numbers.append(_TRACKING % bits(key, slot))
+                methods.append(int(unit(key, slot + 1) * _METHODS))
             packages = tuple(map(_package, numbers, [SHIPPING_METHODS[m] for m in methods]))
             codes = "".join([_METHOD_CODES[m] for m in methods])
             records[order_id] = f"{','.join(numbers)};{codes}"

@@ -4,7 +4,11 @@ An ``OrderStream`` is the scenario's ``world.orders``: a number of orders spread
 run, a Poisson rate, a burst, or any mix of them. The ``count`` orders arrive within the
 first part of the run (``place_within``: 60% by default, or a duration) so that each has time
 to be charged, sent and shipped before the run ends; a rate holds for the whole run, as its
-name says. All choices come from the run's seeded random generator.
+name says. Every choice comes from the run's seed through the customers' own streams
+(``kernel.streams``): arrival times and item counts are drawn in bulk when the stream is
+scheduled (``arrivals``), cancellations one per arrival in arrival order (``customer
+cancels``), and payment fixes keyed by the order (``payment fixes``), since when a charge
+fails depends on Houzz and CartRover, not on the customers.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from functools import partial
 
 from houzzflow.simulator.houzz.state import CANCEL, FAILED_TO_CHARGE, FakeHouzz, HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.streams import Keyed, Streams, unit
 
 # The labels of the customers' events on the clock (see houzzflow.simulator.kernel.clock):
 # orders placed (one event places every order due by its second; no order id), and an
@@ -100,15 +105,36 @@ class OrderStream:
         return times
 
     def schedule(
-        self, houzz: FakeHouzz, clock: Clock, rng: random.Random, duration: int
+        self,
+        houzz: FakeHouzz,
+        clock: Clock,
+        rng: random.Random,
+        duration: int,
+        *,
+        streams: Streams | None = None,
     ) -> Customers:
         """Arrange every placement, cancellation and payment fix of this stream on ``clock``,
-        starting now and drawing from ``rng``. No order is placed after ``duration`` (a
-        burst due later never comes); customers still cancel and fix payments after it.
-        Returns the customers at work (``fixing``: the payments they are about to fix)."""
+        starting now and drawing from ``streams`` (by default those following ``rng``). No
+        order is placed after ``duration`` (a burst due later never comes); customers still
+        cancel and fix payments after it. Returns the customers at work (``fixing``: the
+        payments they are about to fix)."""
+        if streams is None:
+            streams = Streams.following(rng)
         end = clock.now + duration
-        times = [t for t in self.arrival_times(rng, clock.now, duration) if t <= end]
-        customers = Customers(self, houzz, clock, rng, times)
+        arrivals = streams.sequence("arrivals")
+        times = [t for t in self.arrival_times(arrivals, clock.now, duration) if t <= end]
+        low, high = self.items
+        spread = high - low + 1
+        draw = arrivals.random
+        items = array("q", [low + int(draw() * spread) for _ in times] if spread > 1 else [])
+        cancels = array("q")
+        probability = self.cancel_probability
+        if probability:
+            # One draw an arrival, and a second for when it is cancelled (-1: never).
+            draw = streams.sequence("customer cancels").random
+            window = houzz.cancel_window
+            cancels.extend(int(draw() * window) if draw() < probability else -1 for _ in times)
+        customers = Customers(self, houzz, clock, times, items, cancels, streams)
         houzz.subscribe(customers.on_change, statuses=(FAILED_TO_CHARGE,))
         customers.arm()
         return customers
@@ -120,22 +146,39 @@ class Customers:
     and ``fixing`` hold the orders whose customer has decided to cancel them, or to fix a
     failed payment, and has not done it yet."""
 
-    __slots__ = ("_clock", "_houzz", "_next", "_rng", "_stream", "_times", "cancelling", "fixing")
+    __slots__ = (
+        "_cancels",
+        "_clock",
+        "_fixes",
+        "_houzz",
+        "_items",
+        "_next",
+        "_stream",
+        "_times",
+        "cancelling",
+        "fixing",
+    )
 
     def __init__(
         self,
         stream: OrderStream,
         houzz: FakeHouzz,
         clock: Clock,
-        rng: random.Random,
         times: list[int],
+        items: array[int],
+        cancels: array[int],
+        streams: Streams,
     ) -> None:
         self._stream = stream
         self._houzz = houzz
         self._clock = clock
-        self._rng = rng
-        # Kept to the end of the run: plain 8-byte numbers, not an int object each.
+        # Kept to the end of the run: plain 8-byte numbers, not an int object each. ``items``
+        # (empty when every order has the same count) and ``cancels`` (empty without
+        # cancellations; else seconds after placing, -1 for none) run beside ``times``.
         self._times = array("q", times)
+        self._items = items
+        self._cancels = cancels
+        self._fixes: Keyed = streams.keyed("payment fixes")
         self._next = 0
         self.cancelling: set[str] = set()
         self.fixing: set[str] = set()
@@ -148,24 +191,19 @@ class Customers:
         times = self._times
         clock = self._clock
         now = clock.now
-        stream = self._stream
-        low, high = stream.items
-        spread = high - low + 1
-        draw = self._rng.random
+        items = self._items
+        low = self._stream.items[0]
+        cancels = self._cancels
         place = self._houzz.place_order
-        cancel_probability = stream.cancel_probability
-        window = self._houzz.cancel_window
         i = self._next
         end = len(times)
         while i < end and times[i] <= now:
-            i += 1
-            order_id = place(items=low if spread == 1 else low + int(draw() * spread))
-            if cancel_probability and draw() < cancel_probability:
+            order_id = place(items=items[i] if items else low)
+            if cancels and cancels[i] >= 0:
                 self.cancelling.add(order_id)
                 cancel = partial(self._cancel, order_id)
-                clock.at(
-                    now + int(draw() * window), cancel, label=CUSTOMER_CANCEL, order_id=order_id
-                )
+                clock.at(now + cancels[i], cancel, label=CUSTOMER_CANCEL, order_id=order_id)
+            i += 1
         self._next = i
         if i < end:
             clock.at(times[i], self._arrive, label=ARRIVAL)
@@ -178,11 +216,14 @@ class Customers:
         if order.status != FAILED_TO_CHARGE:
             return
         stream = self._stream
-        rng = self._rng
-        if stream.fix_payment_probability < 1.0 and rng.random() >= stream.fix_payment_probability:
+        # Keyed by the order and its history's length: this failure of this order.
+        key = self._fixes.key(order.order_id)
+        n = len(order.history_codes)
+        probability = stream.fix_payment_probability
+        if probability < 1.0 and unit(key, n) >= probability:
             return
         low, high = stream.fix_payment_delay
-        delay = low + int(rng.random() * (high - low + 1))
+        delay = low + int(unit(key, n + 1) * (high - low + 1))
         self.fixing.add(order.order_id)
         self._clock.after(delay, partial(self._fix, order.order_id))
 

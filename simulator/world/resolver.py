@@ -22,7 +22,6 @@ The resend is CartRover's ``Resend`` move (Error -> New, by staff) in ``engine/m
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from functools import partial
 
@@ -34,6 +33,7 @@ from houzzflow.engine.table import Rejection
 from houzzflow.simulator.houzz.names import IN_PRODUCTION
 from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FAILED_TO_CHARGE, FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.streams import Streams, unit
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 from houzzflow.simulator.world.backend import Warehouse
 from houzzflow.simulator.world.staff import Habit
@@ -64,8 +64,11 @@ class Resolver:
         self.houzz = houzz
         self.warehouse = warehouse
         self.clock = clock
-        # Its own stream: turning the habit on does not change anyone else's draws.
-        self.rng = random.Random(f"houzzflow-resolve-{seed}")
+        # Its own stream: turning the habit on does not change anyone else's draws. Keyed by
+        # the order and how often it was looked at: the order in which CartRover holds
+        # orders does not change what a person does with each.
+        self.draws = Streams(seed).keyed("resolver")
+        self._drawn: dict[str, int] = {}
         self.timeline = timeline
         self.connector = connector
         self.pending: set[str] = set()
@@ -82,12 +85,22 @@ class Resolver:
     def held(self, order_id: str) -> None:
         """CartRover has just held this order in Error: will someone resolve it?"""
         self.unresolvable.pop(order_id, None)
-        if self.habit.decides(self.rng):
+        habit = self.habit
+        if habit.mode == "always" or (
+            habit.mode == "sometimes" and self._draw(order_id) < habit.probability
+        ):
             self._look_later(order_id)
+
+    def _draw(self, order_id: str) -> float:
+        """The next keyed draw about this order."""
+        n = self._drawn.get(order_id, 0)
+        self._drawn[order_id] = n + 1
+        return unit(self.draws.key(order_id), n)
 
     def _look_later(self, order_id: str) -> None:
         self.pending.add(order_id)
-        self.clock.after(self.habit.wait(self.rng), partial(self._look, order_id))
+        wait = self.habit.waited(self._draw(order_id))
+        self.clock.after(wait, partial(self._look, order_id))
 
     def _on_change(self, order: object, action: str) -> None:
         order_id = getattr(order, "order_id", "")

@@ -25,6 +25,7 @@ from typing import Literal
 
 from houzzflow.simulator.houzz.state import CANCEL, CHARGE, PLACE, PROCESS, FakeHouzz, HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.streams import Keyed, Streams, unit
 
 HabitMode = Literal["never", "always", "sometimes"]
 
@@ -54,8 +55,12 @@ class Habit:
         return self.mode == "sometimes" and rng.random() < self.probability
 
     def wait(self, rng: random.Random) -> int:
+        return self.waited(rng.random())
+
+    def waited(self, draw: float) -> int:
+        """The delay, given a draw in [0, 1)."""
         low, high = self.delay
-        return low + int(rng.random() * (high - low + 1))
+        return low + int(draw * (high - low + 1))
 
 
 @dataclass(frozen=True)
@@ -66,23 +71,39 @@ class Staff:
     charge: Habit = field(default_factory=Habit)
     cancel: Habit = field(default_factory=Habit)
 
-    def attach(self, houzz: FakeHouzz, clock: Clock, rng: random.Random) -> StaffAtWork:
+    def attach(
+        self, houzz: FakeHouzz, clock: Clock, rng: random.Random, *, draws: Keyed | None = None
+    ) -> StaffAtWork:
         """Put staff to work on ``houzz``: they react to every placed order and status
-        change from now on. Returns the working staff (to read what they did)."""
-        at_work = StaffAtWork(self, houzz, clock, rng)
+        change from now on. Returns the working staff (to read what they did). Their draws
+        are keyed by the order (``draws``, or the ``staff`` stream following ``rng``)."""
+        at_work = StaffAtWork(self, houzz, clock, rng, draws=draws)
         houzz.subscribe(at_work.on_change, statuses=at_work.statuses())
         return at_work
 
 
 class StaffAtWork:
     """Staff attached to one fake Houzz. ``done`` counts actions performed by action name,
-    ``skipped`` those that were no longer possible when their time came."""
+    ``skipped`` those that were no longer possible when their time came.
 
-    def __init__(self, staff: Staff, houzz: FakeHouzz, clock: Clock, rng: random.Random) -> None:
+    Each decision and delay is a keyed draw (``kernel.streams``) about the order and the
+    length of its history when staff hear of the change: the same change of the same order
+    draws the same, whatever the order in which Houzz told staff of changes to others."""
+
+    def __init__(
+        self,
+        staff: Staff,
+        houzz: FakeHouzz,
+        clock: Clock,
+        rng: random.Random,
+        *,
+        draws: Keyed | None = None,
+    ) -> None:
         self.staff = staff
         self.houzz = houzz
         self.clock = clock
         self.rng = rng
+        self.draws = draws if draws is not None else Streams.following(rng).keyed("staff")
         self.done: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
         # Actions decided and not yet due, by order: what staff are still about to do.
@@ -107,19 +128,26 @@ class StaffAtWork:
             return
         status = order.status
         allowed = self._allowed
-        rng = self.rng
+        key = self.draws.key(order.order_id)
+        # Two draws (decide, wait) per habit, numbered from the order's history's length.
+        n = len(order.history_codes) * 3
         for name, habit in self._habits:
-            if habit.mode != "never" and (status, name) in allowed and habit.decides(rng):
-                self._later(habit.wait(rng), order.order_id, name)
+            if (
+                habit.mode != "never"
+                and (status, name) in allowed
+                and (habit.mode == "always" or unit(key, n) < habit.probability)
+            ):
+                self._later(habit.waited(unit(key, n + 1)), order.order_id, name)
+            n += 2
         cancel = self.staff.cancel
         # One decision per order about cancelling it, when it is placed.
         if (
             action == PLACE
             and cancel.mode != "never"
             and (status, CANCEL) in allowed
-            and cancel.decides(rng)
+            and (cancel.mode == "always" or unit(key, n) < cancel.probability)
         ):
-            self._later(cancel.wait(rng), order.order_id, CANCEL)
+            self._later(cancel.waited(unit(key, n + 1)), order.order_id, CANCEL)
 
     def _later(self, delay: int, order_id: str, action: str) -> None:
         self.pending.setdefault(order_id, []).append(action)
