@@ -31,9 +31,10 @@ doubling to an hour) and give up after 15 days, holding the order in Error. A cl
 error is never reconciled: it is a refusal.
 
 **What CartRover really does** where the sources are silent (the register's questions about
-CartRover: ``charge_decline``, ``listing``) is ``behaviour``: the simulated world's answers,
-the register's defaults unless given. A policy's pins are the merchant's beliefs about
-these; the connector never reads them.
+CartRover: ``charge_decline``, ``listing``, ``write_order``) is ``behaviour``: the simulated
+world's answers, the register's defaults unless given. A policy's pins are the merchant's
+beliefs about these; the connector never reads them. With ``write_order: stage_by_stage``
+the pipeline hands each stage's calls to the ports as batches (``engine.ports``).
 
 Every change is made to ``ConnectorState`` as it happens (CartRover keeps its ledger in a
 database), and a write is marked in flight before it is made, so a crash loses only what was
@@ -122,7 +123,12 @@ class Connector:
         self.earliest = None if eod is None else epoch_seconds(eod, epoch)
         books = Books(self.state, connector_table(), sink)
         self.pipeline = Pipeline(
-            policy, houzz, backend, books, retry_declines=does["charge_decline"] == "retry"
+            policy,
+            houzz,
+            backend,
+            books,
+            retry_declines=does["charge_decline"] == "retry",
+            by_stage=does["write_order"] == "stage_by_stage",
         )
         self.poller = Poller(
             policy,

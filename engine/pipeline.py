@@ -46,7 +46,16 @@ from houzzflow.engine.ledger import (
     Clerk,
 )
 from houzzflow.engine.policy import Policy
-from houzzflow.engine.ports import BackendPort, HouzzPort, ReplyLost, TransientError
+from houzzflow.engine.ports import (
+    BackendPort,
+    HouzzPort,
+    Outcome,
+    ReplyLost,
+    TransientError,
+    Write,
+    send_orders,
+    update_orders,
+)
 from houzzflow.engine.recovery import (
     SEND,
     WITHDRAW,
@@ -87,6 +96,7 @@ class Pipeline(Clerk):
         books: Books,
         *,
         retry_declines: bool = False,
+        by_stage: bool = False,
     ) -> None:
         super().__init__(books)
         self.houzz = houzz
@@ -98,15 +108,137 @@ class Pipeline(Clerk):
         self.steps = mark_steps(policy)
         self.first_stage = self.steps[0] if self.steps else SEND
         self.next_stage = dict(zip(self.steps, (*self.steps[1:], SEND), strict=False))
+        # ``write_order: stage_by_stage``: each stage for every due order, in this order.
+        self.by_stage = by_stage
+        self.stages = (*self.steps, SEND, WITHDRAW, CANCEL, SHIP)
 
     def work(self, now: int) -> None:
+        """Move every due order on as far as it goes: order by order, or stage by stage
+        (``write_order`` in engine/assumptions.yaml)."""
         work = self.state.work
         if not work:
+            return
+        if self.by_stage:
+            self._work_by_stage(now)
             return
         # Each order's steps touch only its own entry, so a copy of the items is safe.
         for oid, entry in list(work.items()):
             if entry[DUE] <= now:
                 self._advance(now, oid, entry)
+
+    def _work_by_stage(self, now: int) -> None:
+        """Every due order's current stage, stage by stage in pipeline order; an order that
+        gets through a stage joins the next one's batch in the same pass."""
+        stages: dict[str, list[tuple[str, list[Any]]]] = {stage: [] for stage in self.stages}
+        for oid, entry in self.state.work.items():
+            if entry[DUE] <= now:
+                stages[entry[ST]].append((oid, entry))
+        for stage in self.stages:
+            group = stages[stage]
+            if not group:
+                continue
+            if stage in HOUZZ_WRITES:
+                self._write_stage(now, stage, group, stages)
+            elif stage == SEND:
+                self._send_stage(now, group)
+            else:  # WITHDRAW, CANCEL: a backend question or a cancel, order by order
+                for oid, entry in group:
+                    if entry[ST] == stage:
+                        self._advance(now, oid, entry)
+
+    def _write_stage(
+        self,
+        now: int,
+        action: str,
+        group: list[tuple[str, list[Any]]],
+        stages: dict[str, list[tuple[str, list[Any]]]],
+    ) -> None:
+        """One Houzz write for every order of the group, as one batch where nothing has to
+        be re-read first; an order that had a failure or a refusal goes on its own."""
+        s = self.state
+        batch: list[tuple[str, list[Any]]] = []
+        for oid, entry in group:
+            if entry[WAIT]:
+                continue  # waits for the next full poll to re-read the order
+            if entry[TRIES] or entry[DECLINED] is not None:
+                self._write_batch(now, action, batch, stages)
+                batch = []
+                if now < s.houzz_blocked_until:
+                    self._blocked(s.houzz_blocked_until, entry)
+                    continue
+                done = self._houzz_write(now, oid, entry, action)
+                self._written(now, oid, entry, action, done, stages)
+            elif now < s.houzz_blocked_until:
+                self._blocked(s.houzz_blocked_until, entry)
+            else:
+                entry[WAIT] = True  # in flight (see _houzz_write)
+                entry[TRIES] = 1
+                batch.append((oid, entry))
+        self._write_batch(now, action, batch, stages)
+
+    def _write_batch(
+        self,
+        now: int,
+        action: str,
+        batch: list[tuple[str, list[Any]]],
+        stages: dict[str, list[tuple[str, list[Any]]]],
+    ) -> None:
+        """Make the batch's writes (each order marked in flight already) and take in each
+        answer; the writes a rate limit stopped wait like any blocked write."""
+        if not batch:
+            return
+        writes = [
+            Write(oid, action)
+            if entry[EXTRA] is None
+            else Write(oid, action, entry[EXTRA][0], entry[EXTRA][1])
+            for oid, entry in batch
+        ]
+        results: list[Outcome] = []
+        try:
+            update_orders(self.houzz, writes, results)
+        finally:
+            # Interrupted (the connector crashed mid-batch) or not, every call made is
+            # taken in; the rest stay marked in flight, as a crash leaves them.
+            for (oid, entry), result in zip(batch, results, strict=False):
+                done = self._answered(now, oid, entry, action, result)
+                self._written(now, oid, entry, action, done, stages)
+        blocked = self.state.houzz_blocked_until
+        for _, entry in batch[len(results) :]:
+            self._blocked(blocked, entry)
+
+    def _written(
+        self,
+        now: int,
+        oid: str,
+        entry: list[Any],
+        stage: str,
+        done: int,
+        stages: dict[str, list[tuple[str, list[Any]]]],
+    ) -> None:
+        if done != NOT_DONE and self._moved_on(now, oid, entry, stage, done):
+            stages[entry[ST]].append((oid, entry))
+
+    def _send_stage(self, now: int, group: list[tuple[str, list[Any]]]) -> None:
+        """Send every order of the group to the warehouse, as one batch; an order whose
+        earlier send may have got through is asked about first, on its own."""
+        batch: list[tuple[str, list[Any]]] = []
+        for oid, entry in group:
+            if entry[WAIT]:
+                continue
+            if entry[CHECK]:
+                self._send(now, oid, entry)
+                continue
+            entry[CHECK] = entry[WAIT] = True  # in flight
+            entry[TRIES] += 1
+            batch.append((oid, entry))
+        if not batch:
+            return
+        results: list[Outcome] = []
+        try:
+            send_orders(self.backend, [oid for oid, _ in batch], results)
+        finally:
+            for (oid, entry), result in zip(batch, results, strict=False):
+                self._send_answered(now, oid, entry, result)
 
     def _advance(self, now: int, oid: str, entry: list[Any]) -> None:
         s = self.state
@@ -116,25 +248,11 @@ class Pipeline(Clerk):
                 if entry[WAIT]:
                     return  # waits for the next full poll to re-read the order
                 if now < s.houzz_blocked_until:
-                    # Houzz failed this tick: the step waits, like a failed one, for a
-                    # re-read (by then the order may have moved on) and counts as tried.
-                    entry[DUE] = s.houzz_blocked_until
-                    entry[WAIT] = True
-                    entry[TRIES] = max(entry[TRIES], 1)
+                    self._blocked(s.houzz_blocked_until, entry)
                     return
                 done = self._houzz_write(now, oid, entry, stage)
-                if done == NOT_DONE:
+                if done == NOT_DONE or not self._moved_on(now, oid, entry, stage, done):
                     return
-                if stage == SHIP:
-                    del s.work[oid]
-                    self.books.move(now, oid, "Confirm", "connector", "tracking posted to Houzz")
-                    return
-                # A pipeline a fault interrupted stays interrupted: the next stage is entered
-                # as tried, so it goes through ``resume`` before its call.
-                interrupted = done == RECONCILED or entry[TRIES] > 1 or entry[SINCE]
-                entry[ST] = self.next_stage[stage]
-                entry[TRIES] = 1 if interrupted else 0
-                entry[SINCE] = 0
             elif stage == SEND:
                 if not entry[WAIT]:
                     self._send(now, oid, entry)
@@ -148,6 +266,28 @@ class Pipeline(Clerk):
                 return
             else:  # pragma: no cover - entries are only ever made with the stages above
                 raise AssertionError(f"unknown pipeline stage {stage!r}")
+
+    @staticmethod
+    def _blocked(until: int, entry: list[Any]) -> None:
+        # Houzz failed this tick: the step waits, like a failed one, for a re-read (by then
+        # the order may have moved on) and counts as tried.
+        entry[DUE] = until
+        entry[WAIT] = True
+        entry[TRIES] = max(entry[TRIES], 1)
+
+    def _moved_on(self, now: int, oid: str, entry: list[Any], stage: str, done: int) -> bool:
+        """After a write that is done: on to the next stage (True), or confirmed (a Ship)."""
+        if stage == SHIP:
+            del self.state.work[oid]
+            self.books.move(now, oid, "Confirm", "connector", "tracking posted to Houzz")
+            return False
+        # A pipeline a fault interrupted stays interrupted: the next stage is entered as
+        # tried, so it goes through ``resume`` before its call.
+        interrupted = done == RECONCILED or entry[TRIES] > 1 or entry[SINCE]
+        entry[ST] = self.next_stage[stage]
+        entry[TRIES] = 1 if interrupted else 0
+        entry[SINCE] = 0
+        return True
 
     def _houzz_write(self, now: int, oid: str, entry: list[Any], action: str) -> int:
         """One Houzz write: WRITTEN (accepted), RECONCILED (a re-read found it done) or
@@ -164,19 +304,27 @@ class Pipeline(Clerk):
         entry[WAIT] = True  # in flight: if this call never answers, re-read before retrying
         entry[TRIES] += 1
         extra = entry[EXTRA]
+        result: Outcome
         try:
             if extra is None:
-                ack = self.houzz.update_order(oid, action)
+                result = self.houzz.update_order(oid, action)
             else:
-                ack = self.houzz.update_order(
+                result = self.houzz.update_order(
                     oid, action, shipping_method=extra[1], tracking_number=extra[0]
                 )
         except TransientError as exc:
+            result = exc
+        return self._answered(now, oid, entry, action, result)
+
+    def _answered(self, now: int, oid: str, entry: list[Any], action: str, ack: Outcome) -> int:
+        """Take in Houzz's answer to one write (see ``_houzz_write``)."""
+        if isinstance(ack, TransientError):
             # Lost reply or not, someone may have moved the order meanwhile: re-read first.
-            self._retry_later(now, oid, entry, action, exc)
-            if not isinstance(exc, ReplyLost):
-                self.books.block_houzz(now, exc)
+            self._retry_later(now, oid, entry, action, ack)
+            if not isinstance(ack, ReplyLost):
+                self.books.block_houzz(now, ack)
             return NOT_DONE
+        extra = entry[EXTRA]
         entry[WAIT] = False
         if ack.ok:
             target = entry[HZ] = self.targets[action]
@@ -253,13 +401,20 @@ class Pipeline(Clerk):
                 return
         entry[CHECK] = entry[WAIT] = True  # in flight
         entry[TRIES] += 1
+        result: Outcome
         try:
-            ack = backend.send_order(oid)
+            result = backend.send_order(oid)
         except TransientError as exc:
+            result = exc
+        self._send_answered(now, oid, entry, result)
+
+    def _send_answered(self, now: int, oid: str, entry: list[Any], ack: Outcome) -> None:
+        """Take in the warehouse's answer to one send (see ``_send``)."""
+        if isinstance(ack, TransientError):
             # Re-read the order before sending again (it may be cancelled by then); after a
             # lost reply, ask the warehouse too.
-            entry[CHECK] = isinstance(exc, ReplyLost)
-            self._retry_later(now, oid, entry, SEND, exc)
+            entry[CHECK] = isinstance(ack, ReplyLost)
+            self._retry_later(now, oid, entry, SEND, ack)
             return
         entry[CHECK] = entry[WAIT] = False
         if ack.ok:

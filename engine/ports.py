@@ -4,6 +4,15 @@ The fake Houzz in the simulator implements ``HouzzPort``; so could a real HTTP c
 Replies are plain data; a call whose reply is lost raises ``ReplyLost`` (the write may
 have taken effect), any other transient failure raises ``TransientError``. A getOrders that
 Houzz answers with ``Ack: Error`` raises ``AckError`` (an updateOrder refusal is an ``Ack``).
+
+**Batches.** When CartRover works through a poll stage by stage (every Process, then every
+Charge, then the sends: ``write_order`` in engine/assumptions.yaml), it hands each stage's
+calls to ``update_orders`` and ``send_orders`` here. A port may implement the batch itself
+(a method of the same name, one loop and no per-call overhead, like the fake Houzz and the
+simulated warehouse); any other port, an HTTP client that has only the single-order
+methods, is called once per order by these functions. Either way the results are the same,
+call by call, and each is appended to ``results`` as it is made, so a caller that is
+interrupted mid-batch still knows every call that was made.
 """
 
 from __future__ import annotations
@@ -69,6 +78,20 @@ class Shipment:
     packages: tuple[Package, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One updateOrder call of a batch (a Ship carries its tracking and method)."""
+
+    order_id: str
+    action: str
+    tracking_number: str = ""
+    shipping_method: str = ""
+
+
+# What one call of a batch came to: Houzz's or the warehouse's answer, or the failure.
+Outcome = Ack | TransientError
+
+
 class HouzzPort(Protocol):
     def get_orders(
         self, status: str, start_time: int, end_time: int, start: int, count: int
@@ -96,3 +119,48 @@ class BackendPort(Protocol):
     def shipments(self) -> Sequence[Shipment]:
         """Shipments not yet reported to the connector (tracking to post to Houzz)."""
         ...
+
+
+def update_orders(houzz: HouzzPort, writes: Sequence[Write], results: list[Outcome]) -> None:
+    """Make ``writes`` in order, appending each one's ``Ack`` or ``TransientError`` to
+    ``results`` as it is made. A rate limit (``retry_after`` > 0) ends the batch: Houzz takes
+    no call before then, so the writes after it are not made (``len(results)`` says how far
+    it got). ``houzz.update_orders`` does it when the port has one."""
+    batch = getattr(houzz, "update_orders", None)
+    if batch is not None:
+        batch(writes, results)
+        return
+    update = houzz.update_order
+    for write in writes:
+        try:
+            if write.tracking_number:
+                ack = update(
+                    write.order_id,
+                    write.action,
+                    shipping_method=write.shipping_method,
+                    tracking_number=write.tracking_number,
+                )
+            else:
+                ack = update(write.order_id, write.action)
+        except TransientError as exc:
+            results.append(exc)
+            if exc.retry_after > 0:
+                return
+            continue
+        results.append(ack)
+
+
+def send_orders(backend: BackendPort, order_ids: Sequence[str], results: list[Outcome]) -> None:
+    """Send every order in ``order_ids`` to the backend, in order, appending each one's
+    ``Ack`` or ``TransientError`` to ``results`` as it is made (a failure holds back only
+    its own order). ``backend.send_orders`` does it when the port has one."""
+    batch = getattr(backend, "send_orders", None)
+    if batch is not None:
+        batch(order_ids, results)
+        return
+    send = backend.send_order
+    for order_id in order_ids:
+        try:
+            results.append(send(order_id))
+        except TransientError as exc:
+            results.append(exc)

@@ -745,3 +745,80 @@ def test_a_failed_withdrawal_is_asked_again_not_given_up_as_unsent() -> None:
     assert failed == ["A"]
     assert rig.status("A") == "Canceled"
     assert "A" in rig.backend.cancelled
+
+
+# -- write_order: stage by stage, through ports that have only the single-order methods -----
+
+BY_STAGE = (("write_order", "stage_by_stage"),)
+
+
+def test_stage_by_stage_makes_every_process_then_every_charge_then_the_sends() -> None:
+    # TinyHouzz and TinyWarehouse have no batch methods: engine.ports calls them per order.
+    rig = Rig(policy(), behaviour=BY_STAGE)
+    for oid in ("A", "B", "C"):
+        rig.houzz.place(oid)
+    rig.tick_at(0)
+    assert rig.houzz.calls[1:] == [
+        ("Process", "A"),
+        ("Process", "B"),
+        ("Process", "C"),
+        ("Charge", "A"),
+        ("Charge", "B"),
+        ("Charge", "C"),
+    ]
+    assert rig.backend.received == {"A": 1, "B": 1, "C": 1}
+    assert [rig.status(o) for o in "ABC"] == ["AtWMS"] * 3
+
+
+def test_order_by_order_takes_each_order_through_its_writes_in_turn() -> None:
+    rig = Rig(policy())
+    for oid in ("A", "B"):
+        rig.houzz.place(oid)
+    rig.tick_at(0)
+    assert rig.houzz.calls[1:] == [
+        ("Process", "A"),
+        ("Charge", "A"),
+        ("Process", "B"),
+        ("Charge", "B"),
+    ]
+
+
+def test_stage_by_stage_a_rate_limit_stops_the_rest_of_the_batch() -> None:
+    rig = Rig(policy(), behaviour=BY_STAGE)
+    for oid in ("A", "B", "C"):
+        rig.houzz.place(oid)
+    rig.world.faults.append(Fault("Process", TransientError("429", retry_after=600)))
+    rig.tick_at(0)
+    # A's Process was rate limited: no Houzz call after it until the wait is over.
+    assert rig.houzz.calls[1:] == [("Process", "A")]
+    assert rig.backend.received == {}
+    rig.run_until(2 * HOUR)
+    assert rig.backend.received == {"A": 1, "B": 1, "C": 1}
+    assert [rig.houzz.status(o) for o in "ABC"] == ["Charged"] * 3
+    assert [rig.status(o) for o in "ABC"] == ["AtWMS"] * 3
+
+
+def test_stage_by_stage_a_failed_send_holds_back_only_its_order() -> None:
+    rig = Rig(policy(), behaviour=BY_STAGE)
+    for oid in ("A", "B"):
+        rig.houzz.place(oid)
+    rig.world.faults.append(Fault("send", TransientError("down")))
+    rig.tick_at(0)
+    assert rig.backend.received == {"B": 1}
+    rig.run_until(3 * HOUR)
+    assert rig.backend.received == {"A": 1, "B": 1}
+
+
+def test_stage_by_stage_a_lost_reply_is_reconciled_like_order_by_order() -> None:
+    outcomes = []
+    for behaviour in ((), BY_STAGE):
+        rig = Rig(policy(), behaviour=behaviour)
+        for oid in ("A", "B"):
+            rig.houzz.place(oid)
+        rig.world.faults.append(Fault("Charge", ReplyLost("timed out"), effect=True))
+        rig.run_until(2 * HOUR)
+        outcomes.append(
+            (dict(rig.backend.received), [rig.houzz.writes(o) for o in "AB"], rig.events[-1][2])
+        )
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == {"A": 1, "B": 1}

@@ -16,14 +16,14 @@ kept by the modules beside it:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import cast
 
 from houzzflow.engine.assumptions import answers
 from houzzflow.engine.limits import MAX_DELAY, MAX_ITEMS
 from houzzflow.engine.machine import Era, Facts, Program, default_machine
 from houzzflow.engine.policy import PROGRAM_NAMES
-from houzzflow.engine.ports import Ack, AckError, Page
+from houzzflow.engine.ports import Ack, AckError, Outcome, Page, TransientError, Write
 from houzzflow.engine.table import houzz_table
 from houzzflow.simulator.houzz.lifecycle import Lifecycle, Subscriber
 from houzzflow.simulator.houzz.listing import (
@@ -330,6 +330,36 @@ class FakeHouzz:
         ``Ack(False, reason)``. Faults: ``TransientError`` before any effect, ``ReplyLost``
         after Houzz handled the request.
         """
+        return self._update(
+            order_id, action, tracking_number, shipping_method, cancel_code, comments
+        )
+
+    def update_orders(self, writes: Sequence[Write], results: list[Outcome]) -> None:
+        """A batch of updateOrder calls (``engine.ports.update_orders``): each is made as
+        ``update_order`` makes it, its answer or failure appended to ``results``; a rate
+        limit ends the batch."""
+        update = self._update
+        for write in writes:
+            try:
+                ack = update(
+                    write.order_id, write.action, write.tracking_number, write.shipping_method
+                )
+            except TransientError as exc:
+                results.append(exc)
+                if exc.retry_after > 0:
+                    return
+                continue
+            results.append(ack)
+
+    def _update(
+        self,
+        order_id: str,
+        action: str,
+        tracking_number: str,
+        shipping_method: str,
+        cancel_code: str = "",
+        comments: str = "",
+    ) -> Ack:
         faults = self.faults
         if faults is not None:
             faults.before_call("updateOrder", order_id)

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import cast
 
-from houzzflow.engine.ports import Ack, Package, Shipment
+from houzzflow.engine.ports import Ack, Outcome, Package, Shipment
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.streams import Keyed, Streams, bits, unit
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
@@ -159,6 +159,13 @@ class Warehouse:
             detail = f"received again: {times} receipts of this order" if times > 1 else ""
             self.timeline.add(Happening(now, order_id, "backend", "Receive", detail))
         return _OK
+
+    def send_orders(self, order_ids: Sequence[str], results: list[Outcome]) -> None:
+        """Receive a batch of orders (``engine.ports.send_orders``), each as ``send_order``
+        receives it, its answer appended to ``results``."""
+        send = self.send_order
+        for order_id in order_ids:
+            results.append(send(order_id))
 
     def has_order(self, order_id: str) -> bool:
         """Whether the warehouse ever received this order (cancelled or not)."""
