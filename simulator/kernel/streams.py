@@ -65,7 +65,8 @@ def derive(seed: int, name: str) -> int:
 
 
 def unit(key: int, n: int) -> float:
-    """The n-th keyed draw for ``key`` (from ``Keyed.key``): a float in [0, 1)."""
+    """The n-th keyed draw for ``key`` (from ``Keyed.key``): a float in [0, 1), the top 53
+    bits of ``bits(key, n)`` (``_mix`` inlined: a hot path)."""
     x = (key + n * _GOLDEN) & _MASK
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & _MASK
     x = (x ^ (x >> 27)) * 0x94D049BB133111EB & _MASK
@@ -73,8 +74,11 @@ def unit(key: int, n: int) -> float:
 
 
 def bits(key: int, n: int) -> int:
-    """The n-th keyed draw for ``key`` as 64 random bits."""
-    return _mix((key + n * _GOLDEN) & _MASK)
+    """The n-th keyed draw for ``key`` as 64 random bits (``_mix``, inlined: a hot path)."""
+    x = (key + n * _GOLDEN) & _MASK
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & _MASK
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EB & _MASK
+    return x ^ (x >> 31)
 
 
 class Keyed:

@@ -234,7 +234,7 @@ class Warehouse:
             return False
         key = self.draws.key(order_id)
         low, high = self.packages
-        count = low + int(unit(key, _COUNT) * (high - low + 1))
+        count = low if low == high else low + int(unit(key, _COUNT) * (high - low + 1))
         if count == 1:  # the draws below, unrolled for the common case
             number = _TRACKING % bits(key, _PACKAGE)
             method = int(unit(key, _PACKAGE + 1) * _METHODS)
