@@ -126,8 +126,9 @@ class OrderStream:
         low, high = self.items
         spread = high - low + 1
         draw = arrivals.random
-        items = array("q", [low + int(draw() * spread) for _ in times] if spread > 1 else [])
-        cancels = array("q")
+        # 4-byte numbers: item counts (at most 100) and seconds within the cancel window.
+        items = array("i", [low + int(draw() * spread) for _ in times] if spread > 1 else [])
+        cancels = array("i")
         probability = self.cancel_probability
         if probability:
             # One draw an arrival, and a second for when it is cancelled (-1: never).
