@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class TransientError(Exception):
@@ -78,9 +78,9 @@ class Shipment:
     packages: tuple[Package, ...] = field(default_factory=tuple)
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
-    """One updateOrder call of a batch (a Ship carries its tracking and method)."""
+class Write(NamedTuple):
+    """One updateOrder call of a batch (a Ship carries its tracking and method). A tuple:
+    made once per call, it costs a third of a frozen dataclass."""
 
     order_id: str
     action: str
