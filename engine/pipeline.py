@@ -68,6 +68,9 @@ from houzzflow.engine.recovery import (
 from houzzflow.engine.table import CANCELLED, Rejection, houzz_table
 
 T = TypeVar("T")
+# Stage by stage: the due orders of one stage (id, pipeline entry), and every stage's.
+Group = list[tuple[str, list[Any]]]
+Stages = dict[str, Group]
 
 # What one Houzz write came to.
 NOT_DONE, WRITTEN, RECONCILED = range(3)
@@ -129,7 +132,7 @@ class Pipeline(Clerk):
     def _work_by_stage(self, now: int) -> None:
         """Every due order's current stage, stage by stage in pipeline order; an order that
         gets through a stage joins the next one's batch in the same pass."""
-        stages: dict[str, list[tuple[str, list[Any]]]] = {stage: [] for stage in self.stages}
+        stages: Stages = {stage: [] for stage in self.stages}
         for oid, entry in self.state.work.items():
             if entry[DUE] <= now:
                 stages[entry[ST]].append((oid, entry))
@@ -150,13 +153,13 @@ class Pipeline(Clerk):
         self,
         now: int,
         action: str,
-        group: list[tuple[str, list[Any]]],
-        stages: dict[str, list[tuple[str, list[Any]]]],
+        group: Group,
+        stages: Stages,
     ) -> None:
         """One Houzz write for every order of the group, as one batch where nothing has to
         be re-read first; an order that had a failure or a refusal goes on its own."""
         s = self.state
-        batch: list[tuple[str, list[Any]]] = []
+        batch: Group = []
         for oid, entry in group:
             if entry[WAIT]:
                 continue  # waits for the next full poll to re-read the order
@@ -180,8 +183,8 @@ class Pipeline(Clerk):
         self,
         now: int,
         action: str,
-        batch: list[tuple[str, list[Any]]],
-        stages: dict[str, list[tuple[str, list[Any]]]],
+        batch: Group,
+        stages: Stages,
     ) -> None:
         """Make the batch's writes (each order marked in flight already) and take in each
         answer; the writes a rate limit stopped wait like any blocked write."""
@@ -213,15 +216,15 @@ class Pipeline(Clerk):
         entry: list[Any],
         stage: str,
         done: int,
-        stages: dict[str, list[tuple[str, list[Any]]]],
+        stages: Stages,
     ) -> None:
         if done != NOT_DONE and self._moved_on(now, oid, entry, stage, done):
             stages[entry[ST]].append((oid, entry))
 
-    def _send_stage(self, now: int, group: list[tuple[str, list[Any]]]) -> None:
+    def _send_stage(self, now: int, group: Group) -> None:
         """Send every order of the group to the warehouse, as one batch; an order whose
         earlier send may have got through is asked about first, on its own."""
-        batch: list[tuple[str, list[Any]]] = []
+        batch: Group = []
         for oid, entry in group:
             if entry[WAIT]:
                 continue

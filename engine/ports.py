@@ -17,7 +17,7 @@ interrupted mid-batch still knows every call that was made.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -131,17 +131,28 @@ def update_orders(houzz: HouzzPort, writes: Sequence[Write], results: list[Outco
         batch(writes, results)
         return
     update = houzz.update_order
+
+    def one(write: Write) -> Ack:
+        if write.tracking_number:
+            return update(
+                write.order_id,
+                write.action,
+                shipping_method=write.shipping_method,
+                tracking_number=write.tracking_number,
+            )
+        return update(write.order_id, write.action)
+
+    make_writes(one, writes, results)
+
+
+def make_writes(
+    update: Callable[[Write], Ack], writes: Sequence[Write], results: list[Outcome]
+) -> None:
+    """``update_orders``'s loop, for a port that makes one write with ``update``: each
+    answer or failure appended to ``results``; a rate limit ends the batch."""
     for write in writes:
         try:
-            if write.tracking_number:
-                ack = update(
-                    write.order_id,
-                    write.action,
-                    shipping_method=write.shipping_method,
-                    tracking_number=write.tracking_number,
-                )
-            else:
-                ack = update(write.order_id, write.action)
+            ack = update(write)
         except TransientError as exc:
             results.append(exc)
             if exc.retry_after > 0:

@@ -23,7 +23,7 @@ from houzzflow.engine.assumptions import answers
 from houzzflow.engine.limits import MAX_DELAY, MAX_ITEMS
 from houzzflow.engine.machine import Era, Facts, Program, default_machine
 from houzzflow.engine.policy import PROGRAM_NAMES
-from houzzflow.engine.ports import Ack, AckError, Outcome, Page, TransientError, Write
+from houzzflow.engine.ports import Ack, AckError, Outcome, Page, Write, make_writes
 from houzzflow.engine.table import houzz_table
 from houzzflow.simulator.houzz.lifecycle import Lifecycle, Subscriber
 from houzzflow.simulator.houzz.listing import (
@@ -338,18 +338,12 @@ class FakeHouzz:
         """A batch of updateOrder calls (``engine.ports.update_orders``): each is made as
         ``update_order`` makes it, its answer or failure appended to ``results``; a rate
         limit ends the batch."""
-        update = self._update
-        for write in writes:
-            try:
-                ack = update(
-                    write.order_id, write.action, write.tracking_number, write.shipping_method
-                )
-            except TransientError as exc:
-                results.append(exc)
-                if exc.retry_after > 0:
-                    return
-                continue
-            results.append(ack)
+        make_writes(self._write, writes, results)
+
+    def _write(self, write: Write) -> Ack:
+        return self._update(
+            write.order_id, write.action, write.tracking_number, write.shipping_method
+        )
 
     def _update(
         self,
