@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from houzzflow.engine.ports import ReplyLost, TransientError
 from houzzflow.simulator.kernel.clock import Clock
-from houzzflow.simulator.kernel.streams import Keyed, derive, unit
+from houzzflow.simulator.kernel.streams import Streams, unit
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 
 # Fault kinds, as counted in ``FaultInjector.injected`` and named in the timeline.
@@ -28,6 +28,7 @@ RATE_LIMIT = "rate_limit"
 REPLY_LOST = "reply_lost"
 PAGE_DRIFT = "page_drift"
 KINDS = (ERROR, FAIL_CALL, RATE_LIMIT, REPLY_LOST, PAGE_DRIFT)
+_KEYED = (ERROR, RATE_LIMIT, REPLY_LOST)  # drawn per order for calls about an order
 # How each kind reads as an action on the timeline.
 _ACTIONS = {
     ERROR: "ApiError",
@@ -110,7 +111,8 @@ class FaultInjector:
         self._fail_calls = frozenset(plan.fail_calls)
         # One stream per kind: enabling one kind leaves the others' choices unchanged.
         self._rngs = {kind: random.Random(f"houzzflow-fault-{kind}-{plan.seed}") for kind in KINDS}
-        self._keyed = {kind: Keyed(derive(plan.seed, f"fault {kind}")) for kind in KINDS}
+        streams = Streams(plan.seed)
+        self._keyed = {kind: streams.keyed(f"fault {kind}") for kind in _KEYED}
         self._order_calls: dict[str, int] = {}  # order id -> calls about it so far
 
     def _hits(self, kind: str, rate: float, order_id: str) -> bool:

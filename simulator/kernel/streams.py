@@ -45,6 +45,13 @@ COMPONENTS: Final[dict[str, tuple[Kind, str]]] = {
     "staff": ("keyed", "whether and when staff act by hand on an order's change"),
     "warehouse": ("keyed", "ship delay, packages, tracking numbers, shipping methods"),
     "resolver": ("keyed", "whether and when a person resolves a held order"),
+    # Seeded by ``world.faults.seed``, not the run's seed (kernel.faults): per kind, so
+    # adding one kind of fault never moves another's. A listing's faults, page drifts and
+    # crashes are drawn in call order from the streams they always had (their calls are
+    # CartRover's own, in its own order).
+    "fault error": ("keyed", "whether a call about an order fails before any effect"),
+    "fault rate_limit": ("keyed", "whether a call about an order is rate limited"),
+    "fault reply_lost": ("keyed", "whether the reply to a write about an order is lost"),
 }
 
 _MASK: Final = (1 << 64) - 1
