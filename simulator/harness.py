@@ -405,7 +405,9 @@ class HouzzHarness:
 
     @property
     def rng(self) -> random.Random:
-        """The harness's one random stream (order ids, charge failures)."""
+        """The harness's random stream: order ids. The other parts (charge failures, staff,
+        customers, the warehouse) take their own streams' seed from a copy of it when they
+        are attached (``kernel.streams``) and never draw from it themselves."""
         return self._world.rng
 
     @property
