@@ -33,7 +33,7 @@ from houzzflow.simulator.houzz.names import (
     PLACE,
     SHIP,
 )
-from houzzflow.simulator.houzz.orders import HouzzOrder, history_code
+from houzzflow.simulator.houzz.orders import HouzzOrder, history_code, record_change
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 
@@ -160,7 +160,7 @@ class Lifecycle:
         already lived through Houzz's clocks up to now."""
         status = self.table.initial
         order = HouzzOrder(order_id, status, when, when, items)
-        order.history_codes = [when, self._placed]
+        record_change(order, when, self._placed)
         self.orders[order_id] = order
         index = self.index
         times = index.times  # ListingIndex.add, inlined
@@ -274,7 +274,7 @@ class Lifecycle:
         dest, code, told = step
         order.status = dest
         order.modified = at
-        order.history_codes += (at, code)
+        record_change(order, at, code)
         order.view = None
         index = self.index
         if index.by_modified:  # ListingIndex.add, inlined: this is the per-change hot path
