@@ -7,10 +7,14 @@ same history and the same shipments.
 
 from __future__ import annotations
 
+import random
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from houzzflow.simulator.houzz.orders import HouzzOrder, history_code, record_change
+from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.world.backend import Warehouse
 
 _KINDS = [
     ("customer", "Place", "New"),
@@ -51,3 +55,40 @@ def test_a_code_past_the_packed_field_keeps_the_history_whole() -> None:
     record_change(order, 160, 5000)  # no such code is interned: read back as it went in
     assert isinstance(order.history_codes, list)
     assert order.history_codes == [100, history_code("customer", "Place", "New"), 160, 5000]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32), low=st.integers(1, 3), extra=st.integers(0, 2))
+def test_the_shipment_log_gives_back_every_shipment_as_the_warehouse_reported_it(
+    seed: int, low: int, extra: int
+) -> None:
+    clock = Clock()
+    warehouse = Warehouse(
+        clock=clock, rng=random.Random(seed), ship_delay=(0, 50), packages=(low, low + extra)
+    )
+    ids = [f"1000-0000-0000-{n:04d}" for n in range(40)]
+    for order_id in ids:
+        warehouse.send_order(order_id)
+    clock.run(until=100)
+    reported = warehouse.shipments()
+    assert sorted(s.order_id for s in reported) == ids
+    for shipment in reported:
+        assert warehouse.shipped[shipment.order_id] == shipment
+        numbers = ",".join(p.tracking_number for p in shipment.packages)
+        assert warehouse.shipped.tracking(shipment.order_id) == numbers
+    assert all(low <= len(s.packages) <= low + extra for s in reported)
+
+
+def test_receipts_count_every_repeat_and_only_received_orders() -> None:
+    clock = Clock()
+    warehouse = Warehouse(clock=clock, rng=random.Random(1), auto_ship=False)
+    warehouse.send_order("A")
+    clock.run(until=5)
+    warehouse.send_order("B")
+    warehouse.send_order("B")
+    warehouse.send_order("B")
+    assert dict(warehouse.received) == {"A": 1, "B": 3}
+    assert warehouse.received_at == {"A": 0, "B": 5}
+    assert "C" not in warehouse.received and warehouse.received.get("C") is None
+    assert not warehouse.has_order("C") and warehouse.has_order("B")
+    assert warehouse.cancel_order("C").ok is False

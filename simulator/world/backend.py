@@ -27,9 +27,7 @@ SHIPMENT = "shipment"
 
 SHIPPING_METHODS = ("UPS Ground", "UPS 2nd Day Air", "UPS Next Day Air")
 _METHODS = len(SHIPPING_METHODS)
-_METHOD_CODES = tuple(chr(48 + i) for i in range(_METHODS))  # one character each: "0", "1"...
 _TRACKING = "1Z%016X"  # UPS-style: 1Z and 16 hex digits (%-formatting is the fastest here)
-_ONE_PACKAGE = tuple(";" + code for code in _METHOD_CODES)  # a one-package record's ending
 _OK = Ack(True)
 
 # Package and Shipment are frozen dataclasses, whose generated __init__ makes one
@@ -56,27 +54,46 @@ def _shipment(order_id: str, packages: tuple[Package, ...]) -> Shipment:
     return shipment
 
 
+# A shipment record packs every package in one int: a leading 1 bit, then per package, first
+# package first, PACKAGE_BITS bits: its tracking number's 64 bits and its shipping method's
+# index in SHIPPING_METHODS (METHOD_BITS).
+_METHOD_BITS = 2
+_PACKAGE_BITS = 64 + _METHOD_BITS
+_PACKAGE_MASK = (1 << _PACKAGE_BITS) - 1
+_METHOD_MASK = (1 << _METHOD_BITS) - 1
+
+
+def _packages_of(record: int) -> list[tuple[str, str]]:
+    """(tracking number, shipping method) of each package of a shipment record, in order."""
+    packages = []
+    while record > 1:
+        package = record & _PACKAGE_MASK
+        packages.append(
+            (_TRACKING % (package >> _METHOD_BITS), SHIPPING_METHODS[package & _METHOD_MASK])
+        )
+        record >>= _PACKAGE_BITS
+    packages.reverse()
+    return packages
+
+
 class ShipmentLog(Mapping[str, Shipment]):
     """Every order the warehouse shipped -> its ``Shipment`` (a read-only mapping).
 
-    Memory: a run keeps every shipment to its end, so each is kept as one string, its
-    tracking numbers comma-joined, then ``;`` and one character per package naming its
-    shipping method ("0" for the first of ``SHIPPING_METHODS``): about 90 bytes, where a
-    Shipment with its tuple, Package objects and numbers takes about 340. The ``Shipment``
-    is rebuilt when asked for.
+    Memory: a run keeps every shipment to its end, so each is kept as one int packing its
+    packages' tracking numbers (64 bits each: the warehouse's numbers are 1Z and 16 hex
+    digits) and shipping methods: 40 to 56 bytes, where a string of the numbers took 70 to
+    110 and a Shipment with its tuple, Package objects and numbers about 340. The
+    ``Shipment`` is rebuilt when asked for.
     """
 
     __slots__ = ("_records",)
 
     def __init__(self) -> None:
-        self._records: dict[str, str] = {}
+        self._records: dict[str, int] = {}
 
     def __getitem__(self, order_id: str) -> Shipment:
-        numbers, _, methods = self._records[order_id].rpartition(";")
-        packages = zip(numbers.split(","), methods, strict=True)
-        return Shipment(
-            order_id, tuple(Package(n, SHIPPING_METHODS[ord(m) - 48]) for n, m in packages)
-        )
+        packages = _packages_of(self._records[order_id])
+        return Shipment(order_id, tuple(Package(n, m) for n, m in packages))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._records)
@@ -90,7 +107,36 @@ class ShipmentLog(Mapping[str, Shipment]):
     def tracking(self, order_id: str) -> str | None:
         """The order's tracking numbers, comma-joined (None when it did not ship)."""
         record = self._records.get(order_id)
-        return None if record is None else record[: record.rindex(";")]
+        return None if record is None else ",".join(n for n, _ in _packages_of(record))
+
+
+class Receipts(Mapping[str, int]):
+    """Every order the warehouse received -> how many times (a read-only mapping).
+
+    Memory: every order is received, nearly always once, so the count is not kept per order:
+    an order in ``first`` (order id -> first receipt) was received once, plus its count in
+    ``repeats`` (order id -> receipts, only for orders received more than once).
+    """
+
+    __slots__ = ("_first", "_repeats")
+
+    def __init__(self, first: dict[str, int], repeats: dict[str, int]) -> None:
+        self._first = first
+        self._repeats = repeats
+
+    def __getitem__(self, order_id: str) -> int:
+        if order_id not in self._first:
+            raise KeyError(order_id)
+        return self._repeats.get(order_id, 1)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._first)
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._first
 
 
 class Warehouse:
@@ -120,8 +166,9 @@ class Warehouse:
         self.refuse_cancel_after_ship = refuse_cancel_after_ship
         # A scripted world (a replayed counterexample) decides when each order ships.
         self.auto_ship = auto_ship
-        self.received: dict[str, int] = {}  # order id -> how many times it was received
         self.received_at: dict[str, int] = {}  # order id -> when it was first received
+        self._repeats: dict[str, int] = {}  # order id -> receipts, when more than one
+        self.received = Receipts(self.received_at, self._repeats)  # order id -> receipts
         self.shipped = ShipmentLog()
         self._records = self.shipped._records
         self.cancelled: set[str] = set()
@@ -137,10 +184,13 @@ class Warehouse:
     def send_order(self, order_id: str) -> Ack:
         """Receive an order; the first receipt schedules its shipment, a repeat is counted."""
         now = self.clock.now
-        times = self.received.get(order_id, 0) + 1
-        self.received[order_id] = times
-        if times == 1:
-            self.received_at[order_id] = now
+        first = self.received_at
+        if order_id in first:
+            times = self._repeats.get(order_id, 1) + 1
+            self._repeats[order_id] = times
+        else:
+            times = 1
+            first[order_id] = now
             if self.auto_ship:
                 low, high = self.ship_delay
                 delay = low + int(self.rng.random() * (high - low + 1))
@@ -152,11 +202,11 @@ class Warehouse:
 
     def has_order(self, order_id: str) -> bool:
         """Whether the warehouse ever received this order (cancelled or not)."""
-        return order_id in self.received
+        return order_id in self.received_at
 
     def cancel_order(self, order_id: str) -> Ack:
         """Stop an order: accepted before it ships, refused after (see the class doc)."""
-        if order_id not in self.received:
+        if order_id not in self.received_at:
             return Ack(False, f"order {order_id} was never received")
         if order_id in self.cancelled:
             return _OK
@@ -221,19 +271,22 @@ class Warehouse:
         low, high = self.packages
         count = low + int(draw() * (high - low + 1))
         if count == 1:  # the draws below, unrolled for the common case
-            number = _TRACKING % bits(64)
+            bits64 = bits(64)
             method = int(draw() * _METHODS)
-            packages: tuple[Package, ...] = (_package(number, SHIPPING_METHODS[method]),)
-            records[order_id] = number + _ONE_PACKAGE[method]
+            packages: tuple[Package, ...] = (
+                _package(_TRACKING % bits64, SHIPPING_METHODS[method]),
+            )
+            records[order_id] = (1 << _PACKAGE_BITS) | (bits64 << _METHOD_BITS) | method
         else:
-            numbers = []
-            methods = []
+            record = 1
+            made = []
             for _ in range(count):
-                numbers.append(_TRACKING % bits(64))
-                methods.append(int(draw() * _METHODS))
-            packages = tuple(map(_package, numbers, [SHIPPING_METHODS[m] for m in methods]))
-            codes = "".join([_METHOD_CODES[m] for m in methods])
-            records[order_id] = f"{','.join(numbers)};{codes}"
+                bits64 = bits(64)
+                method = int(draw() * _METHODS)
+                record = (record << _PACKAGE_BITS) | (bits64 << _METHOD_BITS) | method
+                made.append(_package(_TRACKING % bits64, SHIPPING_METHODS[method]))
+            packages = tuple(made)
+            records[order_id] = record
         self._unreported.append(_shipment(order_id, packages))
         if self.timeline is not None:
             tracking = ", ".join(p.tracking_number for p in packages)
