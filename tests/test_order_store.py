@@ -13,7 +13,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from houzzflow.simulator.houzz.orders import HouzzOrder, history_code, record_change
+from houzzflow.simulator.houzz.state import FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.tracking import pack_tracking, unpack_tracking
 from houzzflow.simulator.world.backend import Warehouse
 
 _KINDS = [
@@ -92,3 +94,38 @@ def test_receipts_count_every_repeat_and_only_received_orders() -> None:
     assert "C" not in warehouse.received and warehouse.received.get("C") is None
     assert not warehouse.has_order("C") and warehouse.has_order("B")
     assert warehouse.cancel_order("C").ok is False
+
+
+_UPS = st.integers(0, 2**64 - 1).map(lambda n: f"1Z{n:016X}")
+_NUMBER = st.one_of(
+    _UPS,
+    _UPS.map(str.lower),
+    _UPS.map(lambda t: "1Z" + t[2:].lower()),
+    _UPS.map(lambda t: "1Z+" + t[3:]),
+    _UPS.map(lambda t: t[:-1]),
+    st.text("1Z0aF_+- ", min_size=1, max_size=20).filter(lambda t: "," not in t),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(numbers=st.lists(_NUMBER, max_size=4))
+def test_tracking_numbers_read_back_exactly_as_houzz_was_given_them(numbers: list[str]) -> None:
+    text = ",".join(numbers)
+    packed = pack_tracking(text)
+    assert unpack_tracking(packed) == text
+    ups = all(n[:2] == "1Z" and len(n) == 18 and n[2:] == n[2:].upper() for n in numbers)
+    assert isinstance(packed, int) == (
+        bool(numbers) and ups and all(c in "0123456789ABCDEF" for n in numbers for c in n[2:])
+    )
+
+
+def test_a_shipped_order_shows_its_tracking_numbers_packed_or_not() -> None:
+    houzz = FakeHouzz(era="legacy")
+    for tracking in ("1Z00000000000000AB, 1ZFFFFFFFFFFFFFFFF", "1zab,XYZ"):
+        order_id = houzz.place_order()
+        for action in ("Process", "Charge"):
+            assert houzz.update_order(order_id, action).ok
+        assert houzz.update_order(order_id, "Ship", tracking_number=tracking).ok
+        order = houzz.order(order_id)
+        clean = tracking.replace(" ", "")
+        assert (order.tracking, order.tracking_numbers) == (clean, tuple(clean.split(",")))

@@ -36,6 +36,7 @@ from houzzflow.simulator.houzz.names import (
 from houzzflow.simulator.houzz.orders import HouzzOrder, history_code, record_change
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
+from houzzflow.simulator.kernel.tracking import pack_tracking
 
 Subscriber = Callable[[HouzzOrder, str], None]
 
@@ -241,7 +242,7 @@ class Lifecycle:
                 self._change(order, declined, CHARGE_DECLINED, "houzz", now, "card declined")
                 return Ack(False, "the card was declined; the order is Failed to Charge")
         if action == SHIP:
-            order.tracking = _tracking_text(tracking)
+            order.tracking_packed = pack_tracking(_tracking_text(tracking))
             order.shipping_method = method
         elif action == CANCEL:
             order.cancel_code = cancel_code

@@ -16,6 +16,7 @@ from decimal import Decimal
 from houzzflow.engine.ports import OrderView
 from houzzflow.simulator.houzz.details import OrderDetails, OrderItem, order_details
 from houzzflow.simulator.kernel.ids import order_number
+from houzzflow.simulator.kernel.tracking import unpack_tracking
 
 History = list[tuple[int, str, str, str]]
 
@@ -107,7 +108,7 @@ class HouzzOrder:
         "order_id",
         "shipping_method",
         "status",
-        "tracking",
+        "tracking_packed",
         "view",
     )
 
@@ -119,7 +120,8 @@ class HouzzOrder:
         self.created = created
         self.modified = modified
         self.item_count = item_count
-        self.tracking = ""  # the last Ship's tracking numbers, comma-joined
+        # The last Ship's tracking numbers, comma-joined, or packed (kernel.tracking).
+        self.tracking_packed: int | str = ""
         self.shipping_method = ""
         self.charged_at: int | None = None
         self.cancel_code = ""
@@ -140,8 +142,13 @@ class HouzzOrder:
         return [(h[i], *happened[h[i + 1]]) for i in range(0, len(h), 2)]
 
     @property
+    def tracking(self) -> str:
+        return unpack_tracking(self.tracking_packed)
+
+    @property
     def tracking_numbers(self) -> tuple[str, ...]:
-        return tuple(self.tracking.split(",")) if self.tracking else ()
+        tracking = self.tracking
+        return tuple(tracking.split(",")) if tracking else ()
 
     @property
     def details(self) -> OrderDetails:

@@ -20,6 +20,8 @@ from typing import cast
 from houzzflow.engine.ports import Ack, Package, Shipment
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
+from houzzflow.simulator.kernel.tracking import NUMBER_BITS
+from houzzflow.simulator.kernel.tracking import UPS_TRACKING as _TRACKING
 
 # The label of an order's shipment on the clock, with its order id (see
 # houzzflow.simulator.kernel.clock).
@@ -27,7 +29,6 @@ SHIPMENT = "shipment"
 
 SHIPPING_METHODS = ("UPS Ground", "UPS 2nd Day Air", "UPS Next Day Air")
 _METHODS = len(SHIPPING_METHODS)
-_TRACKING = "1Z%016X"  # UPS-style: 1Z and 16 hex digits (%-formatting is the fastest here)
 _OK = Ack(True)
 
 # Package and Shipment are frozen dataclasses, whose generated __init__ makes one
@@ -58,7 +59,7 @@ def _shipment(order_id: str, packages: tuple[Package, ...]) -> Shipment:
 # package first, PACKAGE_BITS bits: its tracking number's 64 bits and its shipping method's
 # index in SHIPPING_METHODS (METHOD_BITS).
 _METHOD_BITS = 2
-_PACKAGE_BITS = 64 + _METHOD_BITS
+_PACKAGE_BITS = NUMBER_BITS + _METHOD_BITS
 _PACKAGE_MASK = (1 << _PACKAGE_BITS) - 1
 _METHOD_MASK = (1 << _METHOD_BITS) - 1
 
