@@ -129,3 +129,14 @@ def test_a_shipped_order_shows_its_tracking_numbers_packed_or_not() -> None:
         order = houzz.order(order_id)
         clean = tracking.replace(" ", "")
         assert (order.tracking, order.tracking_numbers) == (clean, tuple(clean.split(",")))
+
+
+def test_a_listing_shows_a_change_made_in_the_same_second_as_the_last_listing() -> None:
+    houzz = FakeHouzz(era="legacy")
+    order_id = houzz.place_order()
+    shown = houzz.get_orders("All", 0, 10, 0, 10).orders
+    assert [(v.order_id, v.status) for v in shown] == [(order_id, "New")]
+    assert houzz.update_order(order_id, "Process").ok  # the same second: modified stays 0
+    again = houzz.get_orders("All", 0, 10, 0, 10).orders
+    assert [(v.order_id, v.status, v.modified) for v in again] == [(order_id, "InProduction", 0)]
+    assert houzz.get_orders("All", 0, 10, 0, 10).orders[0] is again[0]  # made once a change

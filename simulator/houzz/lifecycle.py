@@ -74,8 +74,8 @@ def _detail(order: HouzzOrder, action: str) -> str:
         return f"tracking {order.tracking.replace(',', ', ') or 'none'}" + (
             f" via {method}" if method else ""
         )
-    if action == CANCEL and (order.cancel_code or order.comments):
-        code, comments = order.cancel_code, order.comments
+    if action == CANCEL and order.cancel_note is not None:
+        code, comments = order.cancel_note
         return f"code {code or '-'}: {comments}" if comments else f"code {code}"
     return ""
 
@@ -245,8 +245,7 @@ class Lifecycle:
             order.tracking_packed = pack_tracking(_tracking_text(tracking))
             order.shipping_method = method
         elif action == CANCEL:
-            order.cancel_code = cancel_code
-            order.comments = comments
+            order.cancel_note = (cancel_code, comments) if cancel_code or comments else None
         if self.timeline is None:
             self._change(order, step, action, actor, now)
         else:
@@ -276,7 +275,6 @@ class Lifecycle:
         order.status = dest
         order.modified = at
         record_change(order, at, code)
-        order.view = None
         index = self.index
         if index.by_modified:  # ListingIndex.add, inlined: this is the per-change hot path
             times, entries = index.times, index.entries

@@ -3,7 +3,8 @@
 Listing uses an index of (time, order) entries appended as orders change: an entry is
 current while its time is still the order's window time (``modified`` or ``created``), the
 orders changed in one second are sorted by id once (not at every listing), stale entries
-are dropped when they outnumber the rest, and each order's view is made once per change.
+are dropped when they outnumber the rest, and each order's view is made once per change
+(kept by the index while listings may still show the order, not by the order).
 A poll over a sliding window costs about the number of orders in the window.
 """
 
@@ -68,14 +69,7 @@ def _view_of(order: HouzzOrder) -> OrderView:
     _set_view_status(view, order.status)
     _set_view_created(view, order.created)
     _set_view_modified(view, order.modified)
-    order.view = view
     return view
-
-
-def page_of(found: list[HouzzOrder], start: int, count: int) -> Page:
-    """The page of ``found`` at offset ``start``; ``total`` counts every order found."""
-    # An order's view is made once per change, however many listings show it.
-    return Page([o.view or _view_of(o) for o in found[start : start + count]], len(found))
 
 
 class ListingIndex:
@@ -95,6 +89,7 @@ class ListingIndex:
         "_settled",
         "_sort_key",
         "_unviewed",
+        "_views",
         "_window_time",
         "by_modified",
         "entries",
@@ -119,6 +114,9 @@ class ListingIndex:
         self.in_order = True
         self._settled = 0  # entries before this are in (time, order id) order
         self._unviewed = 0  # entries before this have had their order's view dropped
+        # The views listings made: an order's view is made once per change, however many
+        # listings show it (one is out of date when its status or modified time is).
+        self._views: dict[HouzzOrder, OrderView] = {}
         self.last_listing: tuple[tuple[frozenset[str], int, int], list[HouzzOrder]] | None = None
 
     def add(self, order: HouzzOrder, at: int) -> None:
@@ -169,6 +167,17 @@ class ListingIndex:
         self.last_listing = (key, found)
         return found
 
+    def page(self, found: list[HouzzOrder], start: int, count: int) -> Page:
+        """The page of ``found`` at offset ``start``; ``total`` counts every order found."""
+        views = self._views
+        shown = []
+        for order in found[start : start + count]:
+            view = views.get(order)
+            if view is None or view.modified != order.modified or view.status != order.status:
+                view = views[order] = _view_of(order)
+            shown.append(view)
+        return Page(shown, len(found))
+
     def _forget_views(self, upto: int) -> None:
         """Drop the cached views of orders last changed before ``upto`` (an index position).
 
@@ -179,8 +188,9 @@ class ListingIndex:
         if self.by_modified:
             current = map(eq, map(_modified, entries), self.times[start:upto])
             entries = list(compress(entries, current))
+        views = self._views
         for order in entries:
-            order.view = None
+            views.pop(order, None)
         self._unviewed = upto
 
     def _settle(self) -> None:
@@ -260,7 +270,6 @@ class ListingIndex:
         order = candidates[faults.choose(len(candidates))]
         order.modified = now
         record_change(order, now, history_code("fault", PAGE_DRIFT, order.status))
-        order.view = None
         self.add(order, now)
         self.last_listing = None  # a listing read before this change is out of date
         faults.record_drift(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
-from houzzflow.engine.ports import OrderView
 from houzzflow.simulator.houzz.details import OrderDetails, OrderItem, order_details
 from houzzflow.simulator.kernel.ids import order_number
 from houzzflow.simulator.kernel.tracking import unpack_tracking
@@ -91,16 +90,14 @@ class HouzzOrder:
     orders do not hold 100,000 address dicts.
 
     ``history_codes`` is the history as the lifecycle records it (``record_change``), packed
-    in one int or, rarely, as flat (time, code) pairs (see ``history_code``); ``view`` is how
-    getOrders shows the order, made by the listing when first listed after a change and
-    dropped (``None``) at every change.
+    in one int or, rarely, as flat (time, code) pairs (see ``history_code``). A Cancel's
+    ``cancel_code`` and ``comments`` are kept together (``cancel_note``), and only when given.
     """
 
-    # Memory: a few slots, and a history of about 56 bytes for a whole life, not 400.
+    # Memory: ten slots (112 bytes), a history of about 56 bytes for a whole life, not 400.
     __slots__ = (
-        "cancel_code",
+        "cancel_note",
         "charged_at",
-        "comments",
         "created",
         "history_codes",
         "item_count",
@@ -109,7 +106,6 @@ class HouzzOrder:
         "shipping_method",
         "status",
         "tracking_packed",
-        "view",
     )
 
     def __init__(
@@ -124,10 +120,8 @@ class HouzzOrder:
         self.tracking_packed: int | str = ""
         self.shipping_method = ""
         self.charged_at: int | None = None
-        self.cancel_code = ""
-        self.comments = ""
+        self.cancel_note: tuple[str, str] | None = None  # a Cancel's (code, comments)
         self.history_codes: int | list[int] = 1  # packed, no change yet
-        self.view: OrderView | None = None
 
     def __repr__(self) -> str:
         return (
@@ -140,6 +134,16 @@ class HouzzOrder:
         h = history_pairs(self)
         happened = _HAPPENED
         return [(h[i], *happened[h[i + 1]]) for i in range(0, len(h), 2)]
+
+    @property
+    def cancel_code(self) -> str:
+        note = self.cancel_note
+        return "" if note is None else note[0]
+
+    @property
+    def comments(self) -> str:
+        note = self.cancel_note
+        return "" if note is None else note[1]
 
     @property
     def tracking(self) -> str:
