@@ -33,7 +33,15 @@ from houzzflow.simulator.houzz.names import (
     PLACE,
     SHIP,
 )
-from houzzflow.simulator.houzz.orders import HouzzOrder, history_code, record_change
+from houzzflow.simulator.houzz.orders import (
+    CODE_BITS,
+    CODE_MASK,
+    DELTA_LIMIT,
+    ENTRY_BITS,
+    HouzzOrder,
+    history_code,
+    record_change,
+)
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 from houzzflow.simulator.kernel.tracking import pack_tracking
@@ -274,7 +282,12 @@ class Lifecycle:
         dest, code, told = step
         order.status = dest
         order.modified = at
-        record_change(order, at, code)
+        packed = order.history_codes  # record_change, inlined: this is the per-change hot path
+        delta = at - order.created
+        if isinstance(packed, int) and 0 <= delta < DELTA_LIMIT and code <= CODE_MASK:
+            order.history_codes = (packed << ENTRY_BITS) | (delta << CODE_BITS) | code
+        else:
+            record_change(order, at, code)
         index = self.index
         if index.by_modified:  # ListingIndex.add, inlined: this is the per-change hot path
             times, entries = index.times, index.entries

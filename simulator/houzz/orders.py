@@ -26,8 +26,8 @@ History = list[tuple[int, str, str, str]]
 CODE_BITS = 10
 DELTA_BITS = 32
 ENTRY_BITS = DELTA_BITS + CODE_BITS
-_CODE_MASK = (1 << CODE_BITS) - 1
-_DELTA_LIMIT = 1 << DELTA_BITS
+CODE_MASK = (1 << CODE_BITS) - 1
+DELTA_LIMIT = 1 << DELTA_BITS
 _ENTRY_MASK = (1 << ENTRY_BITS) - 1
 
 # (actor, action, resulting status) interned: an order's history is a flat list of ints
@@ -54,7 +54,7 @@ def record_change(order: HouzzOrder, at: int, code: int) -> None:
     """Append the change ``code`` at second ``at`` to the order's history."""
     packed = order.history_codes
     delta = at - order.created
-    if isinstance(packed, int) and 0 <= delta < _DELTA_LIMIT and code <= _CODE_MASK:
+    if isinstance(packed, int) and 0 <= delta < DELTA_LIMIT and code <= CODE_MASK:
         order.history_codes = (packed << ENTRY_BITS) | (delta << CODE_BITS) | code
     else:
         pairs = history_pairs(order)
@@ -71,7 +71,7 @@ def history_pairs(order: HouzzOrder) -> list[int]:
     pairs: list[int] = []
     while packed > 1:
         entry = packed & _ENTRY_MASK
-        pairs += (entry & _CODE_MASK, created + (entry >> CODE_BITS))
+        pairs += (entry & CODE_MASK, created + (entry >> CODE_BITS))
         packed >>= ENTRY_BITS
     pairs.reverse()  # read newest first, as (code, time): reversed, (time, code) oldest first
     return pairs

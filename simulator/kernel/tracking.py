@@ -16,6 +16,8 @@ _UPS_LENGTH = 18
 def pack_tracking(text: str) -> int | str:
     """Comma-joined tracking numbers packed in one int (a leading 1 bit, then each number's
     64 bits, first number first) when every one is UPS-style, else ``text`` itself."""
+    if len(text) == _UPS_LENGTH:  # one number: the common case
+        return _pack_one(text)
     if not text:
         return text
     packed = 1
@@ -32,10 +34,22 @@ def pack_tracking(text: str) -> int | str:
     return packed
 
 
+def _pack_one(text: str) -> int | str:
+    if text[:2] != "1Z":
+        return text
+    try:
+        value = int(text[2:], 16)
+    except ValueError:
+        return text
+    return (1 << NUMBER_BITS) | value if UPS_TRACKING % value == text else text
+
+
 def unpack_tracking(packed: int | str) -> str:
     """The comma-joined tracking numbers ``pack_tracking`` was given."""
     if isinstance(packed, str):
         return packed
+    if packed >> NUMBER_BITS == 1:  # one number
+        return UPS_TRACKING % (packed & _NUMBER_MASK)
     numbers = []
     while packed > 1:
         numbers.append(UPS_TRACKING % (packed & _NUMBER_MASK))

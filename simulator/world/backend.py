@@ -62,6 +62,7 @@ _METHOD_BITS = 2
 _PACKAGE_BITS = NUMBER_BITS + _METHOD_BITS
 _PACKAGE_MASK = (1 << _PACKAGE_BITS) - 1
 _METHOD_MASK = (1 << _METHOD_BITS) - 1
+_NUMBER_MASK = (1 << NUMBER_BITS) - 1
 
 
 def _packages_of(record: int) -> list[tuple[str, str]]:
@@ -108,7 +109,11 @@ class ShipmentLog(Mapping[str, Shipment]):
     def tracking(self, order_id: str) -> str | None:
         """The order's tracking numbers, comma-joined (None when it did not ship)."""
         record = self._records.get(order_id)
-        return None if record is None else ",".join(n for n, _ in _packages_of(record))
+        if record is None:
+            return None
+        if record >> _PACKAGE_BITS == 1:  # one package: the common case
+            return _TRACKING % ((record >> _METHOD_BITS) & _NUMBER_MASK)
+        return ",".join([n for n, _ in _packages_of(record)])
 
 
 class Receipts(Mapping[str, int]):
