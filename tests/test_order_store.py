@@ -74,6 +74,7 @@ def test_the_shipment_log_gives_back_every_shipment_as_the_warehouse_reported_it
     clock.run(until=100)
     reported = warehouse.shipments()
     assert sorted(s.order_id for s in reported) == ids
+    assert len(warehouse.shipped) == len(ids) and list(warehouse.shipped) == ids
     for shipment in reported:
         assert warehouse.shipped[shipment.order_id] == shipment
         numbers = ",".join(p.tracking_number for p in shipment.packages)
@@ -94,6 +95,23 @@ def test_receipts_count_every_repeat_and_only_received_orders() -> None:
     assert "C" not in warehouse.received and warehouse.received.get("C") is None
     assert not warehouse.has_order("C") and warehouse.has_order("B")
     assert warehouse.cancel_order("C").ok is False
+
+
+def test_receipt_times_are_clock_seconds_and_only_received_orders_ship() -> None:
+    clock = Clock()
+    clock.run(until=1_000)
+    warehouse = Warehouse(clock=clock, rng=random.Random(2), auto_ship=False)
+    clock.run(until=1_250)
+    warehouse.send_order("A")
+    warehouse.ship("Z")  # never received: nothing ships
+    warehouse.ship("A")
+    clock.run(until=1_300)
+    warehouse.send_order("A")  # a repeat after shipping keeps the shipment and first receipt
+    assert dict(warehouse.received_at) == {"A": 1_250}
+    assert dict(warehouse.received) == {"A": 2}
+    assert list(warehouse.shipped) == ["A"] and "Z" not in warehouse.shipped
+    assert [s.order_id for s in warehouse.shipments()] == ["A"]
+    assert warehouse.shipped["A"].packages[0].tracking_number == warehouse.shipped.tracking("A")
 
 
 _UPS = st.integers(0, 2**64 - 1).map(lambda n: f"1Z{n:016X}")

@@ -78,38 +78,51 @@ def _packages_of(record: int) -> list[tuple[str, str]]:
     return packages
 
 
+# The warehouse keeps one int an order it received (``Warehouse._books``): the shipment
+# record above (0 until it ships) shifted left AT_BITS, and the second of its first receipt
+# counted from the warehouse's start. One dict entry an order, where a dict of receipts and
+# another of shipments took two.
+_AT_BITS = 48  # 8.9 million years of seconds: far past any run (engine.limits)
+_AT_MASK = (1 << _AT_BITS) - 1
+
+
 class ShipmentLog(Mapping[str, Shipment]):
-    """Every order the warehouse shipped -> its ``Shipment`` (a read-only mapping).
+    """Every order the warehouse shipped -> its ``Shipment`` (a read-only mapping, in the
+    order the orders were received).
 
     Memory: a run keeps every shipment to its end, so each is kept as one int packing its
     packages' tracking numbers (64 bits each: the warehouse's numbers are 1Z and 16 hex
-    digits) and shipping methods: 40 to 56 bytes, where a string of the numbers took 70 to
-    110 and a Shipment with its tuple, Package objects and numbers about 340. The
-    ``Shipment`` is rebuilt when asked for.
+    digits) and shipping methods, beside the order's receipt (``_books``): 48 to 64 bytes,
+    where a string of the numbers took 70 to 110 and a Shipment with its tuple, Package
+    objects and numbers about 340. The ``Shipment`` is rebuilt when asked for.
     """
 
-    __slots__ = ("_records",)
+    __slots__ = ("_books", "count")
 
-    def __init__(self) -> None:
-        self._records: dict[str, int] = {}
+    def __init__(self, books: dict[str, int]) -> None:
+        self._books = books
+        self.count = 0  # the orders shipped (the warehouse counts them as it ships)
 
     def __getitem__(self, order_id: str) -> Shipment:
-        packages = _packages_of(self._records[order_id])
+        record = self._books.get(order_id, 0) >> _AT_BITS
+        if not record:
+            raise KeyError(order_id)
+        packages = _packages_of(record)
         return Shipment(order_id, tuple(Package(n, m) for n, m in packages))
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._records)
+        return (order_id for order_id, book in self._books.items() if book > _AT_MASK)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self.count
 
     def __contains__(self, order_id: object) -> bool:
-        return order_id in self._records
+        return isinstance(order_id, str) and self._books.get(order_id, 0) > _AT_MASK
 
     def tracking(self, order_id: str) -> str | None:
         """The order's tracking numbers, comma-joined (None when it did not ship)."""
-        record = self._records.get(order_id)
-        if record is None:
+        record = self._books.get(order_id, 0) >> _AT_BITS
+        if not record:
             return None
         if record >> _PACKAGE_BITS == 1:  # one package: the common case
             return _TRACKING % ((record >> _METHOD_BITS) & _NUMBER_MASK)
@@ -120,29 +133,51 @@ class Receipts(Mapping[str, int]):
     """Every order the warehouse received -> how many times (a read-only mapping).
 
     Memory: every order is received, nearly always once, so the count is not kept per order:
-    an order in ``first`` (order id -> first receipt) was received once, plus its count in
-    ``repeats`` (order id -> receipts, only for orders received more than once).
+    an order in ``books`` was received once, or as often as ``repeats`` says (order id ->
+    receipts, only for orders received more than once).
     """
 
-    __slots__ = ("_first", "_repeats")
+    __slots__ = ("_books", "_repeats")
 
-    def __init__(self, first: dict[str, int], repeats: dict[str, int]) -> None:
-        self._first = first
+    def __init__(self, books: dict[str, int], repeats: dict[str, int]) -> None:
+        self._books = books
         self._repeats = repeats
 
     def __getitem__(self, order_id: str) -> int:
-        if order_id not in self._first:
+        if order_id not in self._books:
             raise KeyError(order_id)
         return self._repeats.get(order_id, 1)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._first)
+        return iter(self._books)
 
     def __len__(self) -> int:
-        return len(self._first)
+        return len(self._books)
 
     def __contains__(self, order_id: object) -> bool:
-        return order_id in self._first
+        return order_id in self._books
+
+
+class ReceiptTimes(Mapping[str, int]):
+    """Every order the warehouse received -> the second it was first received (read-only)."""
+
+    __slots__ = ("_books", "_start")
+
+    def __init__(self, books: dict[str, int], start: int) -> None:
+        self._books = books
+        self._start = start
+
+    def __getitem__(self, order_id: str) -> int:
+        return (self._books[order_id] & _AT_MASK) + self._start
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._books)
+
+    def __len__(self) -> int:
+        return len(self._books)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._books
 
 
 class Warehouse:
@@ -172,11 +207,13 @@ class Warehouse:
         self.refuse_cancel_after_ship = refuse_cancel_after_ship
         # A scripted world (a replayed counterexample) decides when each order ships.
         self.auto_ship = auto_ship
-        self.received_at: dict[str, int] = {}  # order id -> when it was first received
+        # order id -> (shipment record << _AT_BITS) | (first receipt - _start): see above.
+        self._books: dict[str, int] = {}
+        self._start = clock.now
         self._repeats: dict[str, int] = {}  # order id -> receipts, when more than one
-        self.received = Receipts(self.received_at, self._repeats)  # order id -> receipts
-        self.shipped = ShipmentLog()
-        self._records = self.shipped._records
+        self.received = Receipts(self._books, self._repeats)  # order id -> receipts
+        self.received_at = ReceiptTimes(self._books, self._start)  # order id -> first receipt
+        self.shipped = ShipmentLog(self._books)
         self.cancelled: set[str] = set()
         self._unreported: list[Shipment] = []
         # The shipping calendar: second -> the orders due to ship then, in the order their
@@ -190,13 +227,16 @@ class Warehouse:
     def send_order(self, order_id: str) -> Ack:
         """Receive an order; the first receipt schedules its shipment, a repeat is counted."""
         now = self.clock.now
-        first = self.received_at
-        if order_id in first:
+        books = self._books
+        if order_id in books:
             times = self._repeats.get(order_id, 1) + 1
             self._repeats[order_id] = times
         else:
             times = 1
-            first[order_id] = now
+            since = now - self._start
+            if since > _AT_MASK:
+                raise ValueError(f"the warehouse counts receipts up to {_AT_MASK} seconds")
+            books[order_id] = since
             if self.auto_ship:
                 low, high = self.ship_delay
                 delay = low + int(self.rng.random() * (high - low + 1))
@@ -208,11 +248,11 @@ class Warehouse:
 
     def has_order(self, order_id: str) -> bool:
         """Whether the warehouse ever received this order (cancelled or not)."""
-        return order_id in self.received_at
+        return order_id in self._books
 
     def cancel_order(self, order_id: str) -> Ack:
         """Stop an order: accepted before it ships, refused after (see the class doc)."""
-        if order_id not in self.received_at:
+        if order_id not in self._books:
             return Ack(False, f"order {order_id} was never received")
         if order_id in self.cancelled:
             return _OK
@@ -233,7 +273,8 @@ class Warehouse:
         return reported
 
     def ship(self, order_id: str) -> None:
-        """Ship a received order now (unless it was cancelled or already shipped)."""
+        """Ship a received order now (unless it was cancelled or already shipped; an order
+        never received is not shipped)."""
         self._ship(order_id)
 
     def _schedule(self, when: int, order_id: str) -> None:
@@ -267,9 +308,11 @@ class Warehouse:
             ship(cast(str, due[i + 1]))
 
     def _ship(self, order_id: str) -> bool:
-        """Ship the order now; False when it was cancelled or has already shipped."""
-        records = self._records
-        if order_id in records or order_id in self.cancelled:
+        """Ship the order now; False when it was never received, was cancelled or has
+        already shipped."""
+        books = self._books
+        book = books.get(order_id)
+        if book is None or book > _AT_MASK or order_id in self.cancelled:
             return False
         rng = self.rng
         draw = rng.random
@@ -282,7 +325,7 @@ class Warehouse:
             packages: tuple[Package, ...] = (
                 _package(_TRACKING % bits64, SHIPPING_METHODS[method]),
             )
-            records[order_id] = (1 << _PACKAGE_BITS) | (bits64 << _METHOD_BITS) | method
+            record = (1 << _PACKAGE_BITS) | (bits64 << _METHOD_BITS) | method
         else:
             record = 1
             made = []
@@ -292,7 +335,8 @@ class Warehouse:
                 record = (record << _PACKAGE_BITS) | (bits64 << _METHOD_BITS) | method
                 made.append(_package(_TRACKING % bits64, SHIPPING_METHODS[method]))
             packages = tuple(made)
-            records[order_id] = record
+        books[order_id] = (record << _AT_BITS) | book
+        self.shipped.count += 1
         self._unreported.append(_shipment(order_id, packages))
         if self.timeline is not None:
             tracking = ", ".join(p.tracking_number for p in packages)
