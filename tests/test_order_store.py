@@ -158,3 +158,22 @@ def test_a_listing_shows_a_change_made_in_the_same_second_as_the_last_listing() 
     again = houzz.get_orders("All", 0, 10, 0, 10).orders
     assert [(v.order_id, v.status, v.modified) for v in again] == [(order_id, "InProduction", 0)]
     assert houzz.get_orders("All", 0, 10, 0, 10).orders[0] is again[0]  # made once a change
+
+
+def test_charged_at_is_the_last_charge_whatever_came_after() -> None:
+    clock = Clock()
+    houzz = FakeHouzz(era="legacy", clock=clock)
+    order_id = houzz.place_order()
+    assert houzz.order(order_id).charged_at is None
+    clock.run(until=60)
+    assert houzz.update_order(order_id, "Process").ok
+    clock.run(until=120)
+    assert houzz.update_order(order_id, "Charge").ok
+    order = houzz.order(order_id)
+    clock.run(until=180)
+    record_change(order, 180, history_code("fault", "PageDrift", "Charged"))  # keeps Charged
+    assert order.charged_at == 120
+    assert houzz.update_order(order_id, "Ship", tracking_number="1Z1").ok
+    assert order.charged_at == 120
+    vendor = FakeHouzz(program="vendor", clock=clock)
+    assert vendor.order(vendor.place_order(created=30)).charged_at == 30

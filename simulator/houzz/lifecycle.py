@@ -60,6 +60,7 @@ def _still_new(order: HouzzOrder, stamp: int) -> bool:
 
 def _still_charged(order: HouzzOrder, stamp: int) -> bool:
     # Charged leads only to Shipped, Cancelled or a lapse: once it left, this charge is over.
+    # (The status first: reading when it was charged decodes the history.)
     return order.status == CHARGED and order.charged_at == stamp
 
 
@@ -180,8 +181,6 @@ class Lifecycle:
         index.last_listing = None  # a listing read before this change is out of date
         if self.timeline is not None:
             self._tell(when, order_id, "customer", PLACE, "", status)
-        if status == CHARGED:
-            order.charged_at = when
         for notify in self._heard[status]:
             notify(order, PLACE)
         # Houzz's clocks last, so subscribers see Place before anything caught up since then.
@@ -288,6 +287,7 @@ class Lifecycle:
             order.history_codes = (packed << ENTRY_BITS) | (delta << CODE_BITS) | code
         else:
             record_change(order, at, code)
+        order.view = None
         index = self.index
         if index.by_modified:  # ListingIndex.add, inlined: this is the per-change hot path
             times, entries = index.times, index.entries
@@ -297,10 +297,8 @@ class Lifecycle:
                 times.append(at)
                 entries.append(order)
         index.last_listing = None  # a listing read before this change is out of date
-        if dest == CHARGED:
-            order.charged_at = at
-            if self._lapse:
-                self._lapses.add(order, at)
+        if dest == CHARGED and self._lapse:
+            self._lapses.add(order, at)
         if self.timeline is not None:
             self._tell(at, order.order_id, actor, action, detail, dest)
         for notify in told:

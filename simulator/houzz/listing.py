@@ -3,8 +3,7 @@
 Listing uses an index of (time, order) entries appended as orders change: an entry is
 current while its time is still the order's window time (``modified`` or ``created``), the
 orders changed in one second are sorted by id once (not at every listing), stale entries
-are dropped when they outnumber the rest, and each order's view is made once per change
-(kept by the index while listings may still show the order, not by the order).
+are dropped when they outnumber the rest, and each order's view is made once per change.
 A poll over a sliding window costs about the number of orders in the window.
 """
 
@@ -19,7 +18,12 @@ from typing import Literal
 from houzzflow.engine.machine import MachineDef
 from houzzflow.engine.ports import OrderView, Page
 from houzzflow.simulator.houzz.names import PAGE_DRIFT
-from houzzflow.simulator.houzz.orders import HouzzOrder, history_code, record_change
+from houzzflow.simulator.houzz.orders import (
+    FAULT_ACTOR,
+    HouzzOrder,
+    history_code,
+    record_change,
+)
 from houzzflow.simulator.kernel.faults import FaultInjector
 
 WindowField = Literal["modified", "created"]
@@ -69,7 +73,14 @@ def _view_of(order: HouzzOrder) -> OrderView:
     _set_view_status(view, order.status)
     _set_view_created(view, order.created)
     _set_view_modified(view, order.modified)
+    order.view = view
     return view
+
+
+def page_of(found: list[HouzzOrder], start: int, count: int) -> Page:
+    """The page of ``found`` at offset ``start``; ``total`` counts every order found."""
+    # An order's view is made once per change, however many listings show it.
+    return Page([o.view or _view_of(o) for o in found[start : start + count]], len(found))
 
 
 class ListingIndex:
@@ -89,7 +100,6 @@ class ListingIndex:
         "_settled",
         "_sort_key",
         "_unviewed",
-        "_views",
         "_window_time",
         "by_modified",
         "entries",
@@ -114,9 +124,6 @@ class ListingIndex:
         self.in_order = True
         self._settled = 0  # entries before this are in (time, order id) order
         self._unviewed = 0  # entries before this have had their order's view dropped
-        # The views listings made: an order's view is made once per change, however many
-        # listings show it (one is out of date when its status or modified time is).
-        self._views: dict[HouzzOrder, OrderView] = {}
         self.last_listing: tuple[tuple[frozenset[str], int, int], list[HouzzOrder]] | None = None
 
     def add(self, order: HouzzOrder, at: int) -> None:
@@ -167,17 +174,6 @@ class ListingIndex:
         self.last_listing = (key, found)
         return found
 
-    def page(self, found: list[HouzzOrder], start: int, count: int) -> Page:
-        """The page of ``found`` at offset ``start``; ``total`` counts every order found."""
-        views = self._views
-        shown = []
-        for order in found[start : start + count]:
-            view = views.get(order)
-            if view is None or view.modified != order.modified or view.status != order.status:
-                view = views[order] = _view_of(order)
-            shown.append(view)
-        return Page(shown, len(found))
-
     def _forget_views(self, upto: int) -> None:
         """Drop the cached views of orders last changed before ``upto`` (an index position).
 
@@ -188,9 +184,8 @@ class ListingIndex:
         if self.by_modified:
             current = map(eq, map(_modified, entries), self.times[start:upto])
             entries = list(compress(entries, current))
-        views = self._views
         for order in entries:
-            views.pop(order, None)
+            order.view = None
         self._unviewed = upto
 
     def _settle(self) -> None:
@@ -269,7 +264,8 @@ class ListingIndex:
             return False
         order = candidates[faults.choose(len(candidates))]
         order.modified = now
-        record_change(order, now, history_code("fault", PAGE_DRIFT, order.status))
+        record_change(order, now, history_code(FAULT_ACTOR, PAGE_DRIFT, order.status))
+        order.view = None
         self.add(order, now)
         self.last_listing = None  # a listing read before this change is out of date
         faults.record_drift(

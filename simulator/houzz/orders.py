@@ -13,7 +13,9 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
+from houzzflow.engine.ports import OrderView
 from houzzflow.simulator.houzz.details import OrderDetails, OrderItem, order_details
+from houzzflow.simulator.houzz.names import CHARGED
 from houzzflow.simulator.kernel.ids import order_number
 from houzzflow.simulator.kernel.tracking import unpack_tracking
 
@@ -35,6 +37,7 @@ _ENTRY_MASK = (1 << ENTRY_BITS) - 1
 _HAPPENED: list[tuple[str, str, str]] = []
 _CODES: dict[tuple[str, str, str], int] = {}
 _CODES_LOCK = threading.Lock()
+FAULT_ACTOR = "fault"  # the actor of changes an injected fault makes (a page drift)
 
 
 def history_code(actor: str, action: str, status: str) -> int:
@@ -90,14 +93,16 @@ class HouzzOrder:
     orders do not hold 100,000 address dicts.
 
     ``history_codes`` is the history as the lifecycle records it (``record_change``), packed
-    in one int or, rarely, as flat (time, code) pairs (see ``history_code``). A Cancel's
-    ``cancel_code`` and ``comments`` are kept together (``cancel_note``), and only when given.
+    in one int or, rarely, as flat (time, code) pairs (see ``history_code``); ``charged_at``
+    (when the order was last charged) is read from it. A Cancel's ``cancel_code`` and
+    ``comments`` are kept together (``cancel_note``), and only when given. ``view`` is how
+    getOrders shows the order, made by the listing when first listed after a change and
+    dropped (``None``) at every change.
     """
 
     # Memory: ten slots (112 bytes), a history of about 56 bytes for a whole life, not 400.
     __slots__ = (
         "cancel_note",
-        "charged_at",
         "created",
         "history_codes",
         "item_count",
@@ -106,6 +111,7 @@ class HouzzOrder:
         "shipping_method",
         "status",
         "tracking_packed",
+        "view",
     )
 
     def __init__(
@@ -119,8 +125,8 @@ class HouzzOrder:
         # The last Ship's tracking numbers, comma-joined, or packed (kernel.tracking).
         self.tracking_packed: int | str = ""
         self.shipping_method = ""
-        self.charged_at: int | None = None
         self.cancel_note: tuple[str, str] | None = None  # a Cancel's (code, comments)
+        self.view: OrderView | None = None
         self.history_codes: int | list[int] = 1  # packed, no change yet
 
     def __repr__(self) -> str:
@@ -134,6 +140,18 @@ class HouzzOrder:
         h = history_pairs(self)
         happened = _HAPPENED
         return [(h[i], *happened[h[i + 1]]) for i in range(0, len(h), 2)]
+
+    @property
+    def charged_at(self) -> int | None:
+        """When the order was last charged (None: never): its last change to Charged (or
+        placement as Charged) that was not a fault's (a page drift keeps the status)."""
+        pairs = history_pairs(self)
+        happened = _HAPPENED
+        for i in range(len(pairs) - 2, -1, -2):
+            actor, _, status = happened[pairs[i + 1]]
+            if status == CHARGED and actor != FAULT_ACTOR:
+                return pairs[i]
+        return None
 
     @property
     def cancel_code(self) -> str:

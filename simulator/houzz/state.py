@@ -30,6 +30,7 @@ from houzzflow.simulator.houzz.listing import (
     BadRequest,
     ListingIndex,
     WindowField,
+    page_of,
     spelling_key,
     status_filters,
 )
@@ -306,7 +307,7 @@ class FakeHouzz:
             and index.drift(found, start, end_time, self.clock.now, faults)
         ):
             found = index.matching(wanted, start_time, end_time)
-        return index.page(found, start, count)
+        return page_of(found, start, count)
 
     def update_order(
         self,
