@@ -20,7 +20,7 @@ from typing import cast
 from houzzflow.engine.ports import Ack, Package, Shipment
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
-from houzzflow.simulator.kernel.tracking import NUMBER_BITS
+from houzzflow.simulator.kernel.tracking import NUMBER_BITS, unpack_tracking
 from houzzflow.simulator.kernel.tracking import UPS_TRACKING as _TRACKING
 
 # The label of an order's shipment on the clock, with its order id (see
@@ -55,27 +55,29 @@ def _shipment(order_id: str, packages: tuple[Package, ...]) -> Shipment:
     return shipment
 
 
-# A shipment record packs every package in one int: a leading 1 bit, then per package, first
-# package first, PACKAGE_BITS bits: its tracking number's 64 bits and its shipping method's
-# index in SHIPPING_METHODS (METHOD_BITS).
+# A shipment record packs every package in one int: its tracking numbers as
+# ``kernel.tracking.pack_tracking`` packs them (a leading 1 bit, then 64 bits a number),
+# followed by METHOD_BITS a package, first package first: the index of its shipping method
+# in SHIPPING_METHODS.
 _METHOD_BITS = 2
 _PACKAGE_BITS = NUMBER_BITS + _METHOD_BITS
-_PACKAGE_MASK = (1 << _PACKAGE_BITS) - 1
 _METHOD_MASK = (1 << _METHOD_BITS) - 1
-_NUMBER_MASK = (1 << NUMBER_BITS) - 1
+
+
+def _split(record: int) -> tuple[int, int, int]:
+    """(package count, packed tracking numbers, packed method indexes) of a record."""
+    count = (record.bit_length() - 1) // _PACKAGE_BITS
+    shift = count * _METHOD_BITS
+    return count, record >> shift, record & ((1 << shift) - 1)
 
 
 def _packages_of(record: int) -> list[tuple[str, str]]:
     """(tracking number, shipping method) of each package of a shipment record, in order."""
-    packages = []
-    while record > 1:
-        package = record & _PACKAGE_MASK
-        packages.append(
-            (_TRACKING % (package >> _METHOD_BITS), SHIPPING_METHODS[package & _METHOD_MASK])
-        )
-        record >>= _PACKAGE_BITS
-    packages.reverse()
-    return packages
+    count, numbers, methods = _split(record)
+    return [
+        (number, SHIPPING_METHODS[(methods >> (_METHOD_BITS * (count - 1 - i))) & _METHOD_MASK])
+        for i, number in enumerate(unpack_tracking(numbers).split(","))
+    ]
 
 
 # The warehouse keeps one int an order it received (``Warehouse._books``): the shipment
@@ -125,8 +127,8 @@ class ShipmentLog(Mapping[str, Shipment]):
         if not record:
             return None
         if record >> _PACKAGE_BITS == 1:  # one package: the common case
-            return _TRACKING % ((record >> _METHOD_BITS) & _NUMBER_MASK)
-        return ",".join([n for n, _ in _packages_of(record)])
+            return unpack_tracking(record >> _METHOD_BITS)
+        return unpack_tracking(_split(record)[1])
 
 
 class Receipts(Mapping[str, int]):
@@ -325,16 +327,19 @@ class Warehouse:
             packages: tuple[Package, ...] = (
                 _package(_TRACKING % bits64, SHIPPING_METHODS[method]),
             )
-            record = (1 << _PACKAGE_BITS) | (bits64 << _METHOD_BITS) | method
+            record = (((1 << NUMBER_BITS) | bits64) << _METHOD_BITS) | method
         else:
-            record = 1
+            numbers = methods = 1
             made = []
             for _ in range(count):
                 bits64 = bits(64)
                 method = int(draw() * _METHODS)
-                record = (record << _PACKAGE_BITS) | (bits64 << _METHOD_BITS) | method
+                numbers = (numbers << NUMBER_BITS) | bits64
+                methods = (methods << _METHOD_BITS) | method
                 made.append(_package(_TRACKING % bits64, SHIPPING_METHODS[method]))
             packages = tuple(made)
+            shift = count * _METHOD_BITS
+            record = (numbers << shift) | (methods & ((1 << shift) - 1))
         books[order_id] = (record << _AT_BITS) | book
         self.shipped.count += 1
         self._unreported.append(_shipment(order_id, packages))
