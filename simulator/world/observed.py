@@ -28,7 +28,7 @@ class ObservedWarehouse(Warehouse):
         self.ship_moments: dict[str, int] = {}
 
     def send_order(self, order_id: str) -> Ack:
-        if order_id not in self.received:
+        if order_id not in self._books:  # the receipts themselves: no mapping view between
             order = self._houzz.orders.get(order_id)
             if order is not None and order.status != CHARGED:
                 self.unpaid_at_send[order_id] = (self.clock.now, order.status)
