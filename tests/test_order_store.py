@@ -7,12 +7,22 @@ same history and the same shipments.
 
 from __future__ import annotations
 
+import inspect
 import random
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from houzzflow.simulator.houzz.orders import HouzzOrder, history_code, record_change
+from houzzflow.simulator.houzz import lifecycle
+from houzzflow.simulator.houzz.orders import (
+    CODE_BITS,
+    CODE_MASK,
+    DELTA_LIMIT,
+    ENTRY_BITS,
+    HouzzOrder,
+    history_code,
+    record_change,
+)
 from houzzflow.simulator.houzz.state import FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.tracking import pack_tracking, unpack_tracking
@@ -79,6 +89,7 @@ def test_the_shipment_log_gives_back_every_shipment_as_the_warehouse_reported_it
         assert warehouse.shipped[shipment.order_id] == shipment
         numbers = ",".join(p.tracking_number for p in shipment.packages)
         assert warehouse.shipped.tracking(shipment.order_id) == numbers
+        assert warehouse.shipped.tracking_packed(shipment.order_id) == pack_tracking(numbers)
     assert all(low <= len(s.packages) <= low + extra for s in reported)
 
 
@@ -177,3 +188,10 @@ def test_charged_at_is_the_last_charge_whatever_came_after() -> None:
     assert order.charged_at == 120
     vendor = FakeHouzz(program="vendor", clock=clock)
     assert vendor.order(vendor.place_order(created=30)).charged_at == 30
+
+
+def test_the_lifecycles_inlined_history_append_uses_the_packed_fields_widths() -> None:
+    # lifecycle._change writes the widths out (the per-change hot path looks up no global).
+    source = inspect.getsource(lifecycle.Lifecycle._change)
+    assert f"0 <= delta < {DELTA_LIMIT} and" in source and f"code < {CODE_MASK + 1}" in source
+    assert f"(packed << {ENTRY_BITS}) | (delta << {CODE_BITS}) | code" in source

@@ -33,15 +33,7 @@ from houzzflow.simulator.houzz.names import (
     PLACE,
     SHIP,
 )
-from houzzflow.simulator.houzz.orders import (
-    CODE_BITS,
-    CODE_MASK,
-    DELTA_LIMIT,
-    ENTRY_BITS,
-    HouzzOrder,
-    history_code,
-    record_change,
-)
+from houzzflow.simulator.houzz.orders import HouzzOrder, history_code, record_change
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
 from houzzflow.simulator.kernel.tracking import pack_tracking
@@ -281,10 +273,13 @@ class Lifecycle:
         dest, code, told = step
         order.status = dest
         order.modified = at
-        packed = order.history_codes  # record_change, inlined: this is the per-change hot path
+        # record_change, inlined: this is the per-change hot path, so the fields' widths are
+        # written out (42 = ENTRY_BITS, 10 = CODE_BITS, 2**32 = DELTA_LIMIT, 1024 = CODE_MASK +
+        # 1: tests/test_order_store.py checks) and no global is looked up.
+        packed = order.history_codes
         delta = at - order.created
-        if isinstance(packed, int) and 0 <= delta < DELTA_LIMIT and code <= CODE_MASK:
-            order.history_codes = (packed << ENTRY_BITS) | (delta << CODE_BITS) | code
+        if 0 <= delta < 4294967296 and type(packed) is int and code < 1024:
+            order.history_codes = (packed << 42) | (delta << 10) | code
         else:
             record_change(order, at, code)
         order.view = None

@@ -121,14 +121,21 @@ class ShipmentLog(Mapping[str, Shipment]):
     def __contains__(self, order_id: object) -> bool:
         return isinstance(order_id, str) and self._books.get(order_id, 0) > _AT_MASK
 
-    def tracking(self, order_id: str) -> str | None:
-        """The order's tracking numbers, comma-joined (None when it did not ship)."""
+    def tracking_packed(self, order_id: str) -> int | None:
+        """The order's tracking numbers as ``kernel.tracking.pack_tracking`` packs them (None
+        when it did not ship): equal to ``HouzzOrder.tracking_packed`` when Houzz was given
+        the same numbers, compared without writing either out."""
         record = self._books.get(order_id, 0) >> _AT_BITS
         if not record:
             return None
         if record >> _PACKAGE_BITS == 1:  # one package: the common case
-            return unpack_tracking(record >> _METHOD_BITS)
-        return unpack_tracking(_split(record)[1])
+            return record >> _METHOD_BITS
+        return _split(record)[1]
+
+    def tracking(self, order_id: str) -> str | None:
+        """The order's tracking numbers, comma-joined (None when it did not ship)."""
+        packed = self.tracking_packed(order_id)
+        return None if packed is None else unpack_tracking(packed)
 
 
 class Receipts(Mapping[str, int]):
