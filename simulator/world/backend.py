@@ -138,7 +138,28 @@ class ShipmentLog(Mapping[str, Shipment]):
         return None if packed is None else unpack_tracking(packed)
 
 
-class Receipts(Mapping[str, int]):
+class _Received(Mapping[str, int]):
+    """A read-only view of every order the warehouse received (the keys of its books)."""
+
+    __slots__ = ("_books",)
+
+    def __init__(self, books: dict[str, int]) -> None:
+        self._books = books
+
+    def __getitem__(self, order_id: str) -> int:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._books)
+
+    def __len__(self) -> int:
+        return len(self._books)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._books
+
+
+class Receipts(_Received):
     """Every order the warehouse received -> how many times (a read-only mapping).
 
     Memory: every order is received, nearly always once, so the count is not kept per order:
@@ -146,10 +167,10 @@ class Receipts(Mapping[str, int]):
     receipts, only for orders received more than once).
     """
 
-    __slots__ = ("_books", "_repeats")
+    __slots__ = ("_repeats",)
 
     def __init__(self, books: dict[str, int], repeats: dict[str, int]) -> None:
-        self._books = books
+        super().__init__(books)
         self._repeats = repeats
 
     def __getitem__(self, order_id: str) -> int:
@@ -157,36 +178,18 @@ class Receipts(Mapping[str, int]):
             raise KeyError(order_id)
         return self._repeats.get(order_id, 1)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._books)
 
-    def __len__(self) -> int:
-        return len(self._books)
-
-    def __contains__(self, order_id: object) -> bool:
-        return order_id in self._books
-
-
-class ReceiptTimes(Mapping[str, int]):
+class ReceiptTimes(_Received):
     """Every order the warehouse received -> the second it was first received (read-only)."""
 
-    __slots__ = ("_books", "_start")
+    __slots__ = ("_start",)
 
     def __init__(self, books: dict[str, int], start: int) -> None:
-        self._books = books
+        super().__init__(books)
         self._start = start
 
     def __getitem__(self, order_id: str) -> int:
         return (self._books[order_id] & _AT_MASK) + self._start
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._books)
-
-    def __len__(self) -> int:
-        return len(self._books)
-
-    def __contains__(self, order_id: object) -> bool:
-        return order_id in self._books
 
 
 class Warehouse:
