@@ -37,6 +37,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,8 +257,11 @@ class Judge:
         )
 
 
-def check(obs: Observations) -> Verdict:
-    """Every invariant over every order, and each order's outcome, in one pass."""
+def check(obs: Observations, settled: Settled | None = None) -> Verdict:
+    """Every invariant over every order, and each order's outcome, in one pass.
+
+    ``settled``: the orders judged while the run went on (see ``Settled``); the pass skips
+    them and counts them confirmed, with the same verdict as a pass over every order."""
     violations: dict[str, list[Violation]] = {key: [] for key in INVARIANTS}
     dup, unpaid = violations["duplicated"], violations["unpaid_shipped"]
     cancelled_shipped = violations["cancelled_shipped"]
@@ -277,19 +281,16 @@ def check(obs: Observations) -> Verdict:
     quickly = 0  # confirmed, told by the common case's test
     unpaid_at_send, unpaid_at_ship = obs.unpaid_at_send, obs.unpaid_at_ship
     tracking_of = _tracking_lookup(obs.shipped)
-    for oid, order in obs.orders.items():
+    orders = obs.orders
+    done: AbstractSet[str] = settled.ids if settled is not None else frozenset()
+    for oid in orders:
+        if oid in done:
+            continue  # judged as it settled: confirmed the common way (see Settled)
+        order = orders[oid]
         status = order.status
         known = ledger.get(oid)
         times = received.get(oid, 0)
-        if (
-            known == "Confirmed"
-            and times == 1
-            and status == SHIPPED
-            and order.tracking == tracking_of(oid)
-            and oid not in unpaid_at_send
-            and oid not in unpaid_at_ship
-        ):
-            # The common case, cheaply: sent once, paid, confirmed with every number.
+        if known == "Confirmed" and _confirmed_once(oid, order, times, tracking_of, obs):
             quickly += 1
             continue
         fate = judge.fate(oid, order)
@@ -360,12 +361,91 @@ def check(obs: Observations) -> Verdict:
             why = _why_unconfirmed(obs, order, numbers)
             unconfirmed.append(Violation("unconfirmed", oid, why))
     violations["lost"] = lost[SILENT] + lost[VISIBLE]
+    quickly += len(done)
     if quickly:
         outcomes[CONNECTOR_OUTCOMES["Confirmed"]] += quickly
         fates[CONFIRMED] += quickly
-    orders = obs.orders
     accounted = sum(judge.declined(oid, orders[oid]) for oid in state.held if oid in orders)
     return Verdict(violations, outcomes, 0, by_design, len(stuck), fates, accounted)
+
+
+def _confirmed_once(
+    oid: str,
+    order: HouzzOrder,
+    times: int,
+    tracking_of: Callable[[str], str | None],
+    obs: Observations,
+) -> bool:
+    """Whether an order Confirmed at CartRover is the common case, told cheaply: sent once,
+    paid when sent and shipped, Shipped in Houzz with every number the warehouse shipped.
+    Its fate is ``confirmed`` and it breaks no invariant."""
+    return (
+        times == 1
+        and order.status == SHIPPED
+        and order.tracking == tracking_of(oid)
+        and oid not in obs.unpaid_at_send
+        and oid not in obs.unpaid_at_ship
+    )
+
+
+class Settled:
+    """The orders judged while a run goes on, as each settles, so that ``check`` at the end
+    covers only the rest (``check(obs, settled)``: the same verdict as a pass over all).
+
+    An order is judged here once it is confirmed the common way (``_confirmed_once``):
+    Shipped in Houzz and Confirmed at CartRover, both terminal, so neither status moves
+    again. What could still change its verdict is told back through ``touched`` (a second
+    receipt at the warehouse, an unpaid or cancelled shipment noted for it) and through
+    ``shipped`` (Houzz telling it Shipped again, say with other tracking numbers): the
+    order goes back to the final pass, judged there in its place. The runner tells
+    ``shipped`` of every order that reaches Shipped in Houzz and calls ``sweep`` after each
+    complete poll: CartRover marks an order Confirmed just after Houzz accepts its
+    tracking, so an order not yet Confirmed at one sweep is looked at once more at the
+    next, then left to the final pass. Only for a Houzz lifecycle where Shipped is terminal
+    (``applies``)."""
+
+    __slots__ = ("fresh", "ids", "retry")
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()  # judged: confirmed the common way
+        self.fresh: list[str] = []  # Shipped in Houzz since the last sweep
+        self.retry: list[str] = []  # not yet Confirmed at the last sweep
+
+    @staticmethod
+    def applies(table: Table) -> bool:
+        """Whether orders can be judged as they settle in this Houzz lifecycle."""
+        return SHIPPED in table.terminal
+
+    def shipped(self, order: HouzzOrder, action: str) -> None:
+        """Houzz subscriber for Shipped: judge the order at the next sweep."""
+        oid = order.order_id
+        if oid in self.ids:
+            self.ids.discard(oid)  # Shipped again: something changed, judge it at the end
+        else:
+            self.fresh.append(oid)
+
+    def touched(self, order_id: str) -> None:
+        """Something that counts for the invariants happened to the order: judge it at the end."""
+        self.ids.discard(order_id)
+
+    def sweep(self, obs: Observations) -> None:
+        """Judge the orders Shipped in Houzz since the last sweep (and the ones to look at once
+        more); keep for the next sweep those CartRover has not marked Confirmed yet."""
+        ledger = obs.state.ledger
+        received = obs.received
+        orders = obs.orders
+        ids = self.ids
+        tracking_of = _tracking_lookup(obs.shipped)
+        retry: list[str] = []
+        for keep, batch in ((False, self.retry), (True, self.fresh)):
+            for oid in batch:
+                if ledger.get(oid) != "Confirmed":
+                    if keep:
+                        retry.append(oid)
+                elif _confirmed_once(oid, orders[oid], received.get(oid, 0), tracking_of, obs):
+                    ids.add(oid)
+        self.fresh = []
+        self.retry = retry
 
 
 def houzz_clock_pending(

@@ -44,7 +44,7 @@ from houzzflow.engine.ledger import ALERT_HELD
 from houzzflow.engine.policy import format_duration
 from houzzflow.engine.ports import BackendPort, HouzzPort, TransientError
 from houzzflow.simulator.houzz.names import AUTHORIZATION_LAPSE, AUTO_CHARGE, NEW
-from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz, HouzzOrder
+from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, SHIPPED, FakeHouzz, HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.faults import ERROR, FAIL_CALL, PAGE_DRIFT, RATE_LIMIT, REPLY_LOST
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
@@ -58,6 +58,7 @@ from houzzflow.simulator.runs.invariants import (
     SILENT,
     Judge,
     Observations,
+    Settled,
     Verdict,
     Violation,
     check,
@@ -387,6 +388,8 @@ class _Run:
             connector=lambda: self.connector,
         )
         clock.at(0, self._tick, label=CONNECTOR_TICK)
+        if self.settled is not None:
+            self.warehouse.touched = self.settled.touched
 
     def _begin_notes(self) -> None:
         """What the runner notes while the world runs, for the invariants and the drain: the
@@ -401,6 +404,11 @@ class _Run:
         self.resolver = None
         self._alerts_seen = 0
         self.houzz.subscribe(self._cancelled, statuses=(CANCELLED,))
+        # The orders judged as they settle (none in a script: its world is small).
+        self.settled: Settled | None = None
+        if not self.scenario.spec.world.script and Settled.applies(self.houzz.table):
+            self.settled = Settled()
+            self.houzz.subscribe(self.settled.shipped, statuses=(SHIPPED,))
         # Which of Houzz's own clocks run in this world (none in a script: it makes them).
         moves = self.houzz.table.moves
         clocks = not self.scenario.spec.world.script
@@ -437,6 +445,8 @@ class _Run:
     def _polled(self, now: int) -> None:
         self.poll_times.append(now)
         self.poll_moments.append(next(self.moments))
+        if self.settled is not None:
+            self.settled.sweep(self.observations())
 
     def _noticed(self, connector: Connector) -> None:
         """Tell the person who resolves held orders of the holds CartRover just made."""
@@ -716,7 +726,7 @@ def _judged_run(
     run.run(progress)
     observed = run.observations()
     observed.health = run.health()
-    verdict = check(observed)
+    verdict = check(observed, run.settled)
     verdict.in_flight = run.drain.in_flight
     state = run.state()
     timelines: dict[str, list[Happening]] = {}
