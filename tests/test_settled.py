@@ -100,36 +100,45 @@ def test_a_crashing_faulty_run_agrees_too() -> None:
     assert run.settled is not None and run.settled.ids
 
 
-def _shipped_in_houzz(houzz: FakeHouzz) -> str:
+def _shipped(houzz: FakeHouzz, received: dict[str, int], shipment: dict[str, Shipment]) -> str:
+    """An order the warehouse received and shipped, then CartRover posted its tracking."""
     oid = houzz.place_order()
     for action in ("Process", "Charge"):
         assert houzz.act(oid, action, "connector").ok
+    received[oid] = 1
+    shipment[oid] = Shipment(oid, (Package("T1", "UPS"),))
     assert houzz.act(oid, "Ship", "connector", tracking_number="T1").ok
     return oid
 
 
 def test_an_order_is_judged_early_only_once_cartrover_has_confirmed_it() -> None:
     """Shipped in Houzz is not enough: CartRover may yet hold it, or never confirm it. An
-    order not Confirmed at a sweep is looked at once more, then left to the final pass."""
+    order not Confirmed at a sweep is looked at once more, then left to the final pass; one
+    touched after Houzz shipped it (here: received again) is left to the final pass."""
     houzz = FakeHouzz(program="seller", era="legacy", clock=Clock())
-    settled = Settled()
+    received: dict[str, int] = {}
+    shipment: dict[str, Shipment] = {}
+    settled = Settled(received, shipment, {}, {})
     houzz.subscribe(settled.shipped, statuses=("Shipped",))
-    soon, late, never = (_shipped_in_houzz(houzz) for _ in range(3))
-    ledger = {soon: "Shipped", late: "Shipped", never: "Shipped"}
-    shipment = {oid: Shipment(oid, (Package("T1", "UPS"),)) for oid in ledger}
+    soon, late, never, again, twice = (_shipped(houzz, received, shipment) for _ in range(5))
+    ledger = dict.fromkeys([soon, late, never, twice], "Shipped")
+    ledger[again] = "Confirmed"
+    received[again] = 2  # received again after Houzz shipped it, before the sweep
+    settled.touched(again)
     observed = end_state(
-        houzz=houzz,
-        state=ConnectorState(ledger=ledger),
-        received=dict.fromkeys(ledger, 1),
-        shipped=shipment,
+        houzz=houzz, state=ConnectorState(ledger=ledger), received=received, shipped=shipment
     )
-    settled.sweep(observed)
+    settled.sweep(ledger)
     assert not settled.ids
-    ledger[soon] = "Confirmed"
-    settled.sweep(observed)
+    received[twice] = 2  # received again while CartRover was still to confirm it
+    settled.touched(twice)
+    ledger[soon] = ledger[twice] = "Confirmed"
+    settled.sweep(ledger)
     assert settled.ids == {soon}
     ledger[late] = "Confirmed"
-    settled.sweep(observed)
+    settled.sweep(ledger)
     assert settled.ids == {soon}  # looked at twice already: the final pass judges it
     _same(check(observed, settled), check(observed))
-    assert check(observed, settled).fates == {"confirmed": 2, "unconfirmed": 1}
+    assert check(observed, settled).fates == {"confirmed": 4, "unconfirmed": 1}
+    duplicated = check(observed, settled).violations["duplicated"]
+    assert [v.order_id for v in duplicated] == [again, twice]

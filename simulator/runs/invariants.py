@@ -290,7 +290,9 @@ def check(obs: Observations, settled: Settled | None = None) -> Verdict:
         status = order.status
         known = ledger.get(oid)
         times = received.get(oid, 0)
-        if known == "Confirmed" and _confirmed_once(oid, order, times, tracking_of, obs):
+        if known == "Confirmed" and _confirmed_once(
+            oid, order, times, tracking_of, unpaid_at_send, unpaid_at_ship
+        ):
             quickly += 1
             continue
         fate = judge.fate(oid, order)
@@ -374,7 +376,8 @@ def _confirmed_once(
     order: HouzzOrder,
     times: int,
     tracking_of: Callable[[str], str | None],
-    obs: Observations,
+    unpaid_at_send: Mapping[str, object],
+    unpaid_at_ship: Mapping[str, object],
 ) -> bool:
     """Whether an order Confirmed at CartRover is the common case, told cheaply: sent once,
     paid when sent and shipped, Shipped in Houzz with every number the warehouse shipped.
@@ -383,8 +386,8 @@ def _confirmed_once(
         times == 1
         and order.status == SHIPPED
         and order.tracking == tracking_of(oid)
-        and oid not in obs.unpaid_at_send
-        and oid not in obs.unpaid_at_ship
+        and oid not in unpaid_at_send
+        and oid not in unpaid_at_ship
     )
 
 
@@ -392,58 +395,66 @@ class Settled:
     """The orders judged while a run goes on, as each settles, so that ``check`` at the end
     covers only the rest (``check(obs, settled)``: the same verdict as a pass over all).
 
-    An order is judged here once it is confirmed the common way (``_confirmed_once``):
-    Shipped in Houzz and Confirmed at CartRover, both terminal, so neither status moves
-    again. What could still change its verdict is told back through ``touched`` (a second
-    receipt at the warehouse, an unpaid or cancelled shipment noted for it) and through
-    ``shipped`` (Houzz telling it Shipped again, say with other tracking numbers): the
-    order goes back to the final pass, judged there in its place. The runner tells
-    ``shipped`` of every order that reaches Shipped in Houzz and calls ``sweep`` after each
-    complete poll: CartRover marks an order Confirmed just after Houzz accepts its
-    tracking, so an order not yet Confirmed at one sweep is looked at once more at the
-    next, then left to the final pass. Only for a Houzz lifecycle where Shipped is terminal
-    (``applies``)."""
+    An order is judged here once it is confirmed the common way (``_confirmed_once``).
+    When Houzz tells it Shipped (``shipped``, a Houzz subscriber), the warehouse has
+    shipped it and CartRover has just posted its tracking: all but CartRover's own status
+    is known, and tested then, while the order is at hand. The runner calls ``sweep``
+    after each complete poll: an order CartRover has marked Confirmed since is judged;
+    one it has not is looked at once more at the next sweep, then left to the final pass.
+    Shipped is terminal in Houzz (``applies``) and Confirmed at CartRover, so neither
+    status moves again, and Houzz tells each order Shipped once. What could still change
+    the verdict is told through ``touched`` (a second receipt, an unpaid or cancelled
+    shipment noted for it): the order goes back to the final pass, judged there in its
+    place. ``received``, ``shipped_log`` and the notes are the warehouse's, live."""
 
-    __slots__ = ("fresh", "ids", "retry")
+    __slots__ = ("_notes", "_received", "_tracking", "fresh", "ids", "retry", "touched_ids")
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        received: Mapping[str, int],
+        shipped_log: Mapping[str, Shipment],
+        unpaid_at_send: Mapping[str, object],
+        unpaid_at_ship: Mapping[str, object],
+    ) -> None:
+        self._received = received
+        self._tracking = _tracking_lookup(shipped_log)
+        self._notes = (unpaid_at_send, unpaid_at_ship)
         self.ids: set[str] = set()  # judged: confirmed the common way
-        self.fresh: list[str] = []  # Shipped in Houzz since the last sweep
+        self.fresh: list[str] = []  # Shipped in Houzz the common way since the last sweep
         self.retry: list[str] = []  # not yet Confirmed at the last sweep
+        self.touched_ids: set[str] = set()  # never judged before the end
 
     @staticmethod
     def applies(table: Table) -> bool:
-        """Whether orders can be judged as they settle in this Houzz lifecycle."""
-        return SHIPPED in table.terminal
+        """Whether orders can be judged as they settle in this Houzz lifecycle: Shipped is
+        terminal (nothing leaves it: machine.py checks a terminal state has no move out)."""
+        return SHIPPED in table.terminal and not any(s == SHIPPED for s, _ in table.moves)
 
     def shipped(self, order: HouzzOrder, action: str) -> None:
-        """Houzz subscriber for Shipped: judge the order at the next sweep."""
+        """Houzz subscriber for Shipped: test the order now; it is judged at a sweep once
+        CartRover has it Confirmed."""
         oid = order.order_id
-        if oid in self.ids:
-            self.ids.discard(oid)  # Shipped again: something changed, judge it at the end
-        else:
+        if _confirmed_once(oid, order, self._received.get(oid, 0), self._tracking, *self._notes):
             self.fresh.append(oid)
 
     def touched(self, order_id: str) -> None:
         """Something that counts for the invariants happened to the order: judge it at the end."""
         self.ids.discard(order_id)
+        self.touched_ids.add(order_id)
 
-    def sweep(self, obs: Observations) -> None:
-        """Judge the orders Shipped in Houzz since the last sweep (and the ones to look at once
-        more); keep for the next sweep those CartRover has not marked Confirmed yet."""
-        ledger = obs.state.ledger
-        received = obs.received
-        orders = obs.orders
-        ids = self.ids
-        tracking_of = _tracking_lookup(obs.shipped)
+    def sweep(self, ledger: Mapping[str, str]) -> None:
+        """Judge the orders CartRover has marked Confirmed (``ledger``: its statuses) of
+        those Shipped since the last sweep, and of those to look at once more."""
+        ids, touched = self.ids, self.touched_ids
         retry: list[str] = []
-        for keep, batch in ((False, self.retry), (True, self.fresh)):
-            for oid in batch:
-                if ledger.get(oid) != "Confirmed":
-                    if keep:
-                        retry.append(oid)
-                elif _confirmed_once(oid, orders[oid], received.get(oid, 0), tracking_of, obs):
-                    ids.add(oid)
+        for oid in self.retry:
+            if ledger.get(oid) == "Confirmed" and oid not in touched:
+                ids.add(oid)
+        for oid in self.fresh:
+            if ledger.get(oid) != "Confirmed":
+                retry.append(oid)
+            elif oid not in touched:
+                ids.add(oid)
         self.fresh = []
         self.retry = retry
 

@@ -388,8 +388,7 @@ class _Run:
             connector=lambda: self.connector,
         )
         clock.at(0, self._tick, label=CONNECTOR_TICK)
-        if self.settled is not None:
-            self.warehouse.touched = self.settled.touched
+        self._judge_as_they_settle(houzz, self.warehouse)
 
     def _begin_notes(self) -> None:
         """What the runner notes while the world runs, for the invariants and the drain: the
@@ -404,11 +403,7 @@ class _Run:
         self.resolver = None
         self._alerts_seen = 0
         self.houzz.subscribe(self._cancelled, statuses=(CANCELLED,))
-        # The orders judged as they settle (none in a script: its world is small).
-        self.settled: Settled | None = None
-        if not self.scenario.spec.world.script and Settled.applies(self.houzz.table):
-            self.settled = Settled()
-            self.houzz.subscribe(self.settled.shipped, statuses=(SHIPPED,))
+        self.settled: Settled | None = None  # orders judged as they settle (not in a script)
         # Which of Houzz's own clocks run in this world (none in a script: it makes them).
         moves = self.houzz.table.moves
         clocks = not self.scenario.spec.world.script
@@ -420,6 +415,15 @@ class _Run:
         self.faults_at_stream_end: Counter[str] = Counter()
         self.calls_at_stream_end = 0
         self.drain = Drain(self.scenario.drain, 0, 0, "off")
+
+    def _judge_as_they_settle(self, houzz: FakeHouzz, warehouse: ObservedWarehouse) -> None:
+        """Judge orders as they settle (``invariants.Settled``), fed by Houzz and the warehouse."""
+        if not Settled.applies(houzz.table):
+            return
+        w = warehouse
+        self.settled = settled = Settled(w.received, w.shipped, w.unpaid_at_send, w.unpaid_at_ship)
+        houzz.subscribe(settled.shipped, statuses=(SHIPPED,))
+        w.touched = settled.touched
 
     def _begin_samples(self) -> None:
         """Sample the run at a steady pace, for a picture of it; reading only, so the run
@@ -446,7 +450,7 @@ class _Run:
         self.poll_times.append(now)
         self.poll_moments.append(next(self.moments))
         if self.settled is not None:
-            self.settled.sweep(self.observations())
+            self.settled.sweep(self.state().ledger)
 
     def _noticed(self, connector: Connector) -> None:
         """Tell the person who resolves held orders of the holds CartRover just made."""
