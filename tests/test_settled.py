@@ -20,7 +20,7 @@ from houzzflow.engine.connector import ConnectorState
 from houzzflow.engine.ports import Package, Shipment
 from houzzflow.simulator.houzz.state import FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
-from houzzflow.simulator.runs.invariants import Settled, Verdict, check
+from houzzflow.simulator.runs.invariants import Settled, Verdict, _check, check
 from houzzflow.simulator.runs.runner import _Run
 from houzzflow.simulator.runs.scenario import load_scenario
 from houzzflow.simulator.strategies import fault_plans, policy_files, scenario_text, scenarios
@@ -69,7 +69,8 @@ def test_orders_judged_as_they_settle_give_the_verdict_of_a_full_pass(
     run = _run(scenario)
     incremental, full = _both(run)
     assert run.settled is not None
-    note(f"{len(run.settled.ids)} of {len(run.houzz.orders)} judged as they settled")
+    told, failed = run.settled.told, len(run.settled.failed)
+    note(f"{told} of {len(run.houzz.orders)} orders told Shipped, {failed} not the common way")
     _same(incremental, full)
 
 
@@ -79,14 +80,18 @@ def test_most_orders_of_a_plain_run_are_judged_before_the_end() -> None:
     _same(incremental, full)
     assert run.settled is not None
     # Every order confirmed the common way before the last poll was judged during the run.
-    assert len(run.settled.ids) > full.fates["confirmed"] * 0.9
+    # Nearly every order was judged when Houzz shipped it, and the end took it as judged.
+    assert run.settled.told - len(run.settled.failed) > full.fates["confirmed"] * 0.9
+    assert _check(run.observations(), run.settled) == incremental
 
 
 def test_a_settled_order_received_again_is_judged_again() -> None:
     """A second receipt after an order settled is a duplicate: the final pass must see it."""
     run = _run(SCENARIOS / "seller-default.yaml", {"world.orders.count": 50})
     assert run.settled is not None
-    oid = next(iter(run.settled.ids))
+    settled = run.settled
+    confirmed = (o for o, st in run.state().ledger.items() if st == "Confirmed")
+    oid = next(o for o in confirmed if o not in settled.failed)
     run.warehouse.send_order(oid)
     incremental, full = _both(run)
     _same(incremental, full)
@@ -97,7 +102,7 @@ def test_a_crashing_faulty_run_agrees_too() -> None:
     run = _run(SCENARIOS / "crash-restart.yaml", {"world.orders.count": 400})
     incremental, full = _both(run)
     _same(incremental, full)
-    assert run.settled is not None and run.settled.ids
+    assert run.settled is not None and run.settled.told
 
 
 def _shipped(houzz: FakeHouzz, received: dict[str, int], shipment: dict[str, Shipment]) -> str:
@@ -111,34 +116,53 @@ def _shipped(houzz: FakeHouzz, received: dict[str, int], shipment: dict[str, Shi
     return oid
 
 
-def test_an_order_is_judged_early_only_once_cartrover_has_confirmed_it() -> None:
-    """Shipped in Houzz is not enough: CartRover may yet hold it, or never confirm it. An
-    order not Confirmed at a sweep is looked at once more, then left to the final pass; one
-    touched after Houzz shipped it (here: received again) is left to the final pass."""
+def test_what_is_judged_when_houzz_ships_an_order_agrees_with_the_end() -> None:
+    """Judged when Houzz tells it Shipped, counted at the end once CartRover has it
+    Confirmed: an order received again after that (touched), one shipped with other numbers
+    (failed) and one CartRover never confirms are judged at the end like any other."""
     houzz = FakeHouzz(program="seller", era="legacy", clock=Clock())
     received: dict[str, int] = {}
     shipment: dict[str, Shipment] = {}
     settled = Settled(received, shipment, {}, {})
     houzz.subscribe(settled.shipped, statuses=("Shipped",))
-    soon, late, never, again, twice = (_shipped(houzz, received, shipment) for _ in range(5))
-    ledger = dict.fromkeys([soon, late, never, twice], "Shipped")
-    ledger[again] = "Confirmed"
-    received[again] = 2  # received again after Houzz shipped it, before the sweep
+    shipment["other"] = Shipment("other", (Package("T2", "UPS"),))  # a later one's numbers
+    fine, again, never = (_shipped(houzz, received, shipment) for _ in range(3))
+    oid = houzz.place_order()
+    for action in ("Process", "Charge"):
+        assert houzz.act(oid, action, "connector").ok
+    received[oid], shipment[oid] = 1, shipment.pop("other")
+    assert houzz.act(oid, "Ship", "connector", tracking_number="T1").ok  # not the T2 shipped
+    received[again] = 2
     settled.touched(again)
+    ledger = dict.fromkeys([fine, again, oid], "Confirmed")
+    ledger[never] = "Shipped"
     observed = end_state(
         houzz=houzz, state=ConnectorState(ledger=ledger), received=received, shipped=shipment
     )
-    settled.sweep(ledger)
-    assert not settled.ids
-    received[twice] = 2  # received again while CartRover was still to confirm it
-    settled.touched(twice)
-    ledger[soon] = ledger[twice] = "Confirmed"
-    settled.sweep(ledger)
-    assert settled.ids == {soon}
-    ledger[late] = "Confirmed"
-    settled.sweep(ledger)
-    assert settled.ids == {soon}  # looked at twice already: the final pass judges it
-    _same(check(observed, settled), check(observed))
-    assert check(observed, settled).fates == {"confirmed": 4, "unconfirmed": 1}
-    duplicated = check(observed, settled).violations["duplicated"]
-    assert [v.order_id for v in duplicated] == [again, twice]
+    assert settled.told == 4 and settled.failed == {oid}
+    incremental = check(observed, settled)
+    _same(incremental, check(observed))
+    assert incremental.fates == {"confirmed": 2, "unconfirmed": 2}
+    assert [v.order_id for v in incremental.violations["duplicated"]] == [again]
+    assert [v.order_id for v in incremental.violations["unconfirmed"]] == [never, oid]
+
+
+def test_an_order_confirmed_that_houzz_never_told_shipped_makes_the_end_look_at_all() -> None:
+    """CartRover's ledger says Confirmed, Houzz never shipped it (a world where a reply told
+    CartRover more than happened): nothing was judged of it, so the end must look."""
+    houzz = FakeHouzz(program="seller", era="legacy", clock=Clock())
+    received: dict[str, int] = {}
+    shipment: dict[str, Shipment] = {}
+    settled = Settled(received, shipment, {}, {})
+    houzz.subscribe(settled.shipped, statuses=("Shipped",))
+    fine = _shipped(houzz, received, shipment)
+    unshipped = houzz.place_order()
+    received[unshipped] = 1
+    shipment[unshipped] = Shipment(unshipped, (Package("T9", "UPS"),))
+    ledger = {fine: "Confirmed", unshipped: "Confirmed"}
+    observed = end_state(
+        houzz=houzz, state=ConnectorState(ledger=ledger), received=received, shipped=shipment
+    )
+    incremental = check(observed, settled)
+    _same(incremental, check(observed))
+    assert [v.order_id for v in incremental.violations["unconfirmed"]] == [unshipped]

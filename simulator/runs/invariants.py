@@ -260,8 +260,17 @@ class Judge:
 def check(obs: Observations, settled: Settled | None = None) -> Verdict:
     """Every invariant over every order, and each order's outcome, in one pass.
 
-    ``settled``: the orders judged while the run went on (see ``Settled``); the pass skips
-    them and counts them confirmed, with the same verdict as a pass over every order."""
+    ``settled``: what was judged while the run went on (see ``Settled``); the pass only
+    reads CartRover's status of each order judged then, with the same verdict as a pass
+    over every order (when it cannot tell, it makes that pass)."""
+    verdict = _check(obs, settled)
+    if verdict is None:
+        verdict = _check(obs, None)  # an order Confirmed that Houzz never told Shipped
+        assert verdict is not None
+    return verdict
+
+
+def _check(obs: Observations, settled: Settled | None) -> Verdict | None:
     violations: dict[str, list[Violation]] = {key: [] for key in INVARIANTS}
     dup, unpaid = violations["duplicated"], violations["unpaid_shipped"]
     cancelled_shipped = violations["cancelled_shipped"]
@@ -282,13 +291,25 @@ def check(obs: Observations, settled: Settled | None = None) -> Verdict:
     unpaid_at_send, unpaid_at_ship = obs.unpaid_at_send, obs.unpaid_at_ship
     tracking_of = _tracking_lookup(obs.shipped)
     orders = obs.orders
-    done: AbstractSet[str] = settled.ids if settled is not None else frozenset()
+    early = 0  # Confirmed, and judged when Houzz told it Shipped (see Settled)
+    shipped_rest = 0  # of the others, those Shipped in Houzz
+    failed: AbstractSet[str] = frozenset()
+    touched: AbstractSet[str] = frozenset()
+    if settled is not None:
+        failed, touched = settled.failed, settled.touched_ids
     for oid in orders:
-        if oid in done:
-            continue  # judged as it settled: confirmed the common way (see Settled)
+        known = ledger.get(oid)
+        if (
+            known == "Confirmed"
+            and settled is not None
+            and oid not in failed
+            and oid not in touched
+        ):
+            early += 1
+            continue
         order = orders[oid]
         status = order.status
-        known = ledger.get(oid)
+        shipped_rest += status == SHIPPED
         times = received.get(oid, 0)
         if known == "Confirmed" and _confirmed_once(
             oid, order, times, tracking_of, unpaid_at_send, unpaid_at_ship
@@ -363,7 +384,9 @@ def check(obs: Observations, settled: Settled | None = None) -> Verdict:
             why = _why_unconfirmed(obs, order, numbers)
             unconfirmed.append(Violation("unconfirmed", oid, why))
     violations["lost"] = lost[SILENT] + lost[VISIBLE]
-    quickly += len(done)
+    if settled is not None and settled.told - shipped_rest != early:
+        return None  # not every order skipped above was told Shipped: see Settled
+    quickly += early
     if quickly:
         outcomes[CONNECTOR_OUTCOMES["Confirmed"]] += quickly
         fates[CONFIRMED] += quickly
@@ -392,22 +415,28 @@ def _confirmed_once(
 
 
 class Settled:
-    """The orders judged while a run goes on, as each settles, so that ``check`` at the end
-    covers only the rest (``check(obs, settled)``: the same verdict as a pass over all).
+    """What is judged of each order while a run goes on, as it settles, so that ``check``
+    at the end need not look at the order again (``check(obs, settled)``: the same
+    verdict as a pass over every order), and nothing is kept for it.
 
-    An order is judged here once it is confirmed the common way (``_confirmed_once``).
-    When Houzz tells it Shipped (``shipped``, a Houzz subscriber), the warehouse has
-    shipped it and CartRover has just posted its tracking: all but CartRover's own status
-    is known, and tested then, while the order is at hand. The runner calls ``sweep``
-    after each complete poll: an order CartRover has marked Confirmed since is judged;
-    one it has not is looked at once more at the next sweep, then left to the final pass.
-    Shipped is terminal in Houzz (``applies``) and Confirmed at CartRover, so neither
-    status moves again, and Houzz tells each order Shipped once. What could still change
-    the verdict is told through ``touched`` (a second receipt, an unpaid or cancelled
-    shipment noted for it): the order goes back to the final pass, judged there in its
-    place. ``received``, ``shipped_log`` and the notes are the warehouse's, live."""
+    When Houzz tells an order Shipped (``shipped``, a Houzz subscriber), the warehouse has
+    shipped it and CartRover has just posted its tracking: it is tested then, while the
+    order is at hand, for the common case (``_confirmed_once``: sent once, paid, every
+    number posted) but for CartRover's own status, which ``check`` reads at the end. Only
+    the orders that fail the test are kept (``failed``), with the number told (``told``).
+    Shipped is terminal in Houzz (``applies``), so Houzz tells each order Shipped once and
+    its status and tracking do not move again; what could still change the verdict is told
+    through ``touched`` (a second receipt, an unpaid or cancelled shipment noted for it),
+    and such an order is judged at the end as if nothing had been judged before.
 
-    __slots__ = ("_notes", "_received", "_tracking", "fresh", "ids", "retry", "touched_ids")
+    At the end an order Confirmed at CartRover, neither failed nor touched, counts as
+    confirmed the common way without a look: provided Houzz told it Shipped. ``check``
+    counts the orders Shipped in Houzz among the others; when ``told`` less that count is
+    not the number it counted without a look, one of those was never told Shipped, and it
+    makes the pass over every order instead. ``received``, ``shipped_log`` and the notes
+    are the warehouse's, live."""
+
+    __slots__ = ("_notes", "_received", "_tracking", "failed", "told", "touched_ids")
 
     def __init__(
         self,
@@ -419,10 +448,9 @@ class Settled:
         self._received = received
         self._tracking = _tracking_lookup(shipped_log)
         self._notes = (unpaid_at_send, unpaid_at_ship)
-        self.ids: set[str] = set()  # judged: confirmed the common way
-        self.fresh: list[str] = []  # Shipped in Houzz the common way since the last sweep
-        self.retry: list[str] = []  # not yet Confirmed at the last sweep
-        self.touched_ids: set[str] = set()  # never judged before the end
+        self.told = 0  # orders Houzz told Shipped
+        self.failed: set[str] = set()  # of those, not the common case when told
+        self.touched_ids: set[str] = set()  # judged at the end as if nothing was before
 
     @staticmethod
     def applies(table: Table) -> bool:
@@ -431,32 +459,17 @@ class Settled:
         return SHIPPED in table.terminal and not any(s == SHIPPED for s, _ in table.moves)
 
     def shipped(self, order: HouzzOrder, action: str) -> None:
-        """Houzz subscriber for Shipped: test the order now; it is judged at a sweep once
-        CartRover has it Confirmed."""
+        """Houzz subscriber for Shipped: test the order now (see the class doc)."""
+        self.told += 1
         oid = order.order_id
-        if _confirmed_once(oid, order, self._received.get(oid, 0), self._tracking, *self._notes):
-            self.fresh.append(oid)
+        if not _confirmed_once(
+            oid, order, self._received.get(oid, 0), self._tracking, *self._notes
+        ):
+            self.failed.add(oid)
 
     def touched(self, order_id: str) -> None:
         """Something that counts for the invariants happened to the order: judge it at the end."""
-        self.ids.discard(order_id)
         self.touched_ids.add(order_id)
-
-    def sweep(self, ledger: Mapping[str, str]) -> None:
-        """Judge the orders CartRover has marked Confirmed (``ledger``: its statuses) of
-        those Shipped since the last sweep, and of those to look at once more."""
-        ids, touched = self.ids, self.touched_ids
-        retry: list[str] = []
-        for oid in self.retry:
-            if ledger.get(oid) == "Confirmed" and oid not in touched:
-                ids.add(oid)
-        for oid in self.fresh:
-            if ledger.get(oid) != "Confirmed":
-                retry.append(oid)
-            elif oid not in touched:
-                ids.add(oid)
-        self.fresh = []
-        self.retry = retry
 
 
 def houzz_clock_pending(

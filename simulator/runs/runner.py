@@ -449,8 +449,6 @@ class _Run:
     def _polled(self, now: int) -> None:
         self.poll_times.append(now)
         self.poll_moments.append(next(self.moments))
-        if self.settled is not None:
-            self.settled.sweep(self.state().ledger)
 
     def _noticed(self, connector: Connector) -> None:
         """Tell the person who resolves held orders of the holds CartRover just made."""
