@@ -12,6 +12,9 @@ expectations. Same scenario, same seed: the same result, to the byte.
 The drain counts what has settled incrementally: one pass at the end of the order stream
 keeps the orders not yet settled (and counts those in flight), and each check after that
 only moves a pointer past the ones whose fate no longer changes (``invariants.Judge``).
+The invariants judge an order as it settles too: when Houzz ships it, the common case is
+tested with the order at hand, so the final ``check`` only reads CartRover's status of
+those (``invariants.Settled``).
 
 Memory: a run of 100,000 orders keeps no per-event record. The runner notes only the few
 moments the invariants need (an order sent or shipped unpaid, a cancelled order shipped);
