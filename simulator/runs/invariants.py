@@ -58,6 +58,7 @@ from houzzflow.simulator.houzz.state import (
     HouzzOrder,
 )
 from houzzflow.simulator.kernel.timeline import Happening, clock_text, describe
+from houzzflow.simulator.kernel.tracking import pack_tracking
 from houzzflow.simulator.world.backend import ShipmentLog
 
 # Invariant keys (as in a scenario's ``expect``) and their names.
@@ -398,7 +399,7 @@ def _confirmed_once(
     oid: str,
     order: HouzzOrder,
     times: int,
-    tracking_of: Callable[[str], str | None],
+    tracking_of: Callable[[str], int | str | None],
     unpaid_at_send: Mapping[str, object],
     unpaid_at_ship: Mapping[str, object],
 ) -> bool:
@@ -408,7 +409,7 @@ def _confirmed_once(
     return (
         times == 1
         and order.status == SHIPPED
-        and order.tracking == tracking_of(oid)
+        and order.tracking_packed == tracking_of(oid)
         and oid not in unpaid_at_send
         and oid not in unpaid_at_ship
     )
@@ -488,16 +489,18 @@ def houzz_clock_pending(
     return ""
 
 
-def _tracking_lookup(shipped: Mapping[str, Shipment]) -> Callable[[str], str | None]:
-    """order id -> the tracking numbers it shipped with, comma-joined (None: not shipped)."""
+def _tracking_lookup(shipped: Mapping[str, Shipment]) -> Callable[[str], int | str | None]:
+    """order id -> the tracking numbers it shipped with, packed as Houzz keeps an order's
+    (``kernel.tracking``; None: not shipped), so the common case compares two ints and
+    writes no number out."""
     if isinstance(shipped, ShipmentLog):
-        return shipped.tracking  # kept joined: no Shipment built per order
+        return shipped.tracking_packed
 
-    def tracking(order_id: str) -> str | None:
+    def tracking(order_id: str) -> int | str | None:
         shipment = shipped.get(order_id)
         if shipment is None:
             return None
-        return ",".join([p.tracking_number for p in shipment.packages])
+        return pack_tracking(",".join([p.tracking_number for p in shipment.packages]))
 
     return tracking
 
