@@ -10,6 +10,7 @@ point at the exact place to fix, and never print a secret.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import enum
@@ -521,9 +522,31 @@ def validate_checked(
     return value
 
 
+# The shipped files' quick parse (``load_shipped``): libyaml's safe loader when there is one.
+_QUICK_LOADER = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
+
+
 def load_shipped(name: str, model: type[M], check: Callable[[M, SourceDoc], list[Diagnostic]]) -> M:
     """A data file shipped inside the engine (``engine/NAME``), validated and checked."""
     from importlib import resources
 
     text = resources.files("houzzflow.engine").joinpath(name).read_text(encoding="utf-8")
-    return validate_checked(load_yaml_text(text, f"engine/{name}"), model, check)
+    return load_trusted(text, f"engine/{name}", model, check)
+
+
+def load_trusted(
+    text: str, file: str, model: type[M], check: Callable[[M, SourceDoc], list[Diagnostic]]
+) -> M:
+    """``validate_checked(load_yaml_text(text, file), model, check)`` for a file houzzflow
+    ships, which every start-up reads: parsed without noting where each value was written
+    (by libyaml when PyYAML has it), as only a broken file needs that, to say where. A file
+    the quick way does not accept is read again the careful way, which says what is wrong
+    and where. tests/test_startup.py checks that both ways give the same data."""
+    try:
+        data = yaml.load(text, Loader=_QUICK_LOADER)
+    except yaml.YAMLError:
+        data = None
+    if isinstance(data, dict):
+        with contextlib.suppress(InputError):
+            return validate_checked(SourceDoc(file, data), model, check)
+    return validate_checked(load_yaml_text(text, file), model, check)

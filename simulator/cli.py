@@ -535,7 +535,7 @@ def _show_text(text: str) -> None:
 
     from houzzflow.simulator.output import write_stdout
 
-    if sys.stdout is None:  # closed: write_stdout says so
+    if sys.stdout is None or not _may_be_terminal():  # closed (write_stdout says so), or a file
         write_stdout(text)
         return
     console = _console()
@@ -1185,6 +1185,20 @@ def _progress_bar(
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(what, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _may_be_terminal() -> bool:
+    """False when rich would not take standard output for a terminal (a file or a pipe, and
+    no TTY_COMPATIBLE or FORCE_COLOR saying otherwise), told without importing rich."""
+    import os
+    import sys
+
+    if os.environ.get("TTY_COMPATIBLE") or "FORCE_COLOR" in os.environ:
+        return True
+    try:
+        return bool(sys.stdout.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 def _console(*, stderr: bool = False) -> Console:

@@ -32,10 +32,16 @@ from houzzflow.simulator.houzz.names import (
     PLACE,
     SHIP,
 )
-from houzzflow.simulator.houzz.orders import HouzzOrder, history_code
+from houzzflow.simulator.houzz.orders import (
+    HouzzOrder,
+    history_code,
+    history_length,
+    record_change,
+)
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.streams import Keyed, unit
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
+from houzzflow.simulator.kernel.tracking import pack_tracking
 
 Subscriber = Callable[[HouzzOrder, str], None]
 
@@ -51,6 +57,7 @@ def _still_new(order: HouzzOrder, stamp: int) -> bool:
 
 def _still_charged(order: HouzzOrder, stamp: int) -> bool:
     # Charged leads only to Shipped, Cancelled or a lapse: once it left, this charge is over.
+    # (The status first: reading when it was charged decodes the history.)
     return order.status == CHARGED and order.charged_at == stamp
 
 
@@ -73,8 +80,8 @@ def _detail(order: HouzzOrder, action: str) -> str:
         return f"tracking {order.tracking.replace(',', ', ') or 'none'}" + (
             f" via {method}" if method else ""
         )
-    if action == CANCEL and (order.cancel_code or order.comments):
-        code, comments = order.cancel_code, order.comments
+    if action == CANCEL and order.cancel_note is not None:
+        code, comments = order.cancel_note
         return f"code {code or '-'}: {comments}" if comments else f"code {code}"
     return ""
 
@@ -162,7 +169,7 @@ class Lifecycle:
         already lived through Houzz's clocks up to now."""
         status = self.table.initial
         order = HouzzOrder(order_id, status, when, when, items)
-        order.history_codes = [when, self._placed]
+        record_change(order, when, self._placed)
         self.orders[order_id] = order
         index = self.index
         times = index.times  # ListingIndex.add, inlined
@@ -173,8 +180,6 @@ class Lifecycle:
         index.last_listing = None  # a listing read before this change is out of date
         if self.timeline is not None:
             self._tell(when, order_id, "customer", PLACE, "", status)
-        if status == CHARGED:
-            order.charged_at = when
         for notify in self._heard[status]:
             notify(order, PLACE)
         # Houzz's clocks last, so subscribers see Place before anything caught up since then.
@@ -200,7 +205,7 @@ class Lifecycle:
         """Whether this charge of the order fails: its draw is keyed by the order and the
         length of its history (each attempt follows a different history)."""
         key = self.charges.key(order.order_id)
-        return unit(key, len(order.history_codes)) < rate
+        return unit(key, 2 * history_length(order)) < rate
 
     def _lapse_due(self, order: HouzzOrder, stamp: int, due: int) -> None:
         if not _still_charged(order, stamp):
@@ -253,11 +258,10 @@ class Lifecycle:
                 self._change(order, declined, CHARGE_DECLINED, "houzz", now, "card declined")
                 return Ack(False, "the card was declined; the order is Failed to Charge")
         if action == SHIP:
-            order.tracking = _tracking_text(tracking)
+            order.tracking_packed = pack_tracking(_tracking_text(tracking))
             order.shipping_method = method
         elif action == CANCEL:
-            order.cancel_code = cancel_code
-            order.comments = comments
+            order.cancel_note = (cancel_code, comments) if cancel_code or comments else None
         if self.timeline is None:
             self._change(order, step, action, actor, now)
         else:
@@ -286,7 +290,15 @@ class Lifecycle:
         dest, code, told = step
         order.status = dest
         order.modified = at
-        order.history_codes += (at, code)
+        # record_change, inlined: this is the per-change hot path, so the fields' widths are
+        # written out (42 = ENTRY_BITS, 10 = CODE_BITS, 2**32 = DELTA_LIMIT, 1024 = CODE_MASK +
+        # 1: tests/test_order_store.py checks) and no global is looked up.
+        packed = order.history_codes
+        delta = at - order.created
+        if 0 <= delta < 4294967296 and type(packed) is int and code < 1024:
+            order.history_codes = (packed << 42) | (delta << 10) | code
+        else:
+            record_change(order, at, code)
         order.view = None
         index = self.index
         if index.by_modified:  # ListingIndex.add, inlined: this is the per-change hot path
@@ -297,10 +309,8 @@ class Lifecycle:
                 times.append(at)
                 entries.append(order)
         index.last_listing = None  # a listing read before this change is out of date
-        if dest == CHARGED:
-            order.charged_at = at
-            if self._lapse:
-                self._lapses.add(order, at)
+        if dest == CHARGED and self._lapse:
+            self._lapses.add(order, at)
         if self.timeline is not None:
             self._tell(at, order.order_id, actor, action, detail, dest)
         for notify in told:

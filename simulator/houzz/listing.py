@@ -18,7 +18,12 @@ from typing import Literal
 from houzzflow.engine.machine import MachineDef
 from houzzflow.engine.ports import OrderView, Page
 from houzzflow.simulator.houzz.names import PAGE_DRIFT
-from houzzflow.simulator.houzz.orders import HouzzOrder, history_code
+from houzzflow.simulator.houzz.orders import (
+    FAULT_ACTOR,
+    HouzzOrder,
+    history_code,
+    record_change,
+)
 from houzzflow.simulator.kernel.faults import FaultInjector
 
 WindowField = Literal["modified", "created"]
@@ -259,7 +264,7 @@ class ListingIndex:
             return False
         order = candidates[faults.choose(len(candidates))]
         order.modified = now
-        order.history_codes += (now, history_code("fault", PAGE_DRIFT, order.status))
+        record_change(order, now, history_code(FAULT_ACTOR, PAGE_DRIFT, order.status))
         order.view = None
         self.add(order, now)
         self.last_listing = None  # a listing read before this change is out of date

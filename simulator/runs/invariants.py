@@ -37,6 +37,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,7 @@ from houzzflow.simulator.houzz.state import (
     HouzzOrder,
 )
 from houzzflow.simulator.kernel.timeline import Happening, clock_text, describe
+from houzzflow.simulator.kernel.tracking import pack_tracking
 from houzzflow.simulator.world.backend import ShipmentLog
 
 # Invariant keys (as in a scenario's ``expect``) and their names.
@@ -256,8 +258,20 @@ class Judge:
         )
 
 
-def check(obs: Observations) -> Verdict:
-    """Every invariant over every order, and each order's outcome, in one pass."""
+def check(obs: Observations, settled: Settled | None = None) -> Verdict:
+    """Every invariant over every order, and each order's outcome, in one pass.
+
+    ``settled``: what was judged while the run went on (see ``Settled``); the pass only
+    reads CartRover's status of each order judged then, with the same verdict as a pass
+    over every order (when it cannot tell, it makes that pass)."""
+    verdict = _check(obs, settled)
+    if verdict is None:
+        verdict = _check(obs, None)  # an order Confirmed that Houzz never told Shipped
+        assert verdict is not None
+    return verdict
+
+
+def _check(obs: Observations, settled: Settled | None) -> Verdict | None:
     violations: dict[str, list[Violation]] = {key: [] for key in INVARIANTS}
     dup, unpaid = violations["duplicated"], violations["unpaid_shipped"]
     cancelled_shipped = violations["cancelled_shipped"]
@@ -277,19 +291,30 @@ def check(obs: Observations) -> Verdict:
     quickly = 0  # confirmed, told by the common case's test
     unpaid_at_send, unpaid_at_ship = obs.unpaid_at_send, obs.unpaid_at_ship
     tracking_of = _tracking_lookup(obs.shipped)
-    for oid, order in obs.orders.items():
-        status = order.status
+    orders = obs.orders
+    early = 0  # Confirmed, and judged when Houzz told it Shipped (see Settled)
+    shipped_rest = 0  # of the others, those Shipped in Houzz
+    failed: AbstractSet[str] = frozenset()
+    touched: AbstractSet[str] = frozenset()
+    if settled is not None:
+        failed, touched = settled.failed, settled.touched_ids
+    for oid in orders:
         known = ledger.get(oid)
-        times = received.get(oid, 0)
         if (
             known == "Confirmed"
-            and times == 1
-            and status == SHIPPED
-            and order.tracking == tracking_of(oid)
-            and oid not in unpaid_at_send
-            and oid not in unpaid_at_ship
+            and settled is not None
+            and oid not in failed
+            and oid not in touched
         ):
-            # The common case, cheaply: sent once, paid, confirmed with every number.
+            early += 1
+            continue
+        order = orders[oid]
+        status = order.status
+        shipped_rest += status == SHIPPED
+        times = received.get(oid, 0)
+        if known == "Confirmed" and _confirmed_once(
+            oid, order, times, tracking_of, unpaid_at_send, unpaid_at_ship
+        ):
             quickly += 1
             continue
         fate = judge.fate(oid, order)
@@ -360,12 +385,92 @@ def check(obs: Observations) -> Verdict:
             why = _why_unconfirmed(obs, order, numbers)
             unconfirmed.append(Violation("unconfirmed", oid, why))
     violations["lost"] = lost[SILENT] + lost[VISIBLE]
+    if settled is not None and settled.told - shipped_rest != early:
+        return None  # not every order skipped above was told Shipped: see Settled
+    quickly += early
     if quickly:
         outcomes[CONNECTOR_OUTCOMES["Confirmed"]] += quickly
         fates[CONFIRMED] += quickly
-    orders = obs.orders
     accounted = sum(judge.declined(oid, orders[oid]) for oid in state.held if oid in orders)
     return Verdict(violations, outcomes, 0, by_design, len(stuck), fates, accounted)
+
+
+def _confirmed_once(
+    oid: str,
+    order: HouzzOrder,
+    times: int,
+    tracking_of: Callable[[str], int | str | None],
+    unpaid_at_send: Mapping[str, object],
+    unpaid_at_ship: Mapping[str, object],
+) -> bool:
+    """Whether an order Confirmed at CartRover is the common case, told cheaply: sent once,
+    paid when sent and shipped, Shipped in Houzz with every number the warehouse shipped.
+    Its fate is ``confirmed`` and it breaks no invariant."""
+    return (
+        times == 1
+        and order.status == SHIPPED
+        and order.tracking_packed == tracking_of(oid)
+        and oid not in unpaid_at_send
+        and oid not in unpaid_at_ship
+    )
+
+
+class Settled:
+    """What is judged of each order while a run goes on, as it settles, so that ``check``
+    at the end need not look at the order again (``check(obs, settled)``: the same
+    verdict as a pass over every order), and nothing is kept for it.
+
+    When Houzz tells an order Shipped (``shipped``, a Houzz subscriber), the warehouse has
+    shipped it and CartRover has just posted its tracking: it is tested then, while the
+    order is at hand, for the common case (``_confirmed_once``: sent once, paid, every
+    number posted) but for CartRover's own status, which ``check`` reads at the end. Only
+    the orders that fail the test are kept (``failed``), with the number told (``told``).
+    Shipped is terminal in Houzz (``applies``), so Houzz tells each order Shipped once and
+    its status and tracking do not move again; what could still change the verdict is told
+    through ``touched`` (a second receipt, an unpaid or cancelled shipment noted for it),
+    and such an order is judged at the end as if nothing had been judged before.
+
+    At the end an order Confirmed at CartRover, neither failed nor touched, counts as
+    confirmed the common way without a look: provided Houzz told it Shipped. ``check``
+    counts the orders Shipped in Houzz among the others; when ``told`` less that count is
+    not the number it counted without a look, one of those was never told Shipped, and it
+    makes the pass over every order instead. ``received``, ``shipped_log`` and the notes
+    are the warehouse's, live."""
+
+    __slots__ = ("_notes", "_received", "_tracking", "failed", "told", "touched_ids")
+
+    def __init__(
+        self,
+        received: Mapping[str, int],
+        shipped_log: Mapping[str, Shipment],
+        unpaid_at_send: Mapping[str, object],
+        unpaid_at_ship: Mapping[str, object],
+    ) -> None:
+        self._received = received
+        self._tracking = _tracking_lookup(shipped_log)
+        self._notes = (unpaid_at_send, unpaid_at_ship)
+        self.told = 0  # orders Houzz told Shipped
+        self.failed: set[str] = set()  # of those, not the common case when told
+        self.touched_ids: set[str] = set()  # judged at the end as if nothing was before
+
+    @staticmethod
+    def applies(table: Table) -> bool:
+        """Whether orders can be judged as they settle in this Houzz lifecycle: Shipped is
+        terminal (nothing leaves it: machine.py checks a terminal state has no move out)."""
+        return SHIPPED in table.terminal and not any(s == SHIPPED for s, _ in table.moves)
+
+    def shipped(self, order: HouzzOrder, action: str) -> None:
+        """Houzz subscriber for Shipped: test the order now (see the class doc)."""
+        self.told += 1
+        oid = order.order_id
+        if not _confirmed_once(
+            oid, order, self._received.get(oid, 0), self._tracking, *self._notes
+        ):
+            self.failed.add(oid)
+
+    def touched(self, order_id: str) -> None:
+        """Something that counts for the invariants happened to the order: judge it at the end."""
+        self.touched_ids.add(order_id)
 
 
 def houzz_clock_pending(
@@ -384,16 +489,18 @@ def houzz_clock_pending(
     return ""
 
 
-def _tracking_lookup(shipped: Mapping[str, Shipment]) -> Callable[[str], str | None]:
-    """order id -> the tracking numbers it shipped with, comma-joined (None: not shipped)."""
+def _tracking_lookup(shipped: Mapping[str, Shipment]) -> Callable[[str], int | str | None]:
+    """order id -> the tracking numbers it shipped with, packed as Houzz keeps an order's
+    (``kernel.tracking``; None: not shipped), so the common case compares two ints and
+    writes no number out."""
     if isinstance(shipped, ShipmentLog):
-        return shipped.tracking  # kept joined: no Shipment built per order
+        return shipped.tracking_packed
 
-    def tracking(order_id: str) -> str | None:
+    def tracking(order_id: str) -> int | str | None:
         shipment = shipped.get(order_id)
         if shipment is None:
             return None
-        return ",".join([p.tracking_number for p in shipment.packages])
+        return pack_tracking(",".join([p.tracking_number for p in shipment.packages]))
 
     return tracking
 

@@ -12,11 +12,10 @@ when a file cannot be used.
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from houzzflow.engine.diagnostics import Diagnostic, InputError, Severity
 from houzzflow.engine.policy import PROGRAM_NAMES, STATUS_NAMES, Policy, format_duration
@@ -30,6 +29,9 @@ from houzzflow.simulator.runs.gaps import Gap, assumption_gaps
 from houzzflow.simulator.runs.invariants import INVARIANTS, SILENT, VISIBLE, Violation
 from houzzflow.simulator.runs.runner import SHOWN, RunResult, run_scenario, span_text, told
 from houzzflow.simulator.runs.scenario import load_scenario
+
+if TYPE_CHECKING:  # JUnit only: not imported for a plain run
+    import xml.etree.ElementTree as ET
 
 __all__ = [
     "FORMATS",
@@ -459,6 +461,8 @@ def junit_report(
     """One testsuite per file (with its run's ``time``), one testcase per expectation, so a
     dashboard shows each failed expectation on its own; a file that cannot be used is a
     testcase with an ``error`` that gives the diagnostics' locations."""
+    import xml.etree.ElementTree as ET
+
     times = list(seconds) if seconds is not None else [0.0] * len(results)
     suites = ET.Element("testsuites", {"name": "houzzflow run"})
     totals = Counter[str]()
@@ -476,6 +480,8 @@ def junit_report(
 
 
 def _junit_suite(item: Item, shown: int, spent: float) -> ET.Element:
+    import xml.etree.ElementTree as ET
+
     if isinstance(item, Unreadable):
         suite = ET.Element("testsuite", {"name": item.file, "file": item.file})
         case = ET.SubElement(

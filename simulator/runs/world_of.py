@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from houzzflow.engine.policy import Policy
-from houzzflow.simulator.harness import HarnessConfig, HouzzHarness
 from houzzflow.simulator.kernel.faults import FaultPlan
 from houzzflow.simulator.runs.scenario import (
     FaultsSpec,
@@ -24,6 +24,9 @@ from houzzflow.simulator.runs.scenario import (
 )
 from houzzflow.simulator.world.customers import Burst, OrderStream
 from houzzflow.simulator.world.staff import Habit, Staff
+
+if TYPE_CHECKING:  # the harness (and the judge it carries) is not needed to run a scenario
+    from houzzflow.simulator.harness import HarnessConfig, HouzzHarness
 
 
 def order_stream(o: OrdersSpec) -> OrderStream:
@@ -79,6 +82,8 @@ def scenario_config(scenario: Scenario, base: HarnessConfig | None = None) -> Ha
     ``base`` keeps its epoch. The warehouse and the connector are left out: over HTTP, the
     connector under test is the client.
     """
+    from houzzflow.simulator.harness import HarnessConfig
+
     base = base or HarnessConfig()
     world = scenario.spec.world
     policy = scenario.policy
@@ -106,4 +111,6 @@ def scenario_harness(
 ) -> HouzzHarness:
     """A harness holding the world of a scenario file (``houzzflow serve --scenario``);
     raises ``InputError`` (file:line:column for every mistake) when the file is unusable."""
+    from houzzflow.simulator.harness import HouzzHarness
+
     return HouzzHarness.from_config(scenario_config(load_scenario(path, overrides), base))

@@ -21,6 +21,8 @@ from houzzflow.engine.ports import Ack, Outcome, Package, Shipment
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.streams import Keyed, Streams, bits, unit
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
+from houzzflow.simulator.kernel.tracking import NUMBER_BITS, unpack_tracking
+from houzzflow.simulator.kernel.tracking import UPS_TRACKING as _TRACKING
 
 # The label of an order's shipment on the clock, with its order id (see
 # houzzflow.simulator.kernel.clock).
@@ -28,9 +30,6 @@ SHIPMENT = "shipment"
 
 SHIPPING_METHODS = ("UPS Ground", "UPS 2nd Day Air", "UPS Next Day Air")
 _METHODS = len(SHIPPING_METHODS)
-_METHOD_CODES = tuple(chr(48 + i) for i in range(_METHODS))  # one character each: "0", "1"...
-_TRACKING = "1Z%016X"  # UPS-style: 1Z and 16 hex digits (%-formatting is the fastest here)
-_ONE_PACKAGE = tuple(";" + code for code in _METHOD_CODES)  # a one-package record's ending
 _OK = Ack(True)
 # The slots of an order's keyed draws: its delay, its package count, then two a package
 # (tracking number, shipping method). An order is received once and ships once.
@@ -60,41 +59,141 @@ def _shipment(order_id: str, packages: tuple[Package, ...]) -> Shipment:
     return shipment
 
 
-class ShipmentLog(Mapping[str, Shipment]):
-    """Every order the warehouse shipped -> its ``Shipment`` (a read-only mapping).
+# A shipment record packs every package in one int: its tracking numbers as
+# ``kernel.tracking.pack_tracking`` packs them (a leading 1 bit, then 64 bits a number),
+# followed by METHOD_BITS a package, first package first: the index of its shipping method
+# in SHIPPING_METHODS.
+_METHOD_BITS = 2
+_PACKAGE_BITS = NUMBER_BITS + _METHOD_BITS
+_METHOD_MASK = (1 << _METHOD_BITS) - 1
 
-    Memory: a run keeps every shipment to its end, so each is kept as one string, its
-    tracking numbers comma-joined, then ``;`` and one character per package naming its
-    shipping method ("0" for the first of ``SHIPPING_METHODS``): about 90 bytes, where a
-    Shipment with its tuple, Package objects and numbers takes about 340. The ``Shipment``
-    is rebuilt when asked for.
+
+def _split(record: int) -> tuple[int, int, int]:
+    """(package count, packed tracking numbers, packed method indexes) of a record."""
+    count = (record.bit_length() - 1) // _PACKAGE_BITS
+    shift = count * _METHOD_BITS
+    return count, record >> shift, record & ((1 << shift) - 1)
+
+
+def _packages_of(record: int) -> list[tuple[str, str]]:
+    """(tracking number, shipping method) of each package of a shipment record, in order."""
+    count, numbers, methods = _split(record)
+    return [
+        (number, SHIPPING_METHODS[(methods >> (_METHOD_BITS * (count - 1 - i))) & _METHOD_MASK])
+        for i, number in enumerate(unpack_tracking(numbers).split(","))
+    ]
+
+
+# The warehouse keeps one int an order it received (``Warehouse._books``): the shipment
+# record above (0 until it ships) shifted left AT_BITS, and the second of its first receipt
+# counted from the warehouse's start. One dict entry an order, where a dict of receipts and
+# another of shipments took two.
+_AT_BITS = 48  # 8.9 million years of seconds: far past any run (engine.limits)
+_AT_MASK = (1 << _AT_BITS) - 1
+
+
+class ShipmentLog(Mapping[str, Shipment]):
+    """Every order the warehouse shipped -> its ``Shipment`` (a read-only mapping, in the
+    order the orders were received).
+
+    Memory: a run keeps every shipment to its end, so each is kept as one int packing its
+    packages' tracking numbers (64 bits each: the warehouse's numbers are 1Z and 16 hex
+    digits) and shipping methods, beside the order's receipt (``_books``): 48 to 64 bytes,
+    where a string of the numbers took 70 to 110 and a Shipment with its tuple, Package
+    objects and numbers about 340. The ``Shipment`` is rebuilt when asked for.
     """
 
-    __slots__ = ("_records",)
+    __slots__ = ("_books", "count")
 
-    def __init__(self) -> None:
-        self._records: dict[str, str] = {}
+    def __init__(self, books: dict[str, int]) -> None:
+        self._books = books
+        self.count = 0  # the orders shipped (the warehouse counts them as it ships)
 
     def __getitem__(self, order_id: str) -> Shipment:
-        numbers, _, methods = self._records[order_id].rpartition(";")
-        packages = zip(numbers.split(","), methods, strict=True)
-        return Shipment(
-            order_id, tuple(Package(n, SHIPPING_METHODS[ord(m) - 48]) for n, m in packages)
-        )
+        record = self._books.get(order_id, 0) >> _AT_BITS
+        if not record:
+            raise KeyError(order_id)
+        packages = _packages_of(record)
+        return Shipment(order_id, tuple(Package(n, m) for n, m in packages))
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._records)
+        return (order_id for order_id, book in self._books.items() if book > _AT_MASK)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self.count
 
     def __contains__(self, order_id: object) -> bool:
-        return order_id in self._records
+        return isinstance(order_id, str) and self._books.get(order_id, 0) > _AT_MASK
+
+    def tracking_packed(self, order_id: str) -> int | None:
+        """The order's tracking numbers as ``kernel.tracking.pack_tracking`` packs them (None
+        when it did not ship): equal to ``HouzzOrder.tracking_packed`` when Houzz was given
+        the same numbers, compared without writing either out."""
+        record = self._books.get(order_id, 0) >> _AT_BITS
+        if not record:
+            return None
+        if record >> _PACKAGE_BITS == 1:  # one package: the common case
+            return record >> _METHOD_BITS
+        return _split(record)[1]
 
     def tracking(self, order_id: str) -> str | None:
         """The order's tracking numbers, comma-joined (None when it did not ship)."""
-        record = self._records.get(order_id)
-        return None if record is None else record[: record.rindex(";")]
+        packed = self.tracking_packed(order_id)
+        return None if packed is None else unpack_tracking(packed)
+
+
+class _Received(Mapping[str, int]):
+    """A read-only view of every order the warehouse received (the keys of its books)."""
+
+    __slots__ = ("_books",)
+
+    def __init__(self, books: dict[str, int]) -> None:
+        self._books = books
+
+    def __getitem__(self, order_id: str) -> int:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._books)
+
+    def __len__(self) -> int:
+        return len(self._books)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._books
+
+
+class Receipts(_Received):
+    """Every order the warehouse received -> how many times (a read-only mapping).
+
+    Memory: every order is received, nearly always once, so the count is not kept per order:
+    an order in ``books`` was received once, or as often as ``repeats`` says (order id ->
+    receipts, only for orders received more than once).
+    """
+
+    __slots__ = ("_repeats",)
+
+    def __init__(self, books: dict[str, int], repeats: dict[str, int]) -> None:
+        super().__init__(books)
+        self._repeats = repeats
+
+    def __getitem__(self, order_id: str) -> int:
+        if order_id not in self._books:
+            raise KeyError(order_id)
+        return self._repeats.get(order_id, 1)
+
+
+class ReceiptTimes(_Received):
+    """Every order the warehouse received -> the second it was first received (read-only)."""
+
+    __slots__ = ("_start",)
+
+    def __init__(self, books: dict[str, int], start: int) -> None:
+        super().__init__(books)
+        self._start = start
+
+    def __getitem__(self, order_id: str) -> int:
+        return (self._books[order_id] & _AT_MASK) + self._start
 
 
 class Warehouse:
@@ -129,10 +228,13 @@ class Warehouse:
         self.refuse_cancel_after_ship = refuse_cancel_after_ship
         # A scripted world (a replayed counterexample) decides when each order ships.
         self.auto_ship = auto_ship
-        self.received: dict[str, int] = {}  # order id -> how many times it was received
-        self.received_at: dict[str, int] = {}  # order id -> when it was first received
-        self.shipped = ShipmentLog()
-        self._records = self.shipped._records
+        # order id -> (shipment record << _AT_BITS) | (first receipt - _start): see above.
+        self._books: dict[str, int] = {}
+        self._start = clock.now
+        self._repeats: dict[str, int] = {}  # order id -> receipts, when more than one
+        self.received = Receipts(self._books, self._repeats)  # order id -> receipts
+        self.received_at = ReceiptTimes(self._books, self._start)  # order id -> first receipt
+        self.shipped = ShipmentLog(self._books)
         self.cancelled: set[str] = set()
         self._unreported: list[Shipment] = []
         # The shipping calendar: second -> the orders due to ship then, in the order their
@@ -146,10 +248,16 @@ class Warehouse:
     def send_order(self, order_id: str) -> Ack:
         """Receive an order; the first receipt schedules its shipment, a repeat is counted."""
         now = self.clock.now
-        times = self.received.get(order_id, 0) + 1
-        self.received[order_id] = times
-        if times == 1:
-            self.received_at[order_id] = now
+        books = self._books
+        if order_id in books:
+            times = self._repeats.get(order_id, 1) + 1
+            self._repeats[order_id] = times
+        else:
+            times = 1
+            since = now - self._start
+            if since > _AT_MASK:
+                raise ValueError(f"the warehouse counts receipts up to {_AT_MASK} seconds")
+            books[order_id] = since
             if self.auto_ship:
                 low, high = self.ship_delay
                 key = self.draws.key(order_id)
@@ -169,11 +277,11 @@ class Warehouse:
 
     def has_order(self, order_id: str) -> bool:
         """Whether the warehouse ever received this order (cancelled or not)."""
-        return order_id in self.received
+        return order_id in self._books
 
     def cancel_order(self, order_id: str) -> Ack:
         """Stop an order: accepted before it ships, refused after (see the class doc)."""
-        if order_id not in self.received:
+        if order_id not in self._books:
             return Ack(False, f"order {order_id} was never received")
         if order_id in self.cancelled:
             return _OK
@@ -194,7 +302,8 @@ class Warehouse:
         return reported
 
     def ship(self, order_id: str) -> None:
-        """Ship a received order now (unless it was cancelled or already shipped)."""
+        """Ship a received order now (unless it was cancelled or already shipped; an order
+        never received is not shipped)."""
         self._ship(order_id)
 
     def _schedule(self, when: int, order_id: str) -> None:
@@ -228,27 +337,36 @@ class Warehouse:
             ship(cast(str, due[i + 1]))
 
     def _ship(self, order_id: str) -> bool:
-        """Ship the order now; False when it was cancelled or has already shipped."""
-        records = self._records
-        if order_id in records or order_id in self.cancelled:
+        """Ship the order now; False when it was never received, was cancelled or has
+        already shipped."""
+        books = self._books
+        book = books.get(order_id)
+        if book is None or book > _AT_MASK or order_id in self.cancelled:
             return False
         key = self.draws.key(order_id)
         low, high = self.packages
         count = low if low == high else low + int(unit(key, _COUNT) * (high - low + 1))
         if count == 1:  # the draws below, unrolled for the common case
-            number = _TRACKING % bits(key, _PACKAGE)
+            bits64 = bits(key, _PACKAGE)
             method = int(unit(key, _PACKAGE + 1) * _METHODS)
-            packages: tuple[Package, ...] = (_package(number, SHIPPING_METHODS[method]),)
-            records[order_id] = number + _ONE_PACKAGE[method]
+            packages: tuple[Package, ...] = (
+                _package(_TRACKING % bits64, SHIPPING_METHODS[method]),
+            )
+            record = (((1 << NUMBER_BITS) | bits64) << _METHOD_BITS) | method
         else:
-            numbers = []
-            methods = []
+            numbers = methods = 1
+            made = []
             for slot in range(_PACKAGE, _PACKAGE + 2 * count, 2):
-                numbers.append(_TRACKING % bits(key, slot))
-                methods.append(int(unit(key, slot + 1) * _METHODS))
-            packages = tuple(map(_package, numbers, [SHIPPING_METHODS[m] for m in methods]))
-            codes = "".join([_METHOD_CODES[m] for m in methods])
-            records[order_id] = f"{','.join(numbers)};{codes}"
+                bits64 = bits(key, slot)
+                method = int(unit(key, slot + 1) * _METHODS)
+                numbers = (numbers << NUMBER_BITS) | bits64
+                methods = (methods << _METHOD_BITS) | method
+                made.append(_package(_TRACKING % bits64, SHIPPING_METHODS[method]))
+            packages = tuple(made)
+            shift = count * _METHOD_BITS
+            record = (numbers << shift) | (methods & ((1 << shift) - 1))
+        books[order_id] = (record << _AT_BITS) | book
+        self.shipped.count += 1
         self._unreported.append(_shipment(order_id, packages))
         if self.timeline is not None:
             tracking = ", ".join(p.tracking_number for p in packages)

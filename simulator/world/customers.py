@@ -18,6 +18,7 @@ from array import array
 from dataclasses import dataclass
 from functools import partial
 
+from houzzflow.simulator.houzz.orders import history_length
 from houzzflow.simulator.houzz.state import CANCEL, FAILED_TO_CHARGE, FakeHouzz, HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.streams import Keyed, Streams, unit
@@ -219,7 +220,7 @@ class Customers:
         stream = self._stream
         # Keyed by the order and its history's length: this failure of this order.
         key = self._fixes.key(order.order_id)
-        n = len(order.history_codes)
+        n = 2 * history_length(order)
         probability = stream.fix_payment_probability
         if probability < 1.0 and unit(key, n) >= probability:
             return

@@ -1,6 +1,8 @@
 """The warehouse as the invariants watch it: a ``Warehouse`` that notes, at the moment it
 happens, an order received while it was not Charged in Houzz, and one shipped unpaid or
-after it was cancelled (``runs.invariants`` judges from these notes).
+after it was cancelled (``runs.invariants`` judges from these notes), and telling
+``touched`` of each (and of a second receipt): what can change the verdict of an order
+already judged as it settled (``invariants.Settled``).
 
 Used by scenario runs and by the harness's warehouse for a connector under test.
 """
@@ -8,6 +10,7 @@ Used by scenario runs and by the harness's warehouse for a connector under test.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from houzzflow.engine.ports import Ack
@@ -26,12 +29,16 @@ class ObservedWarehouse(Warehouse):
         self.unpaid_at_ship: dict[str, tuple[int, str]] = {}
         self.cancelled_at_ship: dict[str, int] = {}
         self.ship_moments: dict[str, int] = {}
+        self.touched: Callable[[str], None] = _untouched
 
     def send_order(self, order_id: str) -> Ack:
-        if order_id not in self.received:
+        if order_id not in self._books:  # the receipts themselves: no mapping view between
             order = self._houzz.orders.get(order_id)
             if order is not None and order.status != CHARGED:
                 self.unpaid_at_send[order_id] = (self.clock.now, order.status)
+                self.touched(order_id)
+        else:
+            self.touched(order_id)  # a second receipt
         return Warehouse.send_order(self, order_id)
 
     def _ship(self, order_id: str) -> bool:
@@ -41,6 +48,12 @@ class ObservedWarehouse(Warehouse):
         if status == CANCELLED:
             self.cancelled_at_ship[order_id] = self.clock.now
             self.ship_moments[order_id] = next(self._moments)
+            self.touched(order_id)
         elif status != CHARGED:
             self.unpaid_at_ship[order_id] = (self.clock.now, status)
+            self.touched(order_id)
         return True
+
+
+def _untouched(order_id: str) -> None:
+    """No order is judged as it settles (the harness's warehouse)."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Literal
 
+from houzzflow.simulator.houzz.orders import history_length
 from houzzflow.simulator.houzz.state import CANCEL, CHARGE, PLACE, PROCESS, FakeHouzz, HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.streams import Keyed, Streams, unit
@@ -130,7 +131,7 @@ class StaffAtWork:
         allowed = self._allowed
         key = self.draws.key(order.order_id)
         # Two draws (decide, wait) per habit, numbered from the order's history's length.
-        n = len(order.history_codes) * 3
+        n = history_length(order) * 6
         for name, habit in self._habits:
             if (
                 habit.mode != "never"
