@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import cast
 
+from houzzflow.engine.native import mypyc_attr
 from houzzflow.engine.ports import Ack, Package, Shipment
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
@@ -93,6 +94,7 @@ class ShipmentLog(Mapping[str, Shipment]):
         return None if record is None else record[: record.rindex(";")]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # subclassed outside the compiled modules
 class Warehouse:
     """A warehouse on the simulated clock; draws delays, package counts and tracking
     numbers from ``rng``. ``ship_delay`` and ``packages`` are inclusive ranges."""
