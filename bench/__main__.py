@@ -215,6 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from-json", type=Path, help="render a saved run instead of running")
     parser.add_argument("--profile", type=int, metavar="N", help="cProfile a run of N orders")
     args = parser.parse_args(argv)
+    from houzzflow.engine.native import build_name
+
+    if build_name() != "pure Python":
+        # Its in-process figures would be labelled pure Python; it runs the copy itself.
+        parser.error(
+            f"this process imports a {build_name()} houzzflow: run the bench from the checkout "
+            "without PYTHONPATH or PYTHONSAFEPATH set; it measures the compiled copy itself"
+        )
     if args.profile is not None:
         from bench.simulation import profile
 

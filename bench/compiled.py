@@ -101,6 +101,14 @@ def child_env(dest: Path = DEST) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join((str(dest), str(ROOT)))}
 
 
+def pure_env() -> dict[str, str]:
+    """The environment of a child that must import the checkout's pure modules, even from a
+    process started on the compiled copy (PYTHONSAFEPATH and PYTHONPATH, as CI's run of the
+    suite there sets them, are inherited)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSAFEPATH"}
+    return {**env, "PYTHONPATH": str(ROOT)}
+
+
 _PROGRAM = """
 import json, sys
 sys.path[:0] = [sys.argv[1], sys.argv[2]]

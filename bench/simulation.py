@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import cProfile
 import json
-import os
 import pstats
 import resource
 import statistics
@@ -32,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypedDict
 
-from bench.compiled import child_command, child_env
+from bench.compiled import child_command, child_env, pure_env
 from bench.plan import TRACKING_POSTED, canonical, outcomes, skip_label
 from houzzflow.engine.native import build_name
 from houzzflow.simulator.runs.runner import run_scenario
@@ -109,7 +108,7 @@ def _command(compiled: bool, *args: str) -> tuple[list[str], dict[str, str]]:
     """A child's command line and environment: the pure checkout, or the compiled copy."""
     if compiled:
         return child_command(*args), child_env()
-    return [sys.executable, *args], dict(os.environ)
+    return [sys.executable, *args], pure_env()
 
 
 def _child(mode: str, count: int, compiled: bool = False) -> dict[str, Any]:

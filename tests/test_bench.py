@@ -41,6 +41,7 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> Quick:
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--json", str(path)],
         cwd=ROOT,
+        env=compiled.pure_env(),  # the bench runs from the pure checkout, on either build
         capture_output=True,
         text=True,
         check=False,
@@ -110,6 +111,7 @@ def test_a_saved_run_renders_the_same_table(
     again = subprocess.run(
         [sys.executable, "-m", "bench", "--from-json", str(path)],
         cwd=ROOT,
+        env=compiled.pure_env(),
         capture_output=True,
         text=True,
         check=False,
