@@ -78,6 +78,8 @@ def _meta(meta: dict[str, Any], markdown: bool) -> list[str]:
         f"Runs: {meta['runs']} per figure ({meta['largest_runs']} at the largest simulation "
         f"size); {kind}",
     ]
+    if "compiled" in meta:  # runs saved before issue 15's item 8 do not say
+        lines.append(f"Compiled copy (mypyc, bench/compiled.py): {meta['compiled']}")
     return [f"- {line}" for line in lines] if markdown else lines
 
 
@@ -118,17 +120,20 @@ def _simulation(section: dict[str, Any], markdown: bool) -> list[str]:
             ]
         )
     out += _table(headers, rows, markdown)
-    out += ["", _compiled_note(section)]
+    out += _compiled_note(
+        section,
+        any(r.get("compiled") for r in section["rows"]),
+        "the same runs on a copy whose hot modules are compiled with mypyc "
+        "(bench/compiled.py), each right after its pure-Python run.",
+    )
     return out
 
 
-def _compiled_note(section: dict[str, Any]) -> str:
+def _compiled_note(section: dict[str, Any], measured: bool, how: str) -> list[str]:
+    """What the compiled columns are, or why they are empty (nothing for older runs)."""
     if section.get("compiled_skipped"):
-        return f"Compiled copy: not measured ({section['compiled_skipped']})."
-    return (
-        "Compiled: the same runs on a copy whose hot modules are compiled with mypyc "
-        "(bench/compiled.py), each right after its pure-Python run."
-    )
+        return ["", f"Compiled copy: not measured ({section['compiled_skipped']})."]
+    return ["", f"Compiled: {how}"] if measured else []
 
 
 def _baseline(section: dict[str, Any], markdown: bool) -> list[str]:
@@ -169,15 +174,12 @@ def _baseline(section: dict[str, Any], markdown: bool) -> list[str]:
             ]
         )
     out += _table(headers, rows, markdown)
-    if section.get("compiled_skipped"):
-        out += ["", f"Compiled copy: not measured ({section['compiled_skipped']})."]
-    elif compiled:
-        out += [
-            "",
-            "Compiled: the same pairs again in a child process that imports the compiled "
-            "copy (its own baseline runs, so each ratio pairs runs of one moment).",
-        ]
-    return out
+    return out + _compiled_note(
+        section,
+        bool(compiled),
+        "the same pairs again in a child process that imports the compiled copy (its own "
+        "baseline runs, so each ratio pairs runs of one moment).",
+    )
 
 
 def _proof(proof: dict[str, Any], markdown: bool) -> list[str]:
