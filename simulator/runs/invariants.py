@@ -279,7 +279,7 @@ def check(obs: Observations) -> Verdict:
     tracking_of = _tracking_lookup(obs.shipped)
     for oid, order in obs.orders.items():
         status = order.status
-        known: str | None = ledger.get(oid)
+        known: str | None = ledger.get(oid)  # mypyc infers None here without it
         times = received.get(oid, 0)
         if (
             known == "Confirmed"
