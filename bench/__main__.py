@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,10 @@ def _progress(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-def _baseline(name: str, sizes: list[int], runs: int) -> dict[str, Any]:
-    from bench.interleave import side_by_side
+def _baseline(name: str, sizes: list[int], runs: int, compiled: str) -> dict[str, Any]:
+    """One baseline beside pure houzzflow, then beside the compiled copy in a child process
+    (``compiled`` is "" when the copy is built, else why not)."""
+    from bench.interleave import baseline_named, side_by_side
 
     section: dict[str, Any] = {"name": name, "title": TITLES[name], "rows": []}
     if name == "simpy":
@@ -63,27 +66,38 @@ def _baseline(name: str, sizes: list[int], runs: int) -> dict[str, Any]:
         if reason:
             _progress(reason)
             return {**section, "skipped": reason}
-        section["rows"] = side_by_side(name, simpy_model.run, sizes, runs, _progress)
-    else:
-        from bench.baselines import transitions_model
+    section["rows"] = side_by_side(name, baseline_named(name), sizes, runs, _progress)
+    if compiled:
+        return {**section, "compiled_skipped": compiled}
+    from bench import compiled as mypyc_copy
 
-        section["rows"] = side_by_side(name, transitions_model.run, sizes, runs, _progress)
-    return section
+    _progress(f"{name}: the same beside the compiled copy")
+    done = subprocess.run(
+        mypyc_copy.child_command("-m", "bench.interleave", name, str(runs), *map(str, sizes)),
+        cwd=ROOT,
+        env=mypyc_copy.child_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    figures = json.loads(done.stdout) if done.returncode == 0 else {}
+    if figures.get("build") != "compiled":
+        return {**section, "compiled_skipped": f"the compiled run failed (exit {done.returncode})"}
+    return {**section, "rows_compiled": figures["rows"]}
 
 
-def _proof(quick: bool, compiled: bool) -> dict[str, Any]:
+def _proof(quick: bool, compiled: str) -> dict[str, Any]:
     from bench import proof_bench
 
     _progress("explorer throughput")
     explorer = proof_bench.explorer_throughput(quick=quick)
     figures: dict[str, Any] = {"explorer": explorer}
-    if compiled:
+    if not quick:
         from bench import compiled as mypyc_copy
 
-        _progress("explorer throughput, compiled with mypyc (building it the first time)")
-        reason = mypyc_copy.build()
+        _progress("explorer throughput, compiled with mypyc")
         figures["explorer_compiled"] = (
-            {"skipped": reason} if reason else mypyc_copy.explorer_figures(quick=quick)
+            {"skipped": compiled} if compiled else mypyc_copy.explorer_figures(quick=quick)
         )
     _progress("houzzflow validate")
     validate = proof_bench.validate_wall(quick=quick)
@@ -100,9 +114,12 @@ def _problems(results: dict[str, Any]) -> list[str]:
         if row["problem"]:
             found.append(f"simulation at {row['orders']:,} orders: {row['problem']}")
     for section in (results.get("baselines") or {}).values():
-        for row in section.get("rows", []):
-            if row["problem"]:
-                found.append(f"{section['name']} at {row['orders']:,} orders: {row['problem']}")
+        for key, build in (("rows", ""), ("rows_compiled", " (compiled)")):
+            for row in section.get(key, []):
+                if row["problem"]:
+                    found.append(
+                        f"{section['name']}{build} at {row['orders']:,} orders: {row['problem']}"
+                    )
     for key, wall in (results.get("proof") or {}).items():
         if not key.startswith("explorer") and wall["problem"]:
             found.append(f"{wall['command']}: {wall['problem']}")
@@ -121,18 +138,31 @@ def run(
     results: dict[str, Any] = {
         "meta": meta.describe(quick=quick, runs=runs, largest_runs=largest_runs)
     }
+    # The compiled copy (bench/compiled.py) is measured beside pure Python in a full run;
+    # why_not says why it is not ("" when it is).
+    why_not = "not in a quick run" if quick else "--pure" if not compiled else ""
+    if not why_not and any(s in sections for s in ("simulation", "transitions", "simpy", "proof")):
+        from bench import compiled as mypyc_copy
+
+        _progress("building the compiled copy with mypyc (the first time: minutes)")
+        why_not = mypyc_copy.build()
+        if why_not:
+            _progress(f"no compiled copy: {why_not}")
+    results["meta"]["compiled"] = why_not or "measured beside pure Python"
     if "simulation" in sections:
         from bench.simulation import simulation
 
-        results["simulation"] = simulation(sizes["simulation"], runs, largest_runs, _progress)
+        results["simulation"] = simulation(
+            sizes["simulation"], runs, largest_runs, _progress, compiled=why_not
+        )
     baselines = {}
     for name in ("transitions", "simpy"):
         if name in sections:
-            baselines[name] = _baseline(name, sizes[name], runs)
+            baselines[name] = _baseline(name, sizes[name], runs, why_not)
     if baselines:
         results["baselines"] = baselines
     if "proof" in sections:
-        results["proof"] = _proof(quick, compiled and not quick)
+        results["proof"] = _proof(quick, why_not)
     if "sweep" in sections:
         from bench.sweep_bench import sweep_bench
 
@@ -175,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pure",
         action="store_true",
-        help="pure Python only: no compiled copy of the explorer (see bench/compiled.py)",
+        help="pure Python only: no compiled copy of the hot modules (see bench/compiled.py)",
     )
     parser.add_argument("--json", type=Path, default=RESULTS_JSON, help="where to write JSON")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
@@ -185,6 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from-json", type=Path, help="render a saved run instead of running")
     parser.add_argument("--profile", type=int, metavar="N", help="cProfile a run of N orders")
     args = parser.parse_args(argv)
+    from houzzflow.engine.native import build_name
+
+    if build_name() != "pure Python":
+        # Its in-process figures would be labelled pure Python; it runs the copy itself.
+        parser.error(
+            f"this process imports a {build_name()} houzzflow: run the bench from the checkout "
+            "without PYTHONPATH or PYTHONSAFEPATH set; it measures the compiled copy itself"
+        )
     if args.profile is not None:
         from bench.simulation import profile
 

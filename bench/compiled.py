@@ -19,18 +19,19 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from houzzflow.engine import native
+
 ROOT = Path(__file__).resolve().parent.parent
 DEST = ROOT / "build" / "compiled"
-# The explorer's search: its inner loop is the proof tier's time. The simulation's hot
-# modules are left pure: tests and users subclass ``Clock`` and the fake Houzz's classes,
-# which mypyc's native classes do not allow from interpreted code.
-HOT_MODULES = ("houzzflow/simulator/proof/search.py",)
+# What a compiled build compiles, as files of the copy (its symlinks resolved).
+HOT_MODULES = tuple(name.replace(".", "/") + ".py" for name in native.HOT_MODULES)
 _STAMP = ".sources"
 
 
@@ -89,6 +90,25 @@ def build(dest: Path = DEST) -> str:
     return ""
 
 
+def child_command(*args: str) -> list[str]:
+    """``python -P args...`` for a child that imports the compiled copy (see ``child_env``)."""
+    return [sys.executable, "-P", *args]
+
+
+def child_env(dest: Path = DEST) -> dict[str, str]:
+    """The environment of such a child: the copy first on ``sys.path``, then the checkout
+    (for ``bench``). ``-P`` keeps the working folder, where the pure package is, off it."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join((str(dest), str(ROOT)))}
+
+
+def pure_env() -> dict[str, str]:
+    """The environment of a child that must import the checkout's pure modules, even from a
+    process started on the compiled copy (PYTHONSAFEPATH and PYTHONPATH, as CI's run of the
+    suite there sets them, are inherited)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSAFEPATH"}
+    return {**env, "PYTHONPATH": str(ROOT)}
+
+
 _PROGRAM = """
 import json, sys
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
@@ -115,3 +135,23 @@ def explorer_figures(dest: Path = DEST, *, quick: bool = False) -> dict[str, Any
     if not figures.pop("compiled"):
         return {"skipped": "the compiled copy was not imported"}
     return figures
+
+
+def main() -> int:
+    """``python -m bench.compiled``: build (or reuse) the compiled copy and say how to use it."""
+    print(f"bench.compiled: compiling {len(HOT_MODULES)} hot modules with mypyc", file=sys.stderr)
+    reason = build()
+    if reason:
+        print(f"bench.compiled: no compiled build: {reason}", file=sys.stderr)
+        return 1
+    where = DEST.relative_to(ROOT) if DEST.is_relative_to(ROOT) else DEST
+    print(
+        f"{where}: houzzflow with its hot modules compiled. Use it with\n"
+        f"  PYTHONPATH={where} houzzflow --version   # says (compiled)\n"
+        f"  PYTHONPATH={where} houzzflow run scenarios/seller-default.yaml"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -95,3 +95,33 @@ def side_by_side(
             )
         )
     return rows
+
+
+def baseline_named(name: str) -> Baseline:
+    """The baseline ``python -m bench`` calls ``name``: ``transitions`` or ``simpy``."""
+    if name == "simpy":
+        from bench.baselines import simpy_model
+
+        return simpy_model.run
+    from bench.baselines import transitions_model
+
+    return transitions_model.run
+
+
+if __name__ == "__main__":
+    # ``python -m bench.interleave NAME RUNS SIZE...``: the rows as JSON, for a child process
+    # that imports the compiled copy (``bench/compiled.py``); progress goes to stderr.
+    import json
+    import sys
+
+    from houzzflow.engine.native import build_name
+
+    name, runs, *sizes = sys.argv[1:]
+    found = side_by_side(
+        name,
+        baseline_named(name),
+        [int(size) for size in sizes],
+        int(runs),
+        lambda message: print(f"bench: {message}", file=sys.stderr, flush=True),
+    )
+    print(json.dumps({"build": build_name(), "rows": found}))

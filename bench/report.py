@@ -78,6 +78,8 @@ def _meta(meta: dict[str, Any], markdown: bool) -> list[str]:
         f"Runs: {meta['runs']} per figure ({meta['largest_runs']} at the largest simulation "
         f"size); {kind}",
     ]
+    if "compiled" in meta:  # runs saved before issue 15's item 8 do not say
+        lines.append(f"Compiled copy (mypyc, bench/compiled.py): {meta['compiled']}")
     return [f"- {line}" for line in lines] if markdown else lines
 
 
@@ -92,24 +94,46 @@ def _simulation(section: dict[str, Any], markdown: bool) -> list[str]:
         "orders/s (run)",
         "RSS/order",
         "tracemalloc/order",
+        "compiled: orders/s (process)",
+        "compiled: orders/s (run)",
+        "compiled: RSS/order",
         OUTCOMES_HEADER,
     ]
-    rows = [
-        [
-            f"{r['orders']:,}",
-            str(r["runs"]),
-            _seconds(r["process_seconds"]),
-            f"{r['process_rate']:,.0f}",
-            _seconds(r["run_seconds"]),
-            f"{r['run_rate']:,.0f}",
-            _bytes(r["rss_per_order"]),
-            _bytes(r["traced_per_order"]),
-            _outcomes(r["outcomes"]) + (f"; {r['in_flight']} in flight" if r["in_flight"] else ""),
-        ]
-        for r in section["rows"]
-    ]
+    rows = []
+    for r in section["rows"]:
+        c = r.get("compiled")  # absent from runs saved before issue 15's item 8
+        rows.append(
+            [
+                f"{r['orders']:,}",
+                str(r["runs"]),
+                _seconds(r["process_seconds"]),
+                f"{r['process_rate']:,.0f}",
+                _seconds(r["run_seconds"]),
+                f"{r['run_rate']:,.0f}",
+                _bytes(r["rss_per_order"]),
+                _bytes(r["traced_per_order"]),
+                f"{c['process_rate']:,.0f}" if c else "-",
+                f"{c['run_rate']:,.0f}" if c else "-",
+                _bytes(c["rss_per_order"]) if c else "-",
+                _outcomes(r["outcomes"])
+                + (f"; {r['in_flight']} in flight" if r["in_flight"] else ""),
+            ]
+        )
     out += _table(headers, rows, markdown)
+    out += _compiled_note(
+        section,
+        any(r.get("compiled") for r in section["rows"]),
+        "the same runs on a copy whose hot modules are compiled with mypyc "
+        "(bench/compiled.py), each right after its pure-Python run.",
+    )
     return out
+
+
+def _compiled_note(section: dict[str, Any], measured: bool, how: str) -> list[str]:
+    """What the compiled columns are, or why they are empty (nothing for older runs)."""
+    if section.get("compiled_skipped"):
+        return ["", f"Compiled copy: not measured ({section['compiled_skipped']})."]
+    return ["", f"Compiled: {how}"] if measured else []
 
 
 def _baseline(section: dict[str, Any], markdown: bool) -> list[str]:
@@ -125,24 +149,37 @@ def _baseline(section: dict[str, Any], markdown: bool) -> list[str]:
         f"{name} s",
         f"{name} µs/order",
         "houzzflow faster by",
+        "compiled: µs/order",
+        "compiled: faster by",
         OUTCOMES_HEADER,
         "same outcomes",
     ]
-    rows = [
-        [
-            f"{r['orders']:,}",
-            str(r["runs"]),
-            _seconds(r["houzzflow_seconds"]),
-            f"{r['houzzflow_us_per_order']:,.1f}",
-            _seconds(r["baseline_seconds"]),
-            f"{r['baseline_us_per_order']:,.1f}",
-            f"{r['speedup']:,.1f}x",
-            _outcomes(r["outcomes"]),
-            "yes" if not r["problem"] else "NO",
-        ]
-        for r in section["rows"]
-    ]
-    return [*out, *_table(headers, rows, markdown)]
+    compiled = {r["orders"]: r for r in section.get("rows_compiled", [])}
+    rows = []
+    for r in section["rows"]:
+        c = compiled.get(r["orders"])
+        rows.append(
+            [
+                f"{r['orders']:,}",
+                str(r["runs"]),
+                _seconds(r["houzzflow_seconds"]),
+                f"{r['houzzflow_us_per_order']:,.1f}",
+                _seconds(r["baseline_seconds"]),
+                f"{r['baseline_us_per_order']:,.1f}",
+                f"{r['speedup']:,.1f}x",
+                f"{c['houzzflow_us_per_order']:,.1f}" if c else "-",
+                f"{c['speedup']:,.1f}x" if c else "-",
+                _outcomes(r["outcomes"]),
+                "yes" if not r["problem"] and not (c and c["problem"]) else "NO",
+            ]
+        )
+    out += _table(headers, rows, markdown)
+    return out + _compiled_note(
+        section,
+        bool(compiled),
+        "the same pairs again in a child process that imports the compiled copy (its own "
+        "baseline runs, so each ratio pairs runs of one moment).",
+    )
 
 
 def _proof(proof: dict[str, Any], markdown: bool) -> list[str]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import cProfile
 import json
-import os
 import pstats
 import resource
 import statistics
@@ -32,7 +31,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypedDict
 
+from bench.compiled import child_command, child_env, pure_env
 from bench.plan import TRACKING_POSTED, canonical, outcomes, skip_label
+from houzzflow.engine.native import build_name
 from houzzflow.simulator.runs.runner import run_scenario
 from houzzflow.simulator.runs.scenario import load_scenario
 
@@ -41,6 +42,16 @@ SCENARIO = ROOT / "scenarios" / "seller-default.yaml"
 TRACE_LIMIT = 100_000
 
 Progress = Callable[[str], None]
+
+
+class CompiledFigures(TypedDict):
+    """The same size on the compiled copy (``bench/compiled.py``), measured alternately."""
+
+    process_seconds: float
+    process_rate: float
+    run_seconds: float
+    run_rate: float
+    rss_per_order: float
 
 
 class SimulationRow(TypedDict):
@@ -56,6 +67,7 @@ class SimulationRow(TypedDict):
     outcomes: dict[str, int]
     in_flight: int
     problem: str  # "" when every run met its expectations and the outcomes agreed
+    compiled: CompiledFigures | None  # None: the compiled copy was not measured
 
 
 def overrides(count: int) -> list[str]:
@@ -70,13 +82,13 @@ def child(mode: str, count: int) -> dict[str, Any]:
     """One measurement in this fresh process: ``run``, ``idle`` or ``trace``."""
     scenario = load_scenario(SCENARIO, overrides(count))
     if mode == "idle":
-        return {"rss": _peak_rss()}
+        return {"rss": _peak_rss(), "build": build_name()}
     if mode == "trace":
         tracemalloc.start()
         result = run_scenario(scenario)
         traced = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        return {"traced": traced, "placed": result.placed}
+        return {"traced": traced, "placed": result.placed, "build": build_name()}
     start = time.perf_counter()
     result = run_scenario(scenario)
     seconds = time.perf_counter() - start
@@ -88,25 +100,30 @@ def child(mode: str, count: int) -> dict[str, Any]:
         "ok": result.ok,
         "in_flight": result.verdict.in_flight,
         "outcomes": dict(outcomes(result)),
+        "build": build_name(),
     }
 
 
-def _child(mode: str, count: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.simulation", mode, str(count)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+def _command(compiled: bool, *args: str) -> tuple[list[str], dict[str, str]]:
+    """A child's command line and environment: the pure checkout, or the compiled copy."""
+    if compiled:
+        return child_command(*args), child_env()
+    return [sys.executable, *args], pure_env()
+
+
+def _child(mode: str, count: int, compiled: bool = False) -> dict[str, Any]:
+    cmd, env = _command(compiled, "-m", "bench.simulation", mode, str(count))
+    out = subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     figures: dict[str, Any] = json.loads(out.stdout)
+    if figures["build"] != ("compiled" if compiled else "pure Python"):
+        raise RuntimeError(f"a {'compiled' if compiled else 'pure'} run ran {figures['build']}")
     return figures
 
 
-def _process_run(count: int) -> tuple[float, dict[str, Any], int]:
+def _process_run(count: int, compiled: bool = False) -> tuple[float, dict[str, Any], int]:
     """The whole ``houzzflow run`` process: (wall seconds, its JSON report, exit status)."""
-    cmd = [
-        sys.executable,
+    cmd, env = _command(
+        compiled,
         "-m",
         "houzzflow.simulator.cli",
         "run",
@@ -115,8 +132,8 @@ def _process_run(count: int) -> tuple[float, dict[str, Any], int]:
         f"world.orders.count={count}",
         "--format",
         "json",
-    ]
-    env = {**os.environ, "NO_COLOR": "1"}
+    )
+    env["NO_COLOR"] = "1"
     start = time.perf_counter()
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
@@ -131,61 +148,94 @@ def _report_outcomes(report: dict[str, Any], skip_label: str) -> Counter[str]:
     return canonical(labels, skip_label)
 
 
-def measure(count: int, runs: int, progress: Progress, idle_rss: int) -> SimulationRow:
-    """Every figure of one size; ``idle_rss`` is the idle interpreter's peak RSS."""
+def _check(
+    label: str, report: dict[str, Any], status: int, figures: dict[str, Any], skip: str
+) -> list[str]:
+    """What went wrong in one run: its exit, its expectations, the two outcomes' agreement."""
+    problems = []
+    if status != 0:
+        problems.append(f"houzzflow run{label} exited {status}")
+    if not figures["ok"]:
+        problems.append(f"run_scenario{label}: the scenario's expectations did not hold")
+    by_library = Counter(figures["outcomes"])
+    del by_library[TRACKING_POSTED]
+    if _report_outcomes(report, skip) != +by_library:
+        problems.append(f"houzzflow run and run_scenario{label} reached different outcomes")
+    return problems
+
+
+def measure(
+    count: int, runs: int, progress: Progress, idle_rss: int, compiled_idle_rss: int | None = None
+) -> SimulationRow:
+    """Every figure of one size; ``idle_rss`` is the idle interpreter's peak RSS. With
+    ``compiled_idle_rss`` (the compiled copy's idle RSS) the compiled copy runs too, each of
+    its runs right after the pure one, so both see the same moment of a shared machine."""
     scenario = load_scenario(SCENARIO, overrides(count))
     label = skip_label(scenario)
-    process_times: list[float] = []
-    library: list[dict[str, Any]] = []
+    builds = [False] if compiled_idle_rss is None else [False, True]
+    process_times: dict[bool, list[float]] = {b: [] for b in builds}
+    library: dict[bool, list[dict[str, Any]]] = {b: [] for b in builds}
     problems: list[str] = []
     for i in range(runs):
-        progress(f"simulation: {count:,} orders, run {i + 1}/{runs}: houzzflow run process")
-        seconds, report, status = _process_run(count)
-        process_times.append(seconds)
-        progress(f"simulation: {count:,} orders, run {i + 1}/{runs}: run_scenario")
-        figures = _child("run", count)
-        library.append(figures)
-        if status != 0:
-            problems.append(f"houzzflow run exited {status}")
-        if not figures["ok"]:
-            problems.append("run_scenario: the scenario's expectations did not hold")
-        by_library = Counter(figures["outcomes"])
-        del by_library[TRACKING_POSTED]
-        if _report_outcomes(report, label) != +by_library:
-            problems.append("houzzflow run and run_scenario reached different outcomes")
+        for compiled in builds:
+            name = ", compiled" if compiled else ""
+            progress(f"simulation: {count:,} orders, run {i + 1}/{runs}: houzzflow run{name}")
+            seconds, report, status = _process_run(count, compiled)
+            process_times[compiled].append(seconds)
+            progress(f"simulation: {count:,} orders, run {i + 1}/{runs}: run_scenario{name}")
+            figures = _child("run", count, compiled)
+            library[compiled].append(figures)
+            problems += _check(name, report, status, figures, label)
+            if compiled and figures["outcomes"] != library[False][0]["outcomes"]:
+                problems.append("the compiled copy reached other outcomes than pure Python")
     traced: float | None = None
     if count <= TRACE_LIMIT:
         progress(f"simulation: {count:,} orders: tracemalloc peak")
         traced = _child("trace", count)["traced"] / count
-    run_seconds = statistics.median(f["seconds"] for f in library)
-    process_seconds = statistics.median(process_times)
-    rss = statistics.median(f["rss"] for f in library)
+
+    def figures_of(compiled: bool, idle: int) -> CompiledFigures:
+        run_seconds = statistics.median(f["seconds"] for f in library[compiled])
+        process_seconds = statistics.median(process_times[compiled])
+        rss = statistics.median(f["rss"] for f in library[compiled])
+        return CompiledFigures(
+            process_seconds=round(process_seconds, 3),
+            process_rate=round(count / process_seconds),
+            run_seconds=round(run_seconds, 3),
+            run_rate=round(count / run_seconds),
+            rss_per_order=round(max(0, rss - idle) / count),
+        )
+
+    pure = figures_of(False, idle_rss)
     return SimulationRow(
         orders=count,
         runs=runs,
         duration=scenario.duration,
-        process_seconds=round(process_seconds, 3),
-        process_rate=round(count / process_seconds),
-        run_seconds=round(run_seconds, 3),
-        run_rate=round(count / run_seconds),
-        rss_per_order=round(max(0, rss - idle_rss) / count),
+        **pure,
         traced_per_order=None if traced is None else round(traced),
-        outcomes=library[0]["outcomes"],
-        in_flight=library[0]["in_flight"],
+        outcomes=library[False][0]["outcomes"],
+        in_flight=library[False][0]["in_flight"],
         problem="; ".join(dict.fromkeys(problems)),
+        compiled=None if compiled_idle_rss is None else figures_of(True, compiled_idle_rss),
     )
 
 
 def simulation(
-    sizes: list[int], runs: int, largest_runs: int, progress: Progress
+    sizes: list[int], runs: int, largest_runs: int, progress: Progress, compiled: str = ""
 ) -> dict[str, Any]:
-    """The simulation section: one row per size (the largest runs ``largest_runs`` times)."""
+    """The simulation section: one row per size (the largest runs ``largest_runs`` times).
+    ``compiled``: "" to measure the compiled copy beside pure Python (it must be built), else
+    why it is not measured."""
     progress("simulation: idle interpreter (memory baseline)")
     idle_rss = _child("idle", sizes[0])["rss"]
+    compiled_idle = None if compiled else _child("idle", sizes[0], compiled=True)["rss"]
     rows = [
-        measure(n, largest_runs if n == max(sizes) else runs, progress, idle_rss) for n in sizes
+        measure(n, largest_runs if n == max(sizes) else runs, progress, idle_rss, compiled_idle)
+        for n in sizes
     ]
-    return {"scenario": str(SCENARIO.relative_to(ROOT)), "idle_rss": idle_rss, "rows": rows}
+    section = {"scenario": str(SCENARIO.relative_to(ROOT)), "idle_rss": idle_rss, "rows": rows}
+    if compiled:
+        section["compiled_skipped"] = compiled
+    return section
 
 
 def profile(count: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from houzzflow.engine.native import mypyc_attr
 from houzzflow.engine.ports import TransientError
 from houzzflow.engine.table import Rejection, Table
 
@@ -147,6 +148,7 @@ class Books:
             s.houzz_blocked_until = max(s.houzz_blocked_until, now + exc.retry_after)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # subclassed outside the compiled modules
 class Clerk:
     """A part of the connector: it works on the books, their state, and tells their sink."""
 

@@ -57,10 +57,13 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
         return
     from importlib.metadata import PackageNotFoundError, version
 
+    from houzzflow.engine.native import build_name
+
+    build = build_name()  # compiled hot modules (python -m bench.compiled) or pure Python
     try:
-        click.echo(f"houzzflow {version('houzzflow')}")
+        click.echo(f"houzzflow {version('houzzflow')} ({build})")
     except PackageNotFoundError:
-        click.echo("houzzflow (not installed: running from a source tree)")
+        click.echo(f"houzzflow (not installed: running from a source tree; {build})")
     ctx.exit(0)
 
 

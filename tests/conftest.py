@@ -25,6 +25,29 @@ settings.register_profile("slice", max_examples=300, deadline=None, print_blob=T
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_report_header() -> str:
+    """Which build the suite runs on: the pure modules, or the compiled copy's."""
+    from houzzflow.engine.native import build_name
+
+    return f"houzzflow: {build_name()} hot modules"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With HOUZZFLOW_EXPECT_COMPILED=1 (CI's run on the compiled copy), refuse to start when
+    a hot module would be imported from its .py: that run would test the pure build twice."""
+    if os.environ.get("HOUZZFLOW_EXPECT_COMPILED") != "1":
+        return
+    from houzzflow.engine.native import HOT_MODULES, compiled_modules
+
+    pure = sorted(set(HOT_MODULES) - set(compiled_modules()))
+    if pure:
+        raise pytest.UsageError(
+            "HOUZZFLOW_EXPECT_COMPILED=1 but these hot modules are pure Python here: "
+            + ", ".join(pure)
+            + " (build the copy with python -m bench.compiled and run pytest from build/compiled)"
+        )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Replay the failure database first: a regression shows up in the first seconds."""
     items.sort(

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bench import compiled, report
+from bench import compiled, report, targets
 from bench.__main__ import SIZES
 from bench.baselines import simpy_model, transitions_model
 from bench.plan import (
@@ -41,6 +41,7 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> Quick:
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--json", str(path)],
         cwd=ROOT,
+        env=compiled.pure_env(),  # the bench runs from the pure checkout, on either build
         capture_output=True,
         text=True,
         check=False,
@@ -91,9 +92,15 @@ def test_quick_bench_prints_every_section_size_and_goal(
     for what in ("explorer", "validate", "matrix", "start-up"):
         assert any(line.strip().startswith(what) for line in lines), what
     targets = evaluate(_results(quick))
-    assert len(targets) == 9
+    assert len(targets) == 10
+    # A quick run measures no compiled copy, and the compiled speed goal says why.
+    compiled_rate = next(t for t in targets if t["name"] == "simulation speed")
+    assert compiled_rate["met"] is None and "not in a quick run" in compiled_rate["figure"]
     for target in targets:
-        assert target["met"] is not None or target["name"] == "vs SimPy (baseline B)"
+        assert target["met"] is not None or target["name"] in (
+            "vs SimPy (baseline B)",
+            "simulation speed",
+        )
         assert any(line.strip().startswith(target["name"]) for line in lines)
 
 
@@ -104,6 +111,7 @@ def test_a_saved_run_renders_the_same_table(
     again = subprocess.run(
         [sys.executable, "-m", "bench", "--from-json", str(path)],
         cwd=ROOT,
+        env=compiled.pure_env(),
         capture_output=True,
         text=True,
         check=False,
@@ -130,6 +138,43 @@ def test_the_compiled_explorer_is_reported_beside_the_pure_one(
     (target,) = [t for t in evaluate(results) if t["name"] == "explorer"]
     assert target["met"] and f"{pure + 10**7:,} compiled" in target["figure"]
     assert "explorer, compiled" in report.render(results, markdown=True)
+
+
+def test_simulation_goals_read_the_build_the_issue_names(quick: Quick) -> None:
+    """The 150k goal reads the compiled copy's process figure, the 2x goal the pure one; a
+    baseline ratio is judged on the better build; the tables show both."""
+    results = _results(quick)
+    rows = results["simulation"]["rows"]
+    at = rows[-1]
+    pure_rate = at["process_rate"]
+    fast = {
+        "process_seconds": 0.01,
+        "process_rate": targets.RATE,
+        "run_seconds": 0.01,
+        "run_rate": targets.RATE + 1,
+        "rss_per_order": 123,
+    }
+    for row in rows:
+        row["compiled"] = fast
+    del results["simulation"]["compiled_skipped"]
+    transitions = results["baselines"]["transitions"]
+    transitions["rows_compiled"] = [
+        {**row, "speedup": targets.SPEEDUP_TRANSITIONS, "houzzflow_us_per_order": 0.5}
+        for row in transitions["rows"]
+    ]
+    found = {t["name"]: t for t in evaluate(results)}
+    speed = found["simulation speed"]
+    assert speed["met"] and f"{targets.RATE:,} orders/s" in speed["figure"]
+    pure = found["simulation speed, pure Python"]
+    assert f"{pure_rate:,} orders/s" in pure["figure"]
+    assert pure["met"] == (pure_rate >= targets.PURE_FACTOR * targets.PURE_BASELINE)
+    assert found["vs transitions (baseline A)"]["met"]
+    assert "123 B compiled" in found["memory per order"]["figure"]
+    page = report.render(results, markdown=True)
+    assert f"| {targets.RATE:,} | {targets.RATE + 1:,} | 123 B |" in page
+    assert f"| 0.5 | {targets.SPEEDUP_TRANSITIONS:,.1f}x |" in page
+    fast["process_rate"] = targets.RATE - 1
+    assert not next(t for t in evaluate(results) if t["name"] == "simulation speed")["met"]
 
 
 def test_write_results_replaces_only_the_generated_section(quick: Quick, tmp_path: Path) -> None:

@@ -214,7 +214,7 @@ def test_every_houzzflow_command_in_the_readme_exists() -> None:
 def test_every_option_in_the_readme_exists() -> None:
     options = {
         option
-        for command in main.commands.values()
+        for command in [main, *main.commands.values()]  # main: --version
         for param in command.params
         if isinstance(param, click.Option)
         for option in param.opts

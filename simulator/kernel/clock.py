@@ -32,12 +32,15 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from houzzflow.engine.native import mypyc_attr
+
 Callback = Callable[[], object]  # what it returns is ignored
 Event = tuple[int, int, int, Callback]  # (when, priority, sequence, callback)
 
 SPAN = 1024  # seconds of events the heap holds at once
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # subclassed outside the compiled modules
 @dataclass
 class Clock:
     now: int = 0

@@ -16,6 +16,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
+from houzzflow.engine.native import mypyc_attr
 from houzzflow.engine.ports import ReplyLost, TransientError
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.streams import Streams, unit
@@ -95,6 +96,7 @@ def _check_rate(name: str, value: float) -> None:
         raise ValueError(f"{name} must be between 0 and 1, not {value}")
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # subclassed outside the compiled modules
 class FaultInjector:
     """Decides, call by call, which faults a ``FaultPlan`` injects, and counts them.
 

@@ -299,7 +299,7 @@ def _check(obs: Observations, settled: Settled | None) -> Verdict | None:
     if settled is not None:
         failed, touched = settled.failed, settled.touched_ids
     for oid in orders:
-        known = ledger.get(oid)
+        known: str | None = ledger.get(oid)  # mypyc infers None here without it
         if (
             known == "Confirmed"
             and settled is not None

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import cast
 
+from houzzflow.engine.native import mypyc_attr
 from houzzflow.engine.ports import Ack, Outcome, Package, Shipment
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.streams import Keyed, Streams, bits, unit
@@ -196,6 +197,7 @@ class ReceiptTimes(_Received):
         return (self._books[order_id] & _AT_MASK) + self._start
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # subclassed outside the compiled modules
 class Warehouse:
     """A warehouse on the simulated clock. ``ship_delay`` and ``packages`` are inclusive
     ranges. Its draws (an order's delay, package count, tracking numbers and shipping

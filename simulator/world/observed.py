@@ -13,16 +13,18 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from houzzflow.engine.native import mypyc_attr
 from houzzflow.engine.ports import Ack
 from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, FakeHouzz
 from houzzflow.simulator.world.backend import Warehouse
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # subclassed outside the compiled modules
 class ObservedWarehouse(Warehouse):
     """The world's warehouse, noting what the invariants need at the moment it happens."""
 
     def __init__(self, houzz: FakeHouzz, moments: itertools.count[int], **options: Any) -> None:
-        super().__init__(**options)
+        Warehouse.__init__(self, **options)  # mypyc: super() with **options misroutes them
         self._houzz = houzz
         self._moments = moments
         self.unpaid_at_send: dict[str, tuple[int, str]] = {}
