@@ -7,13 +7,13 @@ same history and the same shipments.
 
 from __future__ import annotations
 
-import inspect
+import ast
 import random
+from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from houzzflow.simulator.houzz import lifecycle
 from houzzflow.simulator.houzz.orders import (
     CODE_BITS,
     CODE_MASK,
@@ -27,6 +27,9 @@ from houzzflow.simulator.houzz.state import FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.tracking import pack_tracking, unpack_tracking
 from houzzflow.simulator.world.backend import Warehouse
+
+# The lifecycle as written (not as imported: compiled, a method has no Python source).
+LIFECYCLE_SOURCE = Path(__file__).resolve().parent.parent / "simulator" / "houzz" / "lifecycle.py"
 
 _KINDS = [
     ("customer", "Place", "New"),
@@ -192,6 +195,14 @@ def test_charged_at_is_the_last_charge_whatever_came_after() -> None:
 
 def test_the_lifecycles_inlined_history_append_uses_the_packed_fields_widths() -> None:
     # lifecycle._change writes the widths out (the per-change hot path looks up no global).
-    source = inspect.getsource(lifecycle.Lifecycle._change)
+    # Read from the source file: in the compiled build the method has no Python source.
+    text = LIFECYCLE_SOURCE.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    (change,) = (
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name == "_change"
+    )
+    source = ast.get_source_segment(text, change) or ""
     assert f"0 <= delta < {DELTA_LIMIT} and" in source and f"code < {CODE_MASK + 1}" in source
     assert f"(packed << {ENTRY_BITS}) | (delta << {CODE_BITS}) | code" in source
