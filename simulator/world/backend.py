@@ -151,8 +151,7 @@ class _Received(Mapping[str, int]):
     def __init__(self, books: dict[str, int]) -> None:
         self._books = books
 
-    def __getitem__(self, order_id: str) -> int:
-        raise NotImplementedError
+    # __getitem__ stays abstract (Mapping's): each view says what it maps an order to.
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._books)
