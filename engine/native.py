@@ -1,8 +1,9 @@
 """The modules that may run compiled with mypyc, and how to tell whether they do.
 
-houzzflow is pure Python; ``python -m bench.compiled`` builds a copy whose ``HOT_MODULES``
-are C extensions (see README, "Faster: compiled build"). The pure modules stay the fallback
-and the two builds must behave the same: the test suite runs on both.
+houzzflow is pure Python; ``HOUZZFLOW_COMPILE=1 pip install --no-build-isolation .`` (setup.py)
+installs it with its ``HOT_MODULES`` as C extensions, and ``python -m bench.compiled`` builds
+such a copy beside a checkout (see README, "Faster: compiled build"). The pure modules stay
+the fallback and the builds must behave the same: the test suite runs on both.
 
 ``mypyc_attr`` is mypy_extensions' class decorator as mypy and mypyc see it, and a no-op at
 run time, so the pure package needs nothing beyond its dependencies. mypyc reads the

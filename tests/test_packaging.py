@@ -8,6 +8,7 @@ other top-level name that could collide with a user's own ``engine`` or ``simula
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -21,14 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     out = tmp_path_factory.mktemp("wheel")
+    env = {k: v for k, v in os.environ.items() if k != "HOUZZFLOW_COMPILE"}  # the pure build
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
         capture_output=True,
         text=True,
+        env=env,
         check=False,
     )
     assert built.returncode == 0, built.stderr[-2000:]
-    (wheel,) = out.glob("houzzflow-*.whl")
+    (wheel,) = out.glob("houzzflow-*-py3-none-any.whl")  # pure Python: for any platform
     with zipfile.ZipFile(wheel) as archive:
         return set(archive.namelist())
 
@@ -44,6 +47,34 @@ def test_every_module_of_the_repository_is_in_the_wheel(wheel_names: set[str], f
     modules = {f"houzzflow/{folder}/{p.relative_to(here).as_posix()}" for p in here.rglob("*.py")}
     assert modules, folder
     assert modules <= wheel_names, sorted(modules - wheel_names)
+
+
+def test_the_default_build_compiles_nothing(wheel_names: set[str]) -> None:
+    """Only HOUZZFLOW_COMPILE=1 asks setup.py for mypyc (README, "Faster: compiled build")."""
+    assert not [name for name in wheel_names if name.endswith((".so", ".pyd", ".c"))]
+
+
+def test_a_compiled_build_without_mypyc_says_what_to_install(tmp_path: Path) -> None:
+    """HOUZZFLOW_COMPILE=1 where mypyc cannot be imported: one line naming the fix, no
+    traceback, and no pure build passed off as the compiled one."""
+    program = (
+        "import runpy, sys; sys.modules['mypyc'] = None; sys.argv = ['setup.py', '--version'];"
+        f" runpy.run_path({str(ROOT / 'setup.py')!r}, run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "HOUZZFLOW_COMPILE": "1"},
+        check=False,
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "HOUZZFLOW_COMPILE=1 needs mypyc (it comes with mypy): run pip install -e '.[dev]'"
+        " first, then build with --no-build-isolation"
+    ]
+    assert "0.1.0" not in done.stdout
 
 
 def test_data_and_type_markers_are_in_the_wheel(wheel_names: set[str]) -> None:
