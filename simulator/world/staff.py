@@ -49,15 +49,6 @@ class Habit:
         if not 0 <= self.delay[0] <= self.delay[1]:
             raise ValueError("delay must be a range (low, high) with 0 <= low <= high")
 
-    def decides(self, rng: random.Random) -> bool:
-        """Whether staff will do it for this order (draws only for ``sometimes``)."""
-        if self.mode == "always":
-            return True
-        return self.mode == "sometimes" and rng.random() < self.probability
-
-    def wait(self, rng: random.Random) -> int:
-        return self.waited(rng.random())
-
     def waited(self, draw: float) -> int:
         """The delay, given a draw in [0, 1)."""
         low, high = self.delay
