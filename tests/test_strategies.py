@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, find, given, settings
 
-from houzzflow.engine.rules import find, is_safe
+from houzzflow.engine.assumptions import default_register
+from houzzflow.engine.rules import find as find_findings
+from houzzflow.engine.rules import is_safe
 from houzzflow.simulator.runs.scenario import load_scenario
 from houzzflow.simulator.strategies import (
     backends,
@@ -53,7 +55,7 @@ def test_safe_policies_validate_clean(policy: dict[str, Any]) -> None:
 @given(case=mutated_policies())
 def test_each_mutation_triggers_its_code(case: tuple[dict[str, Any], str]) -> None:
     policy, code = case
-    assert code in [f.code for f in find(resolved(policy)) if f.severity == "error"]
+    assert code in [f.code for f in find_findings(resolved(policy)) if f.severity == "error"]
 
 
 @settings(max_examples=20, deadline=None)
@@ -74,3 +76,35 @@ def test_scenarios_load_and_print_as_yaml_a_user_can_run(scenario: dict[str, Any
 @given(policy=safe_setups())
 def test_the_documented_safe_setups_validate_clean(policy: dict[str, Any]) -> None:
     assert is_safe(resolved(policy))
+
+
+_QUESTIONS = [
+    (name, entry.about, answer)
+    for name, entry in default_register().assumptions.items()
+    for answer in entry.standing()
+]
+
+
+@pytest.mark.parametrize(("name", "about", "answer"), _QUESTIONS)
+def test_scenarios_answer_every_open_question_every_way_the_sources_allow(
+    name: str, about: str, answer: str
+) -> None:
+    """The central property runs worlds from ``scenarios()``: a question it never answered
+    one way (as it once never answered the questions the proof does not explore) would be a
+    world no test ran, under a verdict that says no answer matters."""
+    found = find(
+        scenarios(max_orders=1),
+        lambda s: s["world"][about][name] == answer,
+        settings=settings(max_examples=500, database=None, phases=[Phase.generate]),
+    )
+    assert load_scenario(found).spec.world.model_dump()[about][name] == answer
+
+
+@pytest.mark.parametrize(("name", "about", "answer"), _QUESTIONS)
+def test_policies_sometimes_pin_each_open_question(name: str, about: str, answer: str) -> None:
+    found = find(
+        policy_files(),
+        lambda p: p["assume"].get(about, {}).get(name) == answer,
+        settings=settings(max_examples=2_000, database=None, phases=[Phase.generate]),
+    )
+    assert resolved(found).pinned[name] == answer
