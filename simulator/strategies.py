@@ -300,8 +300,8 @@ def _scenarios(
     interval, ships = resolved_policy.poll_interval, resolved_policy.ships_within
     # The world answers each open question as the policy pins it, else as any alternative
     # the sources leave standing: a proof covers the questions it explores, and says no
-    # verdict depends on the rest (``write_order``, ``time_zone``), which only a run under
-    # every answer checks.
+    # verdict depends on the rest, which only a run under every answer checks (for
+    # ``write_order``; runs keep UTC whatever ``time_zone`` says).
     answers: dict[str, dict[str, str]] = {"houzz": {}, "cartrover": {}}
     for name, entry in default_register().assumptions.items():
         pinned = resolved_policy.pinned.get(name)
