@@ -26,6 +26,7 @@ from typing import Any
 
 from houzzflow.engine.machine import Facts
 from houzzflow.engine.policy import Policy
+from houzzflow.simulator.kernel.collector import cycles_uncollected
 from houzzflow.simulator.proof.model import (
     DECLINED,
     MARK_STEPS,
@@ -447,7 +448,11 @@ def explore(
 
     ``progress(states, depth, max_states)`` is called now and then while the search runs
     (every ``PROGRESS_EVERY`` states and at each new depth), for a progress line."""
-    bounds = bounds or Bounds()
+    with cycles_uncollected():
+        return _explore(policy, bounds or Bounds(), progress)
+
+
+def _explore(policy: Policy, bounds: Bounds, progress: Progress | None) -> Exploration:
     choices = worlds(policy, bounds)
     registry = _Registry(bounds, len(choices))
     memos = [_Memo(world, registry) for world in choices]

@@ -26,7 +26,6 @@ orders it reports, so each violation still carries its full story.
 from __future__ import annotations
 
 import contextlib
-import gc
 import itertools
 import random
 from bisect import bisect_left
@@ -50,6 +49,7 @@ from houzzflow.engine.ports import BackendPort, HouzzPort, TransientError
 from houzzflow.simulator.houzz.names import AUTHORIZATION_LAPSE, AUTO_CHARGE, NEW
 from houzzflow.simulator.houzz.state import CANCELLED, CHARGED, SHIPPED, FakeHouzz, HouzzOrder
 from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.collector import cycles_uncollected
 from houzzflow.simulator.kernel.faults import ERROR, FAIL_CALL, PAGE_DRIFT, RATE_LIMIT, REPLY_LOST
 from houzzflow.simulator.kernel.streams import Streams
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
@@ -722,16 +722,8 @@ def run_scenario(
     """
     if clock is not None and (clock.now or clock.pending()):
         raise ValueError("run_scenario needs a new clock: this one has already been used")
-    # A run allocates millions of short-lived objects but makes no garbage cycles worth
-    # chasing while it runs; the cyclic collector would re-scan every live order again
-    # and again (a third of the run's time at 100,000 orders).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with cycles_uncollected():
         return _judged_run(scenario, progress, clock, pictures)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _judged_run(
