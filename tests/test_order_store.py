@@ -1,8 +1,8 @@
-"""The compact order store keeps every change and every shipment exactly as it happened.
+"""The compact order store keeps every order, change and shipment exactly as it happened.
 
-Orders' histories are packed into one int and the warehouse's shipments into another; a
-change the packed form cannot hold falls back to a plain form. Either way a reader sees the
-same history and the same shipments.
+Houzz's orders are integer handles over columns, their histories one log of every order's
+changes chained order by order, and the warehouse's shipments packed into one int an order.
+A reader sees each order's own history, tracking and shipments, whatever came between.
 """
 
 from __future__ import annotations
@@ -11,20 +11,21 @@ import ast
 import random
 from pathlib import Path
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from houzzflow.simulator.houzz.deadlines import COMPACT_AFTER, Deadlines
 from houzzflow.simulator.houzz.orders import (
     CODE_BITS,
-    CODE_MASK,
-    DELTA_LIMIT,
-    ENTRY_BITS,
+    TIME_LIMIT,
     HouzzOrder,
+    OrderStore,
     history_code,
-    record_change,
 )
 from houzzflow.simulator.houzz.state import FakeHouzz
 from houzzflow.simulator.kernel.clock import Clock
+from houzzflow.simulator.kernel.ids import new_order_id
 from houzzflow.simulator.kernel.tracking import pack_tracking, unpack_tracking
 from houzzflow.simulator.world.backend import Warehouse
 
@@ -37,39 +38,79 @@ _KINDS = [
     ("connector", "Ship", "Shipped"),
     ("fault", "PageDrift", "Charged"),
 ]
+_TIMES = st.one_of(
+    st.integers(-3, 3), st.integers(2**32 - 2, 2**32), st.integers(-TIME_LIMIT, TIME_LIMIT - 1)
+)
 
 
 @settings(max_examples=200, deadline=None)
 @given(
-    created=st.integers(-(2**40), 2**40),
-    changes=st.lists(
-        st.tuples(
-            st.one_of(st.integers(-3, 3), st.integers(2**32 - 2, 2**32), st.integers()),
-            st.sampled_from(_KINDS),
-        ),
-        max_size=12,
-    ),
+    orders=st.integers(1, 4),
+    changes=st.lists(st.tuples(st.integers(0, 3), _TIMES, st.sampled_from(_KINDS)), max_size=16),
 )
-@example(created=0, changes=[(0, _KINDS[0]), (-1, _KINDS[3]), (5, _KINDS[1])])
-@example(created=7, changes=[(0, _KINDS[0]), (2**32 - 1, _KINDS[1]), (2**32, _KINDS[2])])
-def test_history_reads_back_every_change_in_order(
-    created: int, changes: list[tuple[int, tuple[str, str, str]]]
+@example(orders=1, changes=[(0, 0, _KINDS[0]), (0, -1, _KINDS[3]), (0, TIME_LIMIT - 1, _KINDS[1])])
+def test_each_order_reads_back_its_own_changes_in_order_whatever_came_between(
+    orders: int, changes: list[tuple[int, int, tuple[str, str, str]]]
 ) -> None:
-    # Times before ``created`` or past 2**32 seconds after it take the plain form.
-    order = HouzzOrder("1000-0000-0000-0001", "New", created, created)
-    expected = []
-    for offset, kind in changes:
-        record_change(order, created + offset, history_code(*kind))
-        expected.append((created + offset, *kind))
-    assert order.history == expected
+    store = OrderStore()
+    handles = [store.add(f"1000-0000-0000-{n:04d}", "New", 0, 1) for n in range(orders)]
+    expected: list[list[tuple[int, str, str, str]]] = [[] for _ in handles]
+    for which, at, kind in changes:
+        handle = handles[which % orders]
+        store.record(handle, at, history_code(*kind))
+        expected[handle].append((at, *kind))
+    for handle in handles:
+        order = HouzzOrder(store, handle)
+        assert order.history == expected[handle]
+        assert store.history_length(handle) == len(expected[handle])
+        charged = [
+            at
+            for at, actor, _, status in expected[handle]
+            if status == "Charged" and actor != "fault"
+        ]
+        assert order.charged_at == (charged[-1] if charged else None)
 
 
-def test_a_code_past_the_packed_field_keeps_the_history_whole() -> None:
-    order = HouzzOrder("1000-0000-0000-0002", "New", 100, 100)
-    record_change(order, 100, history_code("customer", "Place", "New"))
-    record_change(order, 160, 5000)  # no such code is interned: read back as it went in
-    assert isinstance(order.history_codes, list)
-    assert order.history_codes == [100, history_code("customer", "Place", "New"), 160, 5000]
+def test_a_second_out_of_the_logs_range_is_refused_and_nothing_is_recorded() -> None:
+    store = OrderStore()
+    handle = store.add("1000-0000-0000-0002", "New", 100, 1)
+    store.record(handle, 100, history_code("customer", "Place", "New"))
+    for at in (TIME_LIMIT, -TIME_LIMIT - 1):
+        with pytest.raises(ValueError, match="out of the history's range"):
+            store.record(handle, at, history_code("houzz", "AutoCharge", "Charged"))
+    assert HouzzOrder(store, handle).history == [(100, "customer", "Place", "New")]
+
+
+def test_the_store_finds_every_order_by_id_as_it_grows_and_refuses_a_second_with_one_id() -> None:
+    store = OrderStore()
+    rng = random.Random(7)
+    ids = []
+    for n in range(5000):  # past the table's first sizes: it grows four times
+        order_id = new_order_id(rng, store)
+        assert store.add(order_id, "New", n, 1) == n
+        ids.append(order_id)
+    assert len(store) == 5000 and len(store.slots) >= 2 * len(store)
+    assert [store.find(order_id) for order_id in ids] == list(range(5000))
+    assert all(order_id in store for order_id in ids)
+    assert store.find("1000-0000-0000-0000") == -1 and 12 not in store
+    with pytest.raises(ValueError, match="already stored"):
+        store.add(ids[1234], "New", 0, 1)
+    assert len(store) == 5000
+
+
+def test_an_order_view_shows_the_order_as_it_is_now() -> None:
+    houzz = FakeHouzz(era="legacy")
+    order_id = houzz.place_order(items=3)
+    order = houzz.order(order_id)
+    assert (order.status, order.item_count, order.order_id) == ("New", 3, order_id)
+    assert houzz.update_order(order_id, "Process").ok
+    assert order.status == "InProduction"  # the view read before the change shows it
+    assert order == houzz.orders[order_id] and hash(order) == hash(houzz.orders[order_id])
+    assert order != houzz.order(houzz.place_order())
+    assert list(houzz.orders) == [order_id, *list(houzz.orders)[1:]] and len(houzz.orders) == 2
+    assert houzz.orders.get("1000-0000-0000-0000") is None and "x" not in houzz.orders
+    with pytest.raises(KeyError):
+        houzz.orders["1000-0000-0000-0000"]
 
 
 @settings(max_examples=30, deadline=None)
@@ -153,14 +194,51 @@ def test_tracking_numbers_read_back_exactly_as_houzz_was_given_them(numbers: lis
 
 def test_a_shipped_order_shows_its_tracking_numbers_packed_or_not() -> None:
     houzz = FakeHouzz(era="legacy")
-    for tracking in ("1Z00000000000000AB, 1ZFFFFFFFFFFFFFFFF", "1zab,XYZ"):
+    shipped = (
+        "1Z00000000000000AB, 1ZFFFFFFFFFFFFFFFF",  # UPS-style: kept in the numbers log
+        "1Z0000000000000000",
+        "1zab,XYZ",  # anything else: kept as text
+        ",".join(f"1Z{n:016X}" for n in range(300)),  # more than a count byte holds
+    )
+    orders = []
+    for tracking in shipped:
         order_id = houzz.place_order()
         for action in ("Process", "Charge"):
             assert houzz.update_order(order_id, action).ok
-        assert houzz.update_order(order_id, "Ship", tracking_number=tracking).ok
+        assert houzz.update_order(
+            order_id, "Ship", tracking_number=tracking, shipping_method=tracking[:5]
+        ).ok
+        orders.append(order_id)
+    for order_id, tracking in zip(orders, shipped, strict=True):
         order = houzz.order(order_id)
         clean = tracking.replace(" ", "")
         assert (order.tracking, order.tracking_numbers) == (clean, tuple(clean.split(",")))
+        assert order.tracking_packed == pack_tracking(clean)
+        assert order.shipping_method == tracking[:5]
+    unshipped = houzz.order(houzz.place_order())
+    assert (unshipped.tracking, unshipped.tracking_packed, unshipped.shipping_method) == (
+        "",
+        "",
+        "",
+    )
+
+
+def test_the_deadline_fifo_keeps_every_deadline_across_its_compactions() -> None:
+    clock = Clock()
+    seen: list[tuple[int, int, int]] = []
+    # Every odd order is over before its deadline: dropped from the head, never handled.
+    fifo = Deadlines(clock, 10, lambda o, s, d: seen.append((o, s, d)), lambda o, s: o % 2 == 0)
+    count = 3 * COMPACT_AFTER
+    for n in range(count):
+        clock.run(until=n)
+        fifo.add(n, n)
+    clock.run(until=count + 10)
+    assert seen == [(n, n, n + 10) for n in range(0, count, 2)]
+    assert len(fifo) == 0
+    fifo.add(5, count + 5)  # stamped later than any: waits for its own due time
+    fifo.add(4, count + 1)  # stamped earlier than the last: a clock event of its own
+    clock.run(until=count + 20)
+    assert seen[-2:] == [(4, count + 1, count + 11), (5, count + 5, count + 15)]
 
 
 def test_a_listing_shows_a_change_made_in_the_same_second_as_the_last_listing() -> None:
@@ -185,7 +263,8 @@ def test_charged_at_is_the_last_charge_whatever_came_after() -> None:
     assert houzz.update_order(order_id, "Charge").ok
     order = houzz.order(order_id)
     clock.run(until=180)
-    record_change(order, 180, history_code("fault", "PageDrift", "Charged"))  # keeps Charged
+    drift = history_code("fault", "PageDrift", "Charged")  # keeps Charged
+    order.store.record(order.handle, 180, drift)
     assert order.charged_at == 120
     assert houzz.update_order(order_id, "Ship", tracking_number="1Z1").ok
     assert order.charged_at == 120
@@ -193,8 +272,8 @@ def test_charged_at_is_the_last_charge_whatever_came_after() -> None:
     assert vendor.order(vendor.place_order(created=30)).charged_at == 30
 
 
-def test_the_lifecycles_inlined_history_append_uses_the_packed_fields_widths() -> None:
-    # lifecycle._change writes the widths out (the per-change hot path looks up no global).
+def test_the_lifecycles_inlined_history_append_uses_the_logs_widths() -> None:
+    # lifecycle._change writes the width out (the per-change hot path looks up no global).
     # Read from the source file: in the compiled build the method has no Python source.
     text = LIFECYCLE_SOURCE.read_text(encoding="utf-8")
     tree = ast.parse(text)
@@ -204,5 +283,5 @@ def test_the_lifecycles_inlined_history_append_uses_the_packed_fields_widths() -
         if isinstance(node, ast.FunctionDef) and node.name == "_change"
     )
     source = ast.get_source_segment(text, change) or ""
-    assert f"0 <= delta < {DELTA_LIMIT} and" in source and f"code < {CODE_MASK + 1}" in source
-    assert f"(packed << {ENTRY_BITS}) | (delta << {CODE_BITS}) | code" in source
+    assert "if not -TIME_LIMIT <= at < TIME_LIMIT:" in source
+    assert f"log.append((at << {CODE_BITS}) | code)" in source

@@ -33,32 +33,25 @@ from houzzflow.simulator.houzz.names import (
     SHIP,
 )
 from houzzflow.simulator.houzz.orders import (
+    TIME_LIMIT,
     HouzzOrder,
+    OrderStore,
     history_code,
-    history_length,
-    record_change,
+    status_code,
+    status_name,
 )
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.streams import Keyed, unit
 from houzzflow.simulator.kernel.timeline import Happening, Timeline
-from houzzflow.simulator.kernel.tracking import pack_tracking
 
 Subscriber = Callable[[HouzzOrder, str], None]
 
-# A step of the lifecycle as the fake applies it: the resulting status, its history code,
-# and the subscribers told about it.
-_Step = tuple[str, int, tuple[Subscriber, ...]]
+# A step of the lifecycle as the fake applies it: the resulting status, its status code, its
+# history code, and the subscribers told about it.
+_Step = tuple[str, int, int, tuple[Subscriber, ...]]
 _OK = Ack(True)
-
-
-def _still_new(order: HouzzOrder, stamp: int) -> bool:
-    return order.status == NEW
-
-
-def _still_charged(order: HouzzOrder, stamp: int) -> bool:
-    # Charged leads only to Shipped, Cancelled or a lapse: once it left, this charge is over.
-    # (The status first: reading when it was charged decodes the history.)
-    return order.status == CHARGED and order.charged_at == stamp
+_NEW = status_code(NEW)
+_CHARGED = status_code(CHARGED)
 
 
 def _tracking_text(tracking: str) -> str:
@@ -80,14 +73,15 @@ def _detail(order: HouzzOrder, action: str) -> str:
         return f"tracking {order.tracking.replace(',', ', ') or 'none'}" + (
             f" via {method}" if method else ""
         )
-    if action == CANCEL and order.cancel_note is not None:
-        code, comments = order.cancel_note
+    note = order.cancel_note
+    if action == CANCEL and note is not None:
+        code, comments = note
         return f"code {code or '-'}: {comments}" if comments else f"code {code}"
     return ""
 
 
 class Lifecycle:
-    """Places orders in ``orders`` and applies actions to them, by ``table``.
+    """Places orders in ``store`` and applies actions to them (by handle), by ``table``.
 
     ``timing`` gives the buyer's cancel window and the authorization's length;
     ``charge_failure_rate`` is the share of charges that fail (the 2021 auto-charge, and in
@@ -97,6 +91,7 @@ class Lifecycle:
     which other orders were charged before it. Every change is entered in ``index``, added to
     ``timeline`` when there is one, and told to the subscribers of its resulting status.
     ``restart`` starts over with a new store and index, dropping every pending deadline.
+    Subscribers are told of a change with a ``HouzzOrder`` view of the order.
     """
 
     def __init__(
@@ -109,7 +104,7 @@ class Lifecycle:
         timeline: Timeline | None,
         charge_failure_rate: float,
         own_clocks: bool,
-        orders: dict[str, HouzzOrder],
+        store: OrderStore,
         index: ListingIndex,
     ) -> None:
         self.table = table
@@ -135,22 +130,33 @@ class Lifecycle:
         self._placed = history_code("customer", PLACE, table.initial)
         self._subscribers: list[tuple[Subscriber, frozenset[str] | None]] = []
         self._heard: dict[str, tuple[Subscriber, ...]] = {state: () for state in table.states}
-        self._start(orders, index)
+        self._start(store, index)
 
-    def _start(self, orders: dict[str, HouzzOrder], index: ListingIndex) -> None:
-        self.orders = orders
+    def _start(self, store: OrderStore, index: ListingIndex) -> None:
+        self.store = store
         self.index = index
         self._auto_charges = Deadlines(
-            self.clock, self.cancel_window, self._auto_charge_due, _still_new
+            self.clock, self.cancel_window, self._auto_charge_due, self._still_new
         )
-        self._lapses = Deadlines(self.clock, self.authorization, self._lapse_due, _still_charged)
+        self._lapses = Deadlines(
+            self.clock, self.authorization, self._lapse_due, self._still_charged
+        )
 
-    def restart(self, orders: dict[str, HouzzOrder], index: ListingIndex) -> None:
-        """Drop every pending deadline and go on with ``orders`` and ``index``; keep the
+    def restart(self, store: OrderStore, index: ListingIndex) -> None:
+        """Drop every pending deadline and go on with ``store`` and ``index``; keep the
         subscribers and the steps learnt."""
         self._auto_charges.close()
         self._lapses.close()
-        self._start(orders, index)
+        self._start(store, index)
+
+    def _still_new(self, handle: int, stamp: int) -> bool:
+        return self.store.status[handle] == _NEW
+
+    def _still_charged(self, handle: int, stamp: int) -> bool:
+        # Charged leads only to Shipped, Cancelled or a lapse: once it left, this charge is
+        # over. (The status first: reading when it was charged walks the history.)
+        store = self.store
+        return store.status[handle] == _CHARGED and store.charged_at(handle) == stamp
 
     def subscribe(self, callback: Subscriber, statuses: Iterable[str] | None) -> None:
         """Tell ``callback(order, action)`` of each change that leaves an order in one of
@@ -162,62 +168,66 @@ class Lifecycle:
         }
         self._steps.clear()  # the steps learnt so far name the subscribers they tell
 
-    def place(self, order_id: str, when: int, items: int) -> HouzzOrder:
-        """Place the order ``order_id``, created at ``when``, and store it.
+    def place(self, order_id: str, when: int, items: int) -> int:
+        """Place the order ``order_id``, created at ``when``, store it and return its handle.
 
         Seller orders start New, Vendor orders Charged; an order placed in the past has
         already lived through Houzz's clocks up to now."""
         status = self.table.initial
-        order = HouzzOrder(order_id, status, when, when, items)
-        record_change(order, when, self._placed)
-        self.orders[order_id] = order
+        store = self.store
+        handle = store.add(order_id, status, when, items)
+        store.record(handle, when, self._placed)
         index = self.index
         times = index.times  # ListingIndex.add, inlined
         if times and times[-1] > when:
             index.in_order = False
         times.append(when)
-        index.entries.append(order)
+        index.entries.append(handle)
         index.last_listing = None  # a listing read before this change is out of date
         if self.timeline is not None:
             self._tell(when, order_id, "customer", PLACE, "", status)
-        for notify in self._heard[status]:
-            notify(order, PLACE)
+        told = self._heard[status]
+        if told:
+            order = HouzzOrder(store, handle)
+            for notify in told:
+                notify(order, PLACE)
         # Houzz's clocks last, so subscribers see Place before anything caught up since then.
         if status == CHARGED:
             if self._lapse:
-                self._lapses.add(order, when)
+                self._lapses.add(handle, when)
         elif self._auto_charge:
-            self._auto_charges.add(order, when)
-        return order
+            self._auto_charges.add(handle, when)
+        return handle
 
-    def _auto_charge_due(self, order: HouzzOrder, stamp: int, due: int) -> None:
-        if order.status != NEW:
+    def _auto_charge_due(self, handle: int, stamp: int, due: int) -> None:
+        if self.store.status[handle] != _NEW:
             return  # cancelled within the window
         action = AUTO_CHARGE
         rate = self.charge_failure_rate
-        if rate and self._charge_fails(order, rate):
+        if rate and self._charge_fails(handle, rate):
             action = CHARGE_FAILS
         step = self._step((NEW, action, "houzz"))
         if not isinstance(step, Rejection):
-            self._change(order, step, action, "houzz", due)
+            self._change(handle, step, action, "houzz", due)
 
-    def _charge_fails(self, order: HouzzOrder, rate: float) -> bool:
+    def _charge_fails(self, handle: int, rate: float) -> bool:
         """Whether this charge of the order fails: its draw is keyed by the order and the
         length of its history (each attempt follows a different history)."""
-        key = self.charges.key(order.order_id)
-        return unit(key, 2 * history_length(order)) < rate
+        store = self.store
+        key = self.charges.key(store.ids[handle])
+        return unit(key, 2 * store.history_length(handle)) < rate
 
-    def _lapse_due(self, order: HouzzOrder, stamp: int, due: int) -> None:
-        if not _still_charged(order, stamp):
+    def _lapse_due(self, handle: int, stamp: int, due: int) -> None:
+        if not self._still_charged(handle, stamp):
             return  # shipped, cancelled, or charged again since
         step = self._step((CHARGED, AUTHORIZATION_LAPSE, "houzz"))
         if not isinstance(step, Rejection):
             detail = f"not shipped within {self.authorization // 86400} days of the charge"
-            self._change(order, step, AUTHORIZATION_LAPSE, "houzz", due, detail)
+            self._change(handle, step, AUTHORIZATION_LAPSE, "houzz", due, detail)
 
     def perform(
         self,
-        order: HouzzOrder,
+        handle: int,
         action: str,
         actor: str,
         tracking: str,
@@ -225,23 +235,26 @@ class Lifecycle:
         cancel_code: str,
         comments: str,
     ) -> Ack:
-        """``actor`` performs ``action`` on the order, if the table and the cancel window
-        allow it; a Ship keeps ``tracking`` and ``method``, a Cancel its code and comments."""
+        """``actor`` performs ``action`` on the order ``handle``, if the table and the cancel
+        window allow it; a Ship keeps ``tracking`` and ``method``, a Cancel its code and
+        comments."""
+        store = self.store
         if (
             action == self._cancel_action
             and actor in self._window_actors
-            and self.clock.now - order.created >= self.cancel_window
+            and self.clock.now - store.created[handle] >= self.cancel_window
         ):
             minutes = self.cancel_window // 60
             return Ack(False, f"the {actor} may cancel only within {minutes} minutes of ordering")
-        key = (order.status, action, actor)
+        status = status_name(store.status[handle])
+        key = (status, action, actor)
         step = self._steps.get(key)
         if step is None:
-            if (order.status, action) in self._no_ops:
+            if (status, action) in self._no_ops:
                 # mark_step_done: no_op. Done already: Success, and nothing changes.
                 if self.timeline is not None:
                     done = "already done: answered Success without a change"
-                    self._tell(self.clock.now, order.order_id, actor, action, done, order.status)
+                    self._tell(self.clock.now, store.ids[handle], actor, action, done, status)
                 return _OK
             learnt = self._step(key)
             if isinstance(learnt, Rejection):
@@ -251,21 +264,24 @@ class Lifecycle:
         if (
             self._declines
             and action == CHARGE
-            and self._charge_fails(order, self.charge_failure_rate)
+            and self._charge_fails(handle, self.charge_failure_rate)
         ):
-            declined = self._step((order.status, CHARGE_DECLINED, "houzz"))
+            declined = self._step((status, CHARGE_DECLINED, "houzz"))
             if not isinstance(declined, Rejection):
-                self._change(order, declined, CHARGE_DECLINED, "houzz", now, "card declined")
+                self._change(handle, declined, CHARGE_DECLINED, "houzz", now, "card declined")
                 return Ack(False, "the card was declined; the order is Failed to Charge")
         if action == SHIP:
-            order.tracking_packed = pack_tracking(_tracking_text(tracking))
-            order.shipping_method = method
+            store.set_shipped(handle, _tracking_text(tracking), method)
         elif action == CANCEL:
-            order.cancel_note = (cancel_code, comments) if cancel_code or comments else None
+            if cancel_code or comments:
+                store.notes[handle] = (cancel_code, comments)
+            else:
+                store.notes.pop(handle, None)
         if self.timeline is None:
-            self._change(order, step, action, actor, now)
+            self._change(handle, step, action, actor, now)
         else:
-            self._change(order, step, action, actor, now, _detail(order, action))
+            detail = _detail(HouzzOrder(store, handle), action)
+            self._change(handle, step, action, actor, now, detail)
         return _OK
 
     def _step(self, key: tuple[str, str, str]) -> _Step | Rejection:
@@ -279,42 +295,47 @@ class Lifecycle:
             return dest
         step = self._steps[key] = (
             dest,
+            status_code(dest),
             history_code(actor, action, dest),
             self._heard.get(dest, ()),
         )
         return step
 
     def _change(
-        self, order: HouzzOrder, step: _Step, action: str, actor: str, at: int, detail: str = ""
+        self, handle: int, step: _Step, action: str, actor: str, at: int, detail: str = ""
     ) -> None:
-        dest, code, told = step
-        order.status = dest
-        order.modified = at
-        # record_change, inlined: this is the per-change hot path, so the fields' widths are
-        # written out (42 = ENTRY_BITS, 10 = CODE_BITS, 2**32 = DELTA_LIMIT, 1024 = CODE_MASK +
-        # 1: tests/test_order_store.py checks) and no global is looked up.
-        packed = order.history_codes
-        delta = at - order.created
-        if 0 <= delta < 4294967296 and type(packed) is int and code < 1024:
-            order.history_codes = (packed << 42) | (delta << 10) | code
-        else:
-            record_change(order, at, code)
-        order.view = None
+        dest, dest_code, code, told = step
+        store = self.store
+        store.status[handle] = dest_code
+        store.modified[handle] = at
+        # OrderStore.record, inlined: this is the per-change hot path (16 = CODE_BITS:
+        # tests/test_order_store.py checks).
+        if not -TIME_LIMIT <= at < TIME_LIMIT:
+            store.record(handle, at, code)  # raises, saying why
+        log, last = store.log, store.last
+        store.prev.append(last[handle])
+        last[handle] = len(log)
+        log.append((at << 16) | code)
+        views = store.views
+        if views:
+            views.pop(handle, None)
         index = self.index
         if index.by_modified:  # ListingIndex.add, inlined: this is the per-change hot path
             times, entries = index.times, index.entries
-            if entries[-1] is not order or times[-1] != at:
+            if entries[-1] != handle or times[-1] != at:
                 if times[-1] > at:
                     index.in_order = False
                 times.append(at)
-                entries.append(order)
+                entries.append(handle)
         index.last_listing = None  # a listing read before this change is out of date
-        if dest == CHARGED and self._lapse:
-            self._lapses.add(order, at)
+        if dest_code == _CHARGED and self._lapse:
+            self._lapses.add(handle, at)
         if self.timeline is not None:
-            self._tell(at, order.order_id, actor, action, detail, dest)
-        for notify in told:
-            notify(order, action)
+            self._tell(at, store.ids[handle], actor, action, detail, dest)
+        if told:
+            order = HouzzOrder(store, handle)
+            for notify in told:
+                notify(order, action)
 
     def _tell(
         self, at: int, order_id: str, actor: str, action: str, detail: str, status: str

@@ -1,6 +1,6 @@
 """What getOrders lists: status filters, the index of orders by window time, and paging.
 
-Listing uses an index of (time, order) entries appended as orders change: an entry is
+Listing uses an index of (time, order handle) entries appended as orders change: an entry is
 current while its time is still the order's window time (``modified`` or ``created``), the
 orders changed in one second are sorted by id once (not at every listing), stale entries
 are dropped when they outnumber the rest, and each order's view is made once per change.
@@ -9,20 +9,23 @@ A poll over a sliding window costs about the number of orders in the window.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from itertools import compress
-from operator import attrgetter, eq
+from operator import eq
 from typing import Literal
 
 from houzzflow.engine.machine import MachineDef
-from houzzflow.engine.ports import OrderView, Page
+from houzzflow.engine.ports import Page
 from houzzflow.simulator.houzz.names import PAGE_DRIFT
 from houzzflow.simulator.houzz.orders import (
     FAULT_ACTOR,
-    HouzzOrder,
+    OrderStore,
     history_code,
-    record_change,
+    status_code,
+    status_name,
 )
 from houzzflow.simulator.kernel.faults import FaultInjector
 
@@ -55,52 +58,33 @@ def status_filters(machine: MachineDef, hidden: frozenset[str]) -> dict[str, fro
     return filters
 
 
-_order_id = attrgetter("order_id")
-_modified = attrgetter("modified")
-
-# OrderView is a frozen dataclass: its generated __init__ makes four object.__setattr__ calls.
-# A listing makes one view per changed order, so views are filled through the slots directly.
-_new_object = object.__new__
-_set_view_id = vars(OrderView)["order_id"].__set__
-_set_view_status = vars(OrderView)["status"].__set__
-_set_view_created = vars(OrderView)["created"].__set__
-_set_view_modified = vars(OrderView)["modified"].__set__
-
-
-def _view_of(order: HouzzOrder) -> OrderView:
-    view: OrderView = _new_object(OrderView)
-    _set_view_id(view, order.order_id)
-    _set_view_status(view, order.status)
-    _set_view_created(view, order.created)
-    _set_view_modified(view, order.modified)
-    order.view = view
-    return view
-
-
-def page_of(found: list[HouzzOrder], start: int, count: int) -> Page:
-    """The page of ``found`` at offset ``start``; ``total`` counts every order found."""
-    # An order's view is made once per change, however many listings show it.
-    return Page([o.view or _view_of(o) for o in found[start : start + count]], len(found))
+def page_of(store: OrderStore, found: list[int], start: int, count: int) -> Page:
+    """The page of ``found`` (order handles in ``store``) at offset ``start``; ``total``
+    counts every order found."""
+    # A view is made once per change, however many listings show the order.
+    made, make = store.views.get, store.view
+    return Page([made(h) or make(h) for h in found[start : start + count]], len(found))
 
 
 class ListingIndex:
-    """The orders of ``orders`` by window time, for getOrders' From/To window.
+    """The orders of ``store`` by window time, for getOrders' From/To window.
 
-    The index is two parallel lists, ``times`` and ``entries`` (no tuple per entry); while
-    ``in_order`` they are in time order. ``last_listing`` is the last listing, (query,
-    orders found), until anything changes. The lifecycle appends to the lists and clears
-    ``last_listing`` itself at every change (``add``, inlined: it is the per-change hot path).
-    ``everything`` is the filter that lists every indexed order (``All`` when Houzz holds no
-    status back), so that listing needs no status test.
+    The index is two parallel arrays, ``times`` (seconds) and ``entries`` (order handles):
+    no tuple and no int object per entry. While ``in_order`` they are in time order.
+    ``last_listing`` is the last listing, (query, handles found), until anything changes.
+    The lifecycle appends to the arrays and clears ``last_listing`` itself at every change
+    (``add``, inlined: it is the per-change hot path). ``everything`` is the filter that
+    lists every indexed order (``All`` when Houzz holds no status back), so that listing
+    needs no status test.
     """
 
     __slots__ = (
+        "_codes",
         "_everything",
-        "_orders",
         "_settled",
-        "_sort_key",
+        "_store",
         "_unviewed",
-        "_window_time",
+        "_window",
         "by_modified",
         "entries",
         "in_order",
@@ -110,39 +94,49 @@ class ListingIndex:
 
     def __init__(
         self,
-        orders: dict[str, HouzzOrder],
+        store: OrderStore,
         window_field: WindowField,
         everything: frozenset[str] | None,
     ) -> None:
-        self._orders = orders
+        self._store = store
         self._everything = everything
         self.by_modified = window_field == "modified"
-        self._sort_key = attrgetter(window_field, "order_id")
-        self._window_time = attrgetter(window_field)
-        self.times: list[int] = []
-        self.entries: list[HouzzOrder] = []
+        # The column of window times (the store's arrays grow in place: always current).
+        self._window = store.modified if self.by_modified else store.created
+        self._codes: dict[frozenset[str], frozenset[int]] = {}  # a filter's status codes
+        self.times: array[int] = array("q")
+        self.entries: array[int] = array("i")
         self.in_order = True
         self._settled = 0  # entries before this are in (time, order id) order
         self._unviewed = 0  # entries before this have had their order's view dropped
-        self.last_listing: tuple[tuple[frozenset[str], int, int], list[HouzzOrder]] | None = None
+        self.last_listing: tuple[tuple[frozenset[str], int, int], list[int]] | None = None
 
-    def add(self, order: HouzzOrder, at: int) -> None:
+    def add(self, handle: int, at: int) -> None:
         """Enter the order in the index at its new window time ``at``.
 
         An entry is current while its time is still the order's window time; the order's
         earlier entries are stale and skipped. A change right after another of the same
         order in the same second (Process, then Charge) needs no new entry."""
         times, entries = self.times, self.entries
-        if entries and entries[-1] is order and times[-1] == at:
+        if entries and entries[-1] == handle and times[-1] == at:
             return
         if times and times[-1] > at:
             self.in_order = False
         times.append(at)
-        entries.append(order)
+        entries.append(handle)
 
-    def matching(self, wanted: frozenset[str], start_time: int, end_time: int) -> list[HouzzOrder]:
-        """The orders in ``wanted`` whose window time is in [start_time, end_time], sorted by
-        (window time, order id)."""
+    def _sort_key(self, handle: int) -> tuple[int, str]:
+        return (self._window[handle], self._store.ids[handle])
+
+    def _status_codes(self, wanted: frozenset[str]) -> frozenset[int]:
+        codes = self._codes.get(wanted)
+        if codes is None:
+            codes = self._codes[wanted] = frozenset(status_code(s) for s in wanted)
+        return codes
+
+    def matching(self, wanted: frozenset[str], start_time: int, end_time: int) -> list[int]:
+        """The orders (handles) in ``wanted`` whose window time is in [start_time,
+        end_time], sorted by (window time, order id)."""
         key = (wanted, start_time, end_time)
         cached = self.last_listing
         # Pages of one listing repeat the query with nothing changed in between.
@@ -150,7 +144,7 @@ class ListingIndex:
             return cached[1]
         times = self.times
         # Every order has one current entry; the rest are stale (the order changed since).
-        stale = len(times) - len(self._orders)
+        stale = len(times) - len(self._store)
         if not self.in_order or (stale > REBUILD_AFTER and stale * 2 > len(times)):
             self._rebuild()
             times = self.times
@@ -161,16 +155,20 @@ class ListingIndex:
         if lo > self._unviewed:
             self._forget_views(lo)
         entries = self.entries[lo:hi]
-        if self.by_modified:
-            current = map(eq, map(_modified, entries), times[lo:hi])
-            if wanted is self._everything:
+        if wanted is self._everything:
+            if self.by_modified:
+                current = map(eq, map(self._window.__getitem__, entries), times[lo:hi])
                 found = list(compress(entries, current))
             else:
-                found = [o for o in compress(entries, current) if o.status in wanted]
-        elif wanted is self._everything:
-            found = entries  # by created time, every entry is current
+                found = entries.tolist()  # by created time, every entry is current
         else:
-            found = [o for o in entries if o.status in wanted]
+            codes = self._status_codes(wanted)
+            status = self._store.status
+            if self.by_modified:
+                current = map(eq, map(self._window.__getitem__, entries), times[lo:hi])
+                found = [h for h in compress(entries, current) if status[h] in codes]
+            else:
+                found = [h for h in entries if status[h] in codes]
         self.last_listing = (key, found)
         return found
 
@@ -180,13 +178,17 @@ class ListingIndex:
         Listings move forward in time: an order the window has passed is seldom listed
         again, and a run of 100,000 orders need not keep a view of each to its end."""
         start = self._unviewed
-        entries = self.entries[start:upto]
-        if self.by_modified:
-            current = map(eq, map(_modified, entries), self.times[start:upto])
-            entries = list(compress(entries, current))
-        for order in entries:
-            order.view = None
         self._unviewed = upto
+        views = self._store.views
+        if not views:
+            return
+        passed: Iterable[int] = self.entries[start:upto]
+        if self.by_modified:
+            current = map(eq, map(self._window.__getitem__, passed), self.times[start:upto])
+            passed = compress(self.entries[start:upto], current)
+        pop = views.pop
+        for handle in passed:
+            pop(handle, None)
 
     def _settle(self) -> None:
         """Put the entries added since the last listing in (time, order id) order, once.
@@ -205,8 +207,9 @@ class ListingIndex:
             return  # no two entries share a second
         self._unviewed = min(self._unviewed, first)  # positions from ``first`` on move
         entries = listed[first:]
+        order_id = self._store.ids.__getitem__
         new_times: list[int] = []
-        new_entries: list[HouzzOrder] = []
+        new_entries: list[int] = []
         done = 0
         for t, n in counts.items():  # seconds in time order
             if n == 1:
@@ -214,36 +217,37 @@ class ListingIndex:
             lo = bisect_left(stamps, t, done)
             new_times += stamps[done:lo]
             new_entries += entries[done:lo]
-            tied = sorted(dict.fromkeys(entries[lo : lo + n]), key=_order_id)
+            tied = sorted(dict.fromkeys(entries[lo : lo + n]), key=order_id)
             new_times += [t] * len(tied)
             new_entries += tied
             done = lo + n
         new_times += stamps[done:]
         new_entries += entries[done:]
-        times[first:] = new_times
-        listed[first:] = new_entries
+        times[first:] = array("q", new_times)
+        listed[first:] = array("i", new_entries)
         self._settled = len(times)
 
     def _rebuild(self) -> None:
         """Drop stale entries and restore (time, order id) order."""
+        window = self._window.__getitem__
         if self.in_order:
             if self._settled < len(self.times):
                 self._settle()  # every tie sorted, every order once per second
-            keep = map(eq, map(self._window_time, self.entries), self.times)
-            self.entries = list(compress(self.entries, keep))
+            keep = map(eq, map(window, self.entries), self.times)
+            self.entries = array("i", compress(self.entries, keep))
         else:
-            entries = self.entries
+            entries: Iterable[int] = self.entries
             if self.by_modified:
-                entries = list(compress(entries, map(eq, map(_modified, entries), self.times)))
-            self.entries = list(dict.fromkeys(entries))  # changed twice in a second: once
-            self.entries.sort(key=self._sort_key)
+                entries = compress(entries, map(eq, map(window, self.entries), self.times))
+            # An order changed twice in a second is entered once.
+            self.entries = array("i", sorted(dict.fromkeys(entries), key=self._sort_key))
             self.in_order = True
-        self.times = list(map(self._window_time, self.entries))
+        self.times = array("q", map(window, self.entries))
         self._settled = len(self.times)
         self._unviewed = 0
 
     def drift(
-        self, found: list[HouzzOrder], start: int, end_time: int, now: int, faults: FaultInjector
+        self, found: list[int], start: int, end_time: int, now: int, faults: FaultInjector
     ) -> bool:
         """Modify one order already listed before ``start`` so the rest move up one place.
 
@@ -253,24 +257,27 @@ class ListingIndex:
         """
         if not self.by_modified or start >= len(found):
             return False
+        store = self._store
+        modified, ids = store.modified, store.ids
         first_unread = found[start]
-        bar = (first_unread.modified, first_unread.order_id)
+        bar = (modified[first_unread], ids[first_unread])
         candidates = [
-            o
-            for o in found[:start]
-            if o.modified < now and (end_time < now or (now, o.order_id) > bar)
+            h
+            for h in found[:start]
+            if modified[h] < now and (end_time < now or (now, ids[h]) > bar)
         ]
         if not candidates:
             return False
-        order = candidates[faults.choose(len(candidates))]
-        order.modified = now
-        record_change(order, now, history_code(FAULT_ACTOR, PAGE_DRIFT, order.status))
-        order.view = None
-        self.add(order, now)
+        handle = candidates[faults.choose(len(candidates))]
+        modified[handle] = now
+        status = status_name(store.status[handle])
+        store.record(handle, now, history_code(FAULT_ACTOR, PAGE_DRIFT, status))
+        store.views.pop(handle, None)
+        self.add(handle, now)
         self.last_listing = None  # a listing read before this change is out of date
         faults.record_drift(
-            order.order_id,
+            ids[handle],
             f"modified while a listing was read; every order after it moved up one place "
-            f"({first_unread.order_id} moved onto the page already read)",
+            f"({ids[first_unread]} moved onto the page already read)",
         )
         return True

@@ -5,8 +5,10 @@ or JSON; ``wire.py`` speaks Houzz's format and ``simulator/http`` serves it over
 ``FakeHouzz`` checks and answers the API calls and applies faults to them; what it holds is
 kept by the modules beside it:
 
-* ``orders.py``: ``HouzzOrder`` and its history (the store is ``FakeHouzz.orders``, a dict
-  by order id); ``details.py``: the customer details derived from an order's id;
+* ``orders.py``: the order store (every order an integer handle over columns, its history
+  one log) and ``HouzzOrder``, a view of one order; ``catalog.py``: ``FakeHouzz.orders``,
+  the orders by id as a read-only mapping of views; ``details.py``: the customer details
+  derived from an order's id;
 * ``listing.py``: what getOrders lists (status filters, the index by window time, paging);
 * ``lifecycle.py``: placing orders and applying actions by the compiled table, with
   Houzz's own clocks (``deadlines.py``), charge failures and the buyer's cancel window;
@@ -25,6 +27,7 @@ from houzzflow.engine.machine import Era, Facts, Program, default_machine
 from houzzflow.engine.policy import PROGRAM_NAMES
 from houzzflow.engine.ports import Ack, AckError, Outcome, Page, Write, make_writes
 from houzzflow.engine.table import houzz_table
+from houzzflow.simulator.houzz.catalog import Orders
 from houzzflow.simulator.houzz.lifecycle import Lifecycle, Subscriber
 from houzzflow.simulator.houzz.listing import (
     BadRequest,
@@ -46,7 +49,7 @@ from houzzflow.simulator.houzz.names import (
     SHIP,
     SHIPPED,
 )
-from houzzflow.simulator.houzz.orders import HouzzOrder
+from houzzflow.simulator.houzz.orders import HouzzOrder, OrderStore, status_name
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.faults import FaultInjector, FaultPlan
 from houzzflow.simulator.kernel.ids import new_order_id
@@ -163,7 +166,7 @@ class FakeHouzz:
             timeline=timeline,
             charge_failure_rate=charge_failure_rate,
             own_clocks=own_clocks,
-            orders=self.orders,
+            store=self._store,
             index=self._index,
         )
 
@@ -185,18 +188,19 @@ class FakeHouzz:
     # --- bookkeeping -----------------------------------------------------------------------
 
     def _begin(self) -> None:
-        self.orders: dict[str, HouzzOrder] = {}
+        self._store = OrderStore()
+        self.orders = Orders(self._store)  # read-only: the lifecycle alone changes orders
         self.listing_calls = 0
         self.faults: FaultInjector | None = None
         if self.fault_plan is not None:
             self.faults = FaultInjector(self.fault_plan, clock=self.clock, timeline=self.timeline)
-        self._index = ListingIndex(self.orders, self.window_field, self._everything)
+        self._index = ListingIndex(self._store, self.window_field, self._everything)
 
     def reset(self) -> None:
         """Forget every order, count and pending Houzz clock; keep configuration, clock and
         subscribers (moto's reset: one cheap call)."""
         self._begin()
-        self._rules.restart(self.orders, self._index)
+        self._rules.restart(self._store, self._index)
 
     def subscribe(self, callback: Subscriber, *, statuses: Iterable[str] | None = None) -> None:
         """Call ``callback(order, action)`` after each placement (action ``Place``) and each
@@ -211,6 +215,13 @@ class FakeHouzz:
             return self.orders[order_id]
         except KeyError:
             raise KeyError(f"order {order_id} not found") from None
+
+    def status_of(self, order_id: str) -> str | None:
+        """The order's status now (None when there is no such order): what the world's
+        observers read on every order, without making a ``HouzzOrder`` view of it."""
+        store = self._store
+        handle = store.find(order_id)
+        return None if handle < 0 else status_name(store.status[handle])
 
     def happenings_of(self, order_id: str) -> list[Happening]:
         """The order's history as timeline records (for runs that keep no timeline)."""
@@ -239,7 +250,7 @@ class FakeHouzz:
         count = 1 if items is None else items
         if not 1 <= count <= MAX_ITEMS:
             raise ValueError(f"an order has from 1 to {MAX_ITEMS} items, not {count}")
-        order_id = new_order_id(self.rng, self.orders)
+        order_id = new_order_id(self.rng, self._store)
         self._rules.place(order_id, when, count)
         return order_id
 
@@ -254,13 +265,13 @@ class FakeHouzz:
             unknown = set(details) - _DETAIL_KEYS
             if unknown:
                 raise TypeError(f"unknown details: {', '.join(sorted(unknown))}")
-        order = self.orders.get(order_id)
-        if order is None:
+        handle = self._store.find(order_id)
+        if handle < 0:
             return Ack(False, f"order {order_id} not found")
         if not details:
-            return self._rules.perform(order, action, actor, "", "", "", "")
+            return self._rules.perform(handle, action, actor, "", "", "", "")
         return self._rules.perform(
-            order,
+            handle,
             action,
             actor,
             details.get("tracking_number", ""),
@@ -311,7 +322,7 @@ class FakeHouzz:
             and index.drift(found, start, end_time, self.clock.now, faults)
         ):
             found = index.matching(wanted, start_time, end_time)
-        return page_of(found, start, count)
+        return page_of(self._store, found, start, count)
 
     def update_order(
         self,
@@ -358,16 +369,16 @@ class FakeHouzz:
         if faults is not None:
             faults.before_call("updateOrder", order_id)
         name = _EXACT_ACTIONS.get(action) or API_ACTIONS.get(action.lower())
-        order = self.orders.get(order_id)
+        handle = self._store.find(order_id)
         if name is None:
             ack = Ack(False, f"unknown action {action!r}; expected Process, Charge, Ship or Cancel")
-        elif order is None:
+        elif handle < 0:
             ack = Ack(False, f"order {order_id} not found")
         elif name == SHIP and not tracking_number.strip(" ,"):
             ack = Ack(False, "Ship needs a TrackingNumber")
         else:
             ack = self._rules.perform(
-                order, name, "connector", tracking_number, shipping_method, cancel_code, comments
+                handle, name, "connector", tracking_number, shipping_method, cancel_code, comments
             )
         if faults is not None:
             faults.after_write(order_id, name or action, ack.ok)

@@ -25,6 +25,16 @@ def pack_tracking(text: str) -> int | str:
     return int("1" + text.replace(",1Z", "")[2:], 16)
 
 
+def ups_numbers(text: str) -> list[int] | None:
+    """The 64-bit values of comma-joined tracking numbers when every one is UPS-style,
+    else None."""
+    if _UPS_NUMBERS.fullmatch(text) is None:
+        return None
+    if len(text) == 18:  # one number: the common case
+        return [int(text[2:], 16)]
+    return [int(number[2:], 16) for number in text.split(",")]
+
+
 def unpack_tracking(packed: int | str) -> str:
     """The comma-joined tracking numbers ``pack_tracking`` was given."""
     if isinstance(packed, str):

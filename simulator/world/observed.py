@@ -35,9 +35,9 @@ class ObservedWarehouse(Warehouse):
 
     def send_order(self, order_id: str) -> Ack:
         if order_id not in self._books:  # the receipts themselves: no mapping view between
-            order = self._houzz.orders.get(order_id)
-            if order is not None and order.status != CHARGED:
-                self.unpaid_at_send[order_id] = (self.clock.now, order.status)
+            status = self._houzz.status_of(order_id)
+            if status is not None and status != CHARGED:
+                self.unpaid_at_send[order_id] = (self.clock.now, status)
                 self.touched(order_id)
         else:
             self.touched(order_id)  # a second receipt
@@ -46,7 +46,7 @@ class ObservedWarehouse(Warehouse):
     def _ship(self, order_id: str) -> bool:
         if not Warehouse._ship(self, order_id):
             return False  # cancelled in time, or shipped already: nothing happened
-        status = self._houzz.orders[order_id].status
+        status = self._houzz.status_of(order_id) or self._houzz.order(order_id).status
         if status == CANCELLED:
             self.cancelled_at_ship[order_id] = self.clock.now
             self.ship_moments[order_id] = next(self._moments)
