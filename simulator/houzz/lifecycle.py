@@ -316,9 +316,7 @@ class Lifecycle:
         store.prev.append(last[handle])
         last[handle] = len(log)
         log.append((at << 16) | code)
-        views = store.views
-        if views:
-            views.pop(handle, None)
+        store.views[handle] = None
         index = self.index
         if index.by_modified:  # ListingIndex.add, inlined: this is the per-change hot path
             times, entries = index.times, index.entries

@@ -62,8 +62,8 @@ def page_of(store: OrderStore, found: list[int], start: int, count: int) -> Page
     """The page of ``found`` (order handles in ``store``) at offset ``start``; ``total``
     counts every order found."""
     # A view is made once per change, however many listings show the order.
-    made, make = store.views.get, store.view
-    return Page([made(h) or make(h) for h in found[start : start + count]], len(found))
+    made, make = store.views, store.view
+    return Page([made[h] or make(h) for h in found[start : start + count]], len(found))
 
 
 class ListingIndex:
@@ -180,15 +180,12 @@ class ListingIndex:
         start = self._unviewed
         self._unviewed = upto
         views = self._store.views
-        if not views:
-            return
         passed: Iterable[int] = self.entries[start:upto]
         if self.by_modified:
             current = map(eq, map(self._window.__getitem__, passed), self.times[start:upto])
             passed = compress(self.entries[start:upto], current)
-        pop = views.pop
         for handle in passed:
-            pop(handle, None)
+            views[handle] = None
 
     def _settle(self) -> None:
         """Put the entries added since the last listing in (time, order id) order, once.
@@ -272,7 +269,7 @@ class ListingIndex:
         modified[handle] = now
         status = status_name(store.status[handle])
         store.record(handle, now, history_code(FAULT_ACTOR, PAGE_DRIFT, status))
-        store.views.pop(handle, None)
+        store.views[handle] = None
         self.add(handle, now)
         self.last_listing = None  # a listing read before this change is out of date
         faults.record_drift(

@@ -111,7 +111,8 @@ class OrderStore:
     (status codes, ``status_code``), ``created``, ``modified``, ``items``, ``method`` and
     ``tracking`` are the columns; ``log`` and ``prev`` the history log (``record``) and
     ``last`` each order's latest entry in it. ``views`` holds the getOrders view of orders
-    listed since their last change (the listing drops them, ``listing.py``); ``notes`` a
+    listed since their last change, else None (the listing drops them as its window moves
+    on, ``listing.py``: a list, as a change drops one, cheaper than a dict); ``notes`` a
     Cancel's (code, comments) when it gave any. The lifecycle writes the columns itself
     on its hot path; everything else reads through the methods or a ``HouzzOrder``."""
 
@@ -163,7 +164,7 @@ class OrderStore:
         self.last: array[int] = array("i")
         self.log: array[int] = array("q")
         self.prev: array[int] = array("i")  # the same order's previous entry; -1: none
-        self.views: dict[int, OrderView] = {}
+        self.views: list[OrderView | None] = []
         self.notes: dict[int, tuple[str, str]] = {}
 
     def __len__(self) -> int:
@@ -195,6 +196,7 @@ class OrderStore:
         self.tracking.append(0)
         self.tracking_count.append(0)
         self.last.append(-1)
+        self.views.append(None)
         ids.append(order_id)
         return handle
 
@@ -332,7 +334,7 @@ class OrderStore:
     def view(self, handle: int) -> OrderView:
         """How getOrders shows the order now: made once per change, however many listings
         show it (the lifecycle drops it at every change)."""
-        view = self.views.get(handle)
+        view = self.views[handle]
         if view is None:
             view = _new_object(OrderView)
             _set_view_id(view, self.ids[handle])
