@@ -33,12 +33,12 @@ from houzzflow.simulator.houzz.names import (
     SHIP,
 )
 from houzzflow.simulator.houzz.orders import (
+    STATUS_BY_CODE,
     TIME_LIMIT,
     HouzzOrder,
     OrderStore,
     history_code,
     status_code,
-    status_name,
 )
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.streams import Keyed, unit
@@ -246,7 +246,7 @@ class Lifecycle:
         ):
             minutes = self.cancel_window // 60
             return Ack(False, f"the {actor} may cancel only within {minutes} minutes of ordering")
-        status = status_name(store.status[handle])
+        status = STATUS_BY_CODE[store.status[handle]]
         key = (status, action, actor)
         step = self._steps.get(key)
         if step is None:

@@ -50,7 +50,7 @@ assert _ITEMS_FIT, "the item-count column is a bytearray"
 # statuses and the few kinds of change its actors make, not anything a user writes.
 _HAPPENED: list[tuple[str, str, str]] = []
 _CODES: dict[tuple[str, str, str], int] = {}
-_STATUSES: list[str] = []
+STATUS_BY_CODE: list[str] = []  # a status code's name: STATUS_BY_CODE[status_code(name)]
 _STATUS_CODES: dict[str, int] = {}
 _INTERN_LOCK = threading.Lock()  # the HTTP server's threads may meet a new name at once
 FAULT_ACTOR = "fault"  # the actor of changes an injected fault makes (a page drift)
@@ -78,16 +78,16 @@ def status_code(status: str) -> int:
         with _INTERN_LOCK:
             code = _STATUS_CODES.get(status)
             if code is None:
-                if len(_STATUSES) > 255:
+                if len(STATUS_BY_CODE) > 255:
                     raise ValueError("more than 256 order statuses")
-                code = _STATUS_CODES[status] = len(_STATUSES)
-                _STATUSES.append(status)
+                code = _STATUS_CODES[status] = len(STATUS_BY_CODE)
+                STATUS_BY_CODE.append(status)
     return code
 
 
 def status_name(code: int) -> str:
     """The status a status code stands for."""
-    return _STATUSES[code]
+    return STATUS_BY_CODE[code]
 
 
 # OrderView is a frozen dataclass: its generated __init__ makes four object.__setattr__ calls.
@@ -338,7 +338,7 @@ class OrderStore:
         if view is None:
             view = _new_object(OrderView)
             _set_view_id(view, self.ids[handle])
-            _set_view_status(view, _STATUSES[self.status[handle]])
+            _set_view_status(view, STATUS_BY_CODE[self.status[handle]])
             _set_view_created(view, self.created[handle])
             _set_view_modified(view, self.modified[handle])
             self.views[handle] = view
@@ -386,7 +386,7 @@ class HouzzOrder:
 
     @property
     def status(self) -> str:
-        return _STATUSES[self.store.status[self.handle]]
+        return STATUS_BY_CODE[self.store.status[self.handle]]
 
     @property
     def created(self) -> int:

@@ -49,7 +49,7 @@ from houzzflow.simulator.houzz.names import (
     SHIP,
     SHIPPED,
 )
-from houzzflow.simulator.houzz.orders import HouzzOrder, OrderStore, status_name
+from houzzflow.simulator.houzz.orders import STATUS_BY_CODE, HouzzOrder, OrderStore
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.kernel.faults import FaultInjector, FaultPlan
 from houzzflow.simulator.kernel.ids import new_order_id
@@ -221,7 +221,7 @@ class FakeHouzz:
         observers read on every order, without making a ``HouzzOrder`` view of it."""
         store = self._store
         handle = store.find(order_id)
-        return None if handle < 0 else status_name(store.status[handle])
+        return None if handle < 0 else STATUS_BY_CODE[store.status[handle]]
 
     def happenings_of(self, order_id: str) -> list[Happening]:
         """The order's history as timeline records (for runs that keep no timeline)."""

@@ -587,9 +587,11 @@ class _Run:
         unsettled: list[tuple[str, HouzzOrder]] = []
         in_flight = 0
         head = -1  # every order before it has settled, or will never change again
-        for oid, order in self.houzz.orders.items():
+        orders = self.houzz.orders
+        for oid in orders:
             if ledger.get(oid) == "Confirmed":
                 continue  # done: whatever the invariants say of it, nothing more happens
+            order = orders[oid]
             fate = judge.fate(oid, order)
             if fate not in SETTLED:
                 if fate == IN_FLIGHT:
