@@ -111,6 +111,8 @@ def test_an_order_view_shows_the_order_as_it_is_now() -> None:
     assert houzz.orders.get("1000-0000-0000-0000") is None and "x" not in houzz.orders
     with pytest.raises(KeyError):
         houzz.orders["1000-0000-0000-0000"]
+    assert houzz.status_of(order_id) == "InProduction"
+    assert houzz.status_of("1000-0000-0000-0000") is None
 
 
 @settings(max_examples=30, deadline=None)

@@ -104,6 +104,16 @@ def happened(code: int) -> tuple[str, str, str]:
     return _HAPPENED[code]
 
 
+def _free_slot(slots: array[int], order_id: str) -> int:
+    """The first empty slot (-1) of the id table ``slots`` on ``order_id``'s probe
+    sequence (linear probing from its hash)."""
+    mask = len(slots) - 1
+    i = hash(order_id) & mask
+    while slots[i] >= 0:
+        i = (i + 1) & mask
+    return i
+
+
 class OrderStore:
     """Every order Houzz holds: handles 0, 1, 2... in the order they were placed, over
     columns. ``ids`` maps a handle to its order id and ``find`` an id to its handle;
@@ -174,20 +184,13 @@ class OrderStore:
         """Store a new order (no history yet) and return its handle."""
         if not 0 <= items <= MAX_ITEMS:
             raise ValueError(f"an order has from 1 to {MAX_ITEMS} items, not {items}")
+        if self.find(order_id) >= 0:
+            raise ValueError(f"order {order_id} is already stored")
         handle = len(self.ids)
         if 2 * (handle + 1) > len(self.slots):
             self._grow()
         slots = self.slots
-        mask = len(slots) - 1
-        ids = self.ids
-        i = hash(order_id) & mask
-        other = slots[i]
-        while other >= 0:
-            if ids[other] == order_id:
-                raise ValueError(f"order {order_id} is already stored")
-            i = (i + 1) & mask
-            other = slots[i]
-        slots[i] = handle
+        slots[_free_slot(slots, order_id)] = handle
         self.status.append(status_code(status))
         self.created.append(when)
         self.modified.append(when)
@@ -197,18 +200,13 @@ class OrderStore:
         self.tracking_count.append(0)
         self.last.append(-1)
         self.views.append(None)
-        ids.append(order_id)
+        self.ids.append(order_id)
         return handle
 
     def _grow(self) -> None:
-        size = len(self.slots) * 2
-        slots = array("i", [-1]) * size
-        mask = size - 1
+        slots = array("i", [-1]) * (len(self.slots) * 2)
         for handle, order_id in enumerate(self.ids):
-            i = hash(order_id) & mask
-            while slots[i] >= 0:
-                i = (i + 1) & mask
-            slots[i] = handle
+            slots[_free_slot(slots, order_id)] = handle
         self.slots = slots
 
     def find(self, order_id: str) -> int:
