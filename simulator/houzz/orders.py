@@ -99,11 +99,6 @@ _set_view_created = vars(OrderView)["created"].__set__
 _set_view_modified = vars(OrderView)["modified"].__set__
 
 
-def happened(code: int) -> tuple[str, str, str]:
-    """The (actor, action, resulting status) a history code stands for."""
-    return _HAPPENED[code]
-
-
 def _free_slot(slots: array[int], order_id: str) -> int:
     """The first empty slot (-1) of the id table ``slots`` on ``order_id``'s probe
     sequence (linear probing from its hash)."""
@@ -117,14 +112,14 @@ def _free_slot(slots: array[int], order_id: str) -> int:
 class OrderStore:
     """Every order Houzz holds: handles 0, 1, 2... in the order they were placed, over
     columns. ``ids`` maps a handle to its order id and ``find`` an id to its handle;
-    ``status``
-    (status codes, ``status_code``), ``created``, ``modified``, ``items``, ``method`` and
-    ``tracking`` are the columns; ``log`` and ``prev`` the history log (``record``) and
-    ``last`` each order's latest entry in it. ``views`` holds the getOrders view of orders
-    listed since their last change, else None (the listing drops them as its window moves
-    on, ``listing.py``: a list, as a change drops one, cheaper than a dict); ``notes`` a
-    Cancel's (code, comments) when it gave any. The lifecycle writes the columns itself
-    on its hot path; everything else reads through the methods or a ``HouzzOrder``."""
+    ``status`` (status codes, ``status_code``), ``created``, ``modified``, ``items``,
+    ``method`` and ``tracking`` are the columns; ``log`` and ``prev`` the history log
+    (``record``) and ``last`` each order's latest entry in it. ``views`` holds the
+    getOrders view of orders listed since their last change, else None (the listing drops
+    them as its window moves on, ``listing.py``; a list, as every change drops one);
+    ``notes`` a Cancel's (code, comments) when it gave any. The lifecycle writes the
+    columns itself on its hot path; everything else reads through the methods or a
+    ``HouzzOrder``."""
 
     __slots__ = (
         "created",

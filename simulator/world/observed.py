@@ -46,6 +46,7 @@ class ObservedWarehouse(Warehouse):
     def _ship(self, order_id: str) -> bool:
         if not Warehouse._ship(self, order_id):
             return False  # cancelled in time, or shipped already: nothing happened
+        # An order Houzz does not hold raises KeyError (``order``), as it always did.
         status = self._houzz.status_of(order_id) or self._houzz.order(order_id).status
         if status == CANCELLED:
             self.cancelled_at_ship[order_id] = self.clock.now
