@@ -225,6 +225,24 @@ def test_a_shipped_order_shows_its_tracking_numbers_packed_or_not() -> None:
     )
 
 
+def test_shipping_methods_past_the_columns_codes_are_kept_order_by_order() -> None:
+    store = OrderStore()
+    first, second, third = (store.add(f"1000-0000-0000-000{n}", "Charged", 0, 1) for n in range(3))
+    for n in range(70_000):  # more distinct methods than the column's 65,535 codes
+        store.set_shipped(first, "1Z0000000000000001", f"method {n}")
+    assert store.shipping_method(first) == "method 69999"
+    store.set_shipped(second, "", "method 12")  # one with a code: read from the codes
+    store.set_shipped(third, "", "a new one")  # none left: kept by order
+    assert [store.shipping_method(h) for h in (first, second, third)] == [
+        "method 69999",
+        "method 12",
+        "a new one",
+    ]
+    store.set_shipped(first, "", "method 3")  # shipped again with a coded method
+    assert store.shipping_method(first) == "method 3" and first not in store.method_more
+    assert store.tracking_packed(first) == ""
+
+
 def test_the_deadline_fifo_keeps_every_deadline_across_its_compactions() -> None:
     clock = Clock()
     seen: list[tuple[int, int, int]] = []

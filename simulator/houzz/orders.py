@@ -177,7 +177,7 @@ class OrderStore:
 
     def add(self, order_id: str, status: str, when: int, items: int) -> int:
         """Store a new order (no history yet) and return its handle."""
-        if not 0 <= items <= MAX_ITEMS:
+        if not 1 <= items <= MAX_ITEMS:
             raise ValueError(f"an order has from 1 to {MAX_ITEMS} items, not {items}")
         if self.find(order_id) >= 0:
             raise ValueError(f"order {order_id} is already stored")
