@@ -1,11 +1,12 @@
 """The register of open questions (``assumptions.yaml``): the facts the sources leave open.
 
 Loaded and checked like the machine: pydantic refuses unknown keys, then every name is
-cross-checked (a default is one of its alternatives and is not ruled out, every claim named
-exists, at least one alternative stands), each problem a located diagnostic. ``REGISTER`` is
-the shipped register; ``open_alternatives`` says which alternatives of an assumption a proof
-must explore for a policy that pins some of them; ``answers`` reads a world's answers (the
-``Facts`` a simulated world gives the fake Houzz and CartRover) with the defaults filled in.
+cross-checked (a default is one of its alternatives, is not ruled out and is one runs
+simulate, every claim named exists, at least one alternative stands), each problem a located
+diagnostic. ``default_register()`` is the shipped register; ``open_alternatives`` says which
+alternatives of an assumption a proof must explore for a policy that pins some of them;
+``answers`` reads a world's answers (the ``Facts`` a simulated world gives the fake Houzz and
+CartRover) with the defaults filled in.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ class Alternative(_Strict):
     means: str
     ruled_out_by: tuple[str, ...] = ()  # claims this alternative contradicts
     why: str = ""  # how it contradicts them
+    # False: a scenario may name it, but a run cannot simulate it and runs the assumption's
+    # default in its place; the run's report says so (simulator.runs.gaps).
+    simulated: bool = True
+    not_simulated_because: str = ""
 
 
 class Assumption(_Strict):
@@ -94,6 +99,16 @@ def check_register(register: Register, doc: SourceDoc) -> list[Diagnostic]:
                     problem("ASSUME005", f"{name}.{alt_name}: no claim {claim!r} ({known})", alt_at)
             if alt.ruled_out_by and not alt.why:
                 problem("ASSUME006", f"{name}.{alt_name}: say why it is ruled out", alt_at)
+            if not alt.simulated and not alt.not_simulated_because:
+                problem("ASSUME006", f"{name}.{alt_name}: say why runs cannot simulate it", alt_at)
+            if not alt.simulated and alt_name == entry.default:
+                problem(
+                    "ASSUME007",
+                    f"{name}: the default {alt_name!r} is not simulated, yet a run takes the "
+                    "default in place of an alternative it cannot simulate",
+                    alt_at,
+                    "make the default an alternative runs simulate",
+                )
     return found
 
 

@@ -76,6 +76,8 @@ def register_json(register: Register, pins: Mapping[str, str] | None = None) -> 
                         "means": alt.means,
                         "ruled_out_by": list(alt.ruled_out_by),
                         "why": alt.why,
+                        "simulated": alt.simulated,
+                        "not_simulated_because": alt.not_simulated_because,
                     }
                     for alt_name, alt in entry.alternatives.items()
                 ],
@@ -116,6 +118,11 @@ def register_text(register: Register, pins: Mapping[str, str] | None = None) -> 
             out.append(f"  {mark} {alt_name}{tag}: {alt.means}")
             if alt.ruled_out_by:
                 out.append(f"      ruled out by {', '.join(alt.ruled_out_by)}: {alt.why}")
+            if not alt.simulated:
+                out.append(
+                    f"      not simulated: a run takes {entry.default} in its place "
+                    f"(and says so): {alt.not_simulated_because}"
+                )
         out.append(f"  why the default: {entry.reasoning}")
         out.append(f"  source: {entry.source}")
         use = proof_use(name, entry, pins)

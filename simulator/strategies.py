@@ -301,7 +301,7 @@ def _scenarios(
     # The world answers each open question as the policy pins it, else as any alternative
     # the sources leave standing: a proof covers the questions it explores, and says no
     # verdict depends on the rest, which only a run under every answer checks (for
-    # ``write_order``; runs keep UTC whatever ``time_zone`` says).
+    # ``write_order``; runs keep UTC whatever ``time_zone`` says, and their reports say so).
     answers: dict[str, dict[str, str]] = {"houzz": {}, "cartrover": {}}
     for name, entry in default_register().assumptions.items():
         pinned = resolved_policy.pinned.get(name)

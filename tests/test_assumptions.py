@@ -79,6 +79,21 @@ def test_a_register_with_every_alternative_ruled_out_is_refused(tmp_path: Path) 
     assert codes == ["ASSUME003", "ASSUME004"]
 
 
+def test_an_alternative_runs_cannot_simulate_says_why_and_is_never_the_default(
+    tmp_path: Path,
+) -> None:
+    why = (
+        "        not_simulated_because: >-\n          a simulated world has no account time "
+        "zone: its runs keep Houzz's times and the\n          Earliest Order Date boundary in UTC\n"
+    )
+    found = _broken(tmp_path, "", why)
+    assert [c for c, _ in found] == ["ASSUME006"]
+    # Located at the alternative's entry (its first line: what it means).
+    assert found[0][1] == _line_of("        means: both are in the account's local time\n")
+    default = _broken(tmp_path, "    default: account_local\n", "    default: utc\n")
+    assert [c for c, _ in default] == ["ASSUME007"]
+
+
 def test_a_policy_pins_an_open_question_and_typos_are_located() -> None:
     report = validate_policy_file(
         {"connection_type": "seller", "assume": {"houzz": {"mark_step_done": "no_op"}}}
@@ -105,6 +120,7 @@ def test_the_command_prints_the_register_and_what_a_proof_does_with_it(tmp_path:
     assert "mark_step_done (Houzz, unconfirmed)" in text.output
     assert "proof: explores refused and no_op" in text.output
     assert "proof: assumes modified (every other alternative is ruled out)" in text.output
+    assert "      not simulated: a run takes utc in its place (and says so): " in text.output
     policy = tmp_path / "policy.yaml"
     policy.write_text(
         yaml.safe_dump(
@@ -120,6 +136,9 @@ def test_the_command_prints_the_register_and_what_a_proof_does_with_it(tmp_path:
     assert by_name["charge_decline"]["proof_alternatives"] == ["hold", "retry"]
     assert by_name["listing"]["proof"] == "settled"
     assert by_name["time_zone"]["proof"] == "not explored"
+    zones = {a["name"]: a for a in by_name["time_zone"]["alternatives"]}
+    assert zones["utc"]["simulated"] and not zones["account_local"]["simulated"]
+    assert "UTC" in zones["account_local"]["not_simulated_because"]
     assert {c["name"] for c in data["claims"]} >= {"seller-legacy-default", "vendor"}
     bad = CliRunner().invoke(main, ["assumptions", "--policy", str(tmp_path / "missing.yaml")])
     assert bad.exit_code == 2

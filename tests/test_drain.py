@@ -288,6 +288,11 @@ GAPS = {
         },
         "world.houzz.mark_step_done",
     ),
+    "not simulated": (
+        "safe-vendor",
+        {"world.houzz.time_zone": "account_local"},
+        "world.houzz.time_zone",
+    ),
 }
 
 
@@ -313,10 +318,23 @@ def test_the_backlog_gap_explains_a_failure_the_proof_did_not_predict() -> None:
     assert "the proof assumes CartRover runs from each order's placement" in text
 
 
+def test_an_answer_runs_cannot_simulate_is_named_with_what_ran_in_its_place() -> None:
+    result = run("safe-vendor", **{"world.houzz.time_zone": "account_local"})
+    (gap,) = json.loads(json_report([result]))["scenarios"][0]["gaps"]
+    assert gap["message"].startswith(
+        "time_zone: account_local is not simulated; this run ran utc in its place: "
+    )
+    assert "Earliest Order Date boundary in UTC" in gap["message"]
+
+
 def test_a_backlog_within_an_authorization_and_resolving_errors_are_no_gaps() -> None:
     result = run(
         "safe-vendor",
-        **{"world.backlog": {"count": 20, "within": "6d"}, "world.staff.resolve_errors": "always"},
+        **{
+            "world.backlog": {"count": 20, "within": "6d"},
+            "world.staff.resolve_errors": "always",
+            "world.houzz.time_zone": "utc",
+        },
     )
     assert "beyond what houzzflow validate" not in text_report([result])
     assert json.loads(json_report([result]))["scenarios"][0]["gaps"] == []

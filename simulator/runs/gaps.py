@@ -11,7 +11,9 @@ Each such gap is reported with the run (text, JSON, JUnit), so that a failure th
   Production, or lapse before it ships, before CartRover ever sees it;
 * a warehouse slower than ``assume.warehouse.ships_within``;
 * an answer to an open question that the sources rule out, or that differs from the one the
-  policy pins (``assume.houzz`` / ``assume.cartrover``).
+  policy pins (``assume.houzz`` / ``assume.cartrover``);
+* an answer a run cannot simulate (the register's ``simulated: false``): the run takes the
+  question's default in its place, so its world is not the one the scenario names.
 
 A person resolving held orders (``world.staff.resolve_errors``) is no gap: the proof treats
 a visible hold as something a person may act on.
@@ -138,13 +140,21 @@ def _open_questions(scenario: Scenario) -> list[Gap]:
     for name, answer in scenario.spec.world.facts():
         entry = register.assumptions[name]
         where = f"world.{entry.about}.{name}"
-        ruled_out = entry.alternatives[answer].ruled_out_by
-        if ruled_out:
+        alternative = entry.alternatives[answer]
+        if alternative.ruled_out_by:
             gaps.append(
                 Gap(
                     where,
-                    f"{name}: {answer}, an answer the sources rule out ({', '.join(ruled_out)}): "
-                    f"{entry.alternatives[answer].why}",
+                    f"{name}: {answer}, an answer the sources rule out "
+                    f"({', '.join(alternative.ruled_out_by)}): {alternative.why}",
+                )
+            )
+        if not alternative.simulated:
+            gaps.append(
+                Gap(
+                    where,
+                    f"{name}: {answer} is not simulated; this run ran {entry.default} in its "
+                    f"place: {alternative.not_simulated_because}",
                 )
             )
         if name in pinned and pinned[name] != answer:
