@@ -137,10 +137,12 @@ def open_alternatives(
 
 
 def answers(facts: Facts, about: About | None = None) -> dict[str, str]:
-    """Every open question's answer in ``facts`` (sorted (question, alternative) pairs), the
-    register's default for a question they leave out; only questions ``about`` Houzz or
-    CartRover when given. Raises ``ValueError`` for a question or an alternative the
-    register does not know."""
+    """The answer a simulated world gives each open question: the one in ``facts`` (sorted
+    (question, alternative) pairs), the register's default for a question they leave out or
+    answer with an alternative runs cannot simulate (``simulated: false``: the default is
+    what a run does in its place, and ``simulator.runs.gaps`` reports it); only questions
+    ``about`` Houzz or CartRover when given. Raises ``ValueError`` for a question or an
+    alternative the register does not know."""
     register = default_register().assumptions
     given = dict(facts)
     for name, alternative in given.items():
@@ -150,11 +152,26 @@ def answers(facts: Facts, about: About | None = None) -> dict[str, str]:
         if alternative not in entry.alternatives:
             known = ", ".join(entry.alternatives)
             raise ValueError(f"{name}: {alternative!r} is not one of {known}")
+        if not entry.alternatives[alternative].simulated:
+            given[name] = entry.default
     return {
         name: given.get(name, entry.default)
         for name, entry in register.items()
         if about is None or entry.about == about
     }
+
+
+def unsimulated(facts: Facts) -> list[tuple[str, str, str, str]]:
+    """The answers in ``facts`` that runs cannot simulate, as (question, answer, the default
+    a run takes in its place, why): what a run or a served fake must say it did instead."""
+    register = default_register().assumptions
+    found = []
+    for name, answer in facts:
+        entry = register.get(name)
+        alternative = entry.alternatives.get(answer) if entry is not None else None
+        if entry is not None and alternative is not None and not alternative.simulated:
+            found.append((name, answer, entry.default, alternative.not_simulated_because))
+    return found
 
 
 def contradictions(

@@ -10,7 +10,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from houzzflow.engine.assumptions import default_register, load_register_file, open_alternatives
+from houzzflow.engine.assumptions import (
+    answers,
+    default_register,
+    load_register_file,
+    open_alternatives,
+    unsimulated,
+)
 from houzzflow.engine.diagnostics import InputError
 from houzzflow.engine.validation import validate_policy_file
 from houzzflow.simulator.cli import main
@@ -92,6 +98,15 @@ def test_an_alternative_runs_cannot_simulate_says_why_and_is_never_the_default(
     assert found[0][1] == _line_of("        means: both are in the account's local time\n")
     default = _broken(tmp_path, "    default: account_local\n", "    default: utc\n")
     assert [c for c, _ in default] == ["ASSUME007"]
+
+
+def test_a_world_answer_runs_cannot_simulate_is_replaced_by_the_default_and_named() -> None:
+    said = (("mark_step_done", "no_op"), ("time_zone", "account_local"))
+    assert answers(said, "houzz")["time_zone"] == "utc"
+    assert answers(said, "houzz")["mark_step_done"] == "no_op"
+    ((name, answer, default, why),) = unsimulated(said)
+    assert (name, answer, default) == ("time_zone", "account_local", "utc") and "UTC" in why
+    assert unsimulated((("time_zone", "utc"),)) == []
 
 
 def test_a_policy_pins_an_open_question_and_typos_are_located() -> None:

@@ -24,6 +24,7 @@ from houzzflow.engine.ledger import Alert
 from houzzflow.engine.policy import PolicyFile, resolve
 from houzzflow.engine.ports import Package, Shipment
 from houzzflow.simulator.houzz.state import FakeHouzz
+from houzzflow.simulator.html.reports import run_html
 from houzzflow.simulator.kernel.clock import Clock
 from houzzflow.simulator.runs.invariants import SILENT, VISIBLE, check
 from houzzflow.simulator.runs.report import json_report, junit_report, run_files, text_report
@@ -325,6 +326,12 @@ def test_an_answer_runs_cannot_simulate_is_named_with_what_ran_in_its_place() ->
         "time_zone: account_local is not simulated; this run ran utc in its place: "
     )
     assert "Earliest Order Date boundary in UTC" in gap["message"]
+    assert result.houzz is not None and ("time_zone", "utc") in result.houzz.facts
+    page = run_html([result])
+    assert "account_local</b>" in page and "not simulated: this run ran utc in its place" in page
+    plain = run("safe-vendor")  # the same world but for the question: the same run
+    counts = [json.loads(json_report([r]))["scenarios"][0]["counts"] for r in (plain, result)]
+    assert counts[0] == counts[1]
 
 
 def test_a_backlog_within_an_authorization_and_resolving_errors_are_no_gaps() -> None:

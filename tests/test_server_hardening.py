@@ -265,3 +265,14 @@ def test_the_banner_names_the_default_token_or_where_a_chosen_one_came_from() ->
     with serve(ServerConfig(token=chosen.value)) as server:
         shown = "\n".join(banner(server, asked_port=0, token_source=chosen.source))
         assert "the token in $HOUZZFLOW_TOKEN (never shown)" in shown and TOKEN not in shown
+        assert "not simulated" not in shown
+
+
+def test_the_banner_says_which_answer_the_fake_serves_in_place_of_one_it_cannot() -> None:
+    from houzzflow.simulator.http.server import banner
+
+    with serve(ServerConfig(facts=(("time_zone", "account_local"),))) as server:
+        shown = banner(server, asked_port=0)
+        assert ("time_zone", "utc") in server.served.harness.fake.facts
+    (line,) = [line for line in shown if line.startswith("not simulated")]
+    assert line.startswith("not simulated: time_zone: account_local; this fake serves utc in its")

@@ -185,7 +185,10 @@ def _world_assumptions(result: RunResult) -> str:
     rows = []
     for name, entry in register.items():
         answer = facts.get(name, entry.default)
-        means = entry.alternatives[answer].means if answer in entry.alternatives else ""
+        alternative = entry.alternatives.get(answer)
+        means = alternative.means if alternative is not None else ""
+        if alternative is not None and not alternative.simulated:
+            means += f"; not simulated: this run ran {entry.default} in its place"
         rows.append(
             [
                 f"<code>{esc(name)}</code>",

@@ -29,6 +29,7 @@ from contextlib import AbstractContextManager
 from types import FrameType
 from typing import Any, TextIO
 
+from houzzflow.engine.assumptions import unsimulated
 from houzzflow.engine.machine import Era, Program
 from houzzflow.engine.ports import Ack
 from houzzflow.simulator.harness import FaultRule, HistoryEntry, HouzzHarness
@@ -476,6 +477,10 @@ def banner(
         lines.append(_clock_line(running))
     if config.admin_token:
         lines.append("admin API: needs the admin token (X-Houzzflow-Admin-Token)")
+    for name, answer, default, why in unsimulated(h.config.facts):
+        lines.append(
+            f"not simulated: {name}: {answer}; this fake serves {default} in its place: {why}"
+        )
     lines.append("press Ctrl-C to stop")
     return lines
 

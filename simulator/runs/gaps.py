@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from houzzflow.engine.assumptions import default_register
+from houzzflow.engine.assumptions import default_register, unsimulated
 from houzzflow.engine.connector import epoch_seconds
 from houzzflow.engine.machine import default_machine
 from houzzflow.engine.policy import PROGRAM_NAMES, format_duration
@@ -149,14 +149,6 @@ def _open_questions(scenario: Scenario) -> list[Gap]:
                     f"({', '.join(alternative.ruled_out_by)}): {alternative.why}",
                 )
             )
-        if not alternative.simulated:
-            gaps.append(
-                Gap(
-                    where,
-                    f"{name}: {answer} is not simulated; this run ran {entry.default} in its "
-                    f"place: {alternative.not_simulated_because}",
-                )
-            )
         if name in pinned and pinned[name] != answer:
             gaps.append(
                 Gap(
@@ -165,4 +157,11 @@ def _open_questions(scenario: Scenario) -> list[Gap]:
                     f"(assume.{entry.about}.{name})",
                 )
             )
+    for name, answer, default, why in unsimulated(scenario.spec.world.facts()):
+        gaps.append(
+            Gap(
+                f"world.{register.assumptions[name].about}.{name}",
+                f"{name}: {answer} is not simulated; this run ran {default} in its place: {why}",
+            )
+        )
     return gaps
