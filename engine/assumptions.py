@@ -6,7 +6,8 @@ simulate, every claim named exists, at least one alternative stands), each probl
 diagnostic. ``default_register()`` is the shipped register; ``open_alternatives`` says which
 alternatives of an assumption a proof must explore for a policy that pins some of them;
 ``answers`` reads a world's answers (the ``Facts`` a simulated world gives the fake Houzz and
-CartRover) with the defaults filled in.
+CartRover) with the defaults filled in, a default too in place of an answer runs cannot
+simulate, which ``unsimulated`` names so that a run can say so.
 """
 
 from __future__ import annotations

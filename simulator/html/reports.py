@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from houzzflow.engine.assumptions import default_register
+from houzzflow.engine.assumptions import default_register, unsimulated
 from houzzflow.engine.diagnostics import Severity
 from houzzflow.engine.table import houzz_table
 from houzzflow.engine.validation import ValidationReport, rules_report
@@ -181,14 +181,15 @@ def _outcome_kind(what: str) -> str:
 
 def _world_assumptions(result: RunResult) -> str:
     register = default_register().assumptions
-    facts = dict(result.scenario.spec.world.facts())
+    said = result.scenario.spec.world.facts()
+    facts = dict(said)
+    ran = {name: default for name, _, default, _ in unsimulated(said)}
     rows = []
     for name, entry in register.items():
         answer = facts.get(name, entry.default)
-        alternative = entry.alternatives.get(answer)
-        means = alternative.means if alternative is not None else ""
-        if alternative is not None and not alternative.simulated:
-            means += f"; not simulated: this run ran {entry.default} in its place"
+        means = entry.alternatives[answer].means if answer in entry.alternatives else ""
+        if name in ran:
+            means += f"; not simulated: this run ran {ran[name]} in its place"
         rows.append(
             [
                 f"<code>{esc(name)}</code>",
