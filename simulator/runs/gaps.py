@@ -136,8 +136,9 @@ def _warehouse(scenario: Scenario) -> list[Gap]:
 def _open_questions(scenario: Scenario) -> list[Gap]:
     register = default_register()
     pinned = scenario.policy.pinned
+    facts = scenario.spec.world.facts()
     gaps = []
-    for name, answer in scenario.spec.world.facts():
+    for name, answer in facts:
         entry = register.assumptions[name]
         where = f"world.{entry.about}.{name}"
         alternative = entry.alternatives[answer]
@@ -157,7 +158,7 @@ def _open_questions(scenario: Scenario) -> list[Gap]:
                     f"(assume.{entry.about}.{name})",
                 )
             )
-    for name, answer, default, why in unsimulated(scenario.spec.world.facts()):
+    for name, answer, default, why in unsimulated(facts):
         gaps.append(
             Gap(
                 f"world.{register.assumptions[name].about}.{name}",
